@@ -1,0 +1,305 @@
+//! Application servers: a worker limit and a bounded queue (503 when full), service times from a distribution, cache-aside reads and writes to the database leader.
+
+use crate::client::AppStage;
+use crate::msg::{DbResult, Msg, Reply, Timer};
+use crate::node::NodeId;
+use crate::request::{ErrorKind, HopNote, RequestId, RequestKind};
+use crate::scenario::ReadFrom;
+use crate::time::ms_to_micros;
+use crate::world::Simulation;
+use std::collections::VecDeque;
+
+/// One application server.
+#[derive(Clone, Debug)]
+pub struct AppNode {
+    pub(crate) id: NodeId,
+    /// Workers busy.
+    pub busy: u32,
+    /// Requests waiting for a worker.
+    pub(crate) queue: VecDeque<RequestId>,
+    /// Which replica it believes leads the database.
+    pub(crate) leader_guess: Option<NodeId>,
+    /// Requests answered.
+    pub served: u64,
+    /// Requests refused because the queue was full.
+    pub rejected: u64,
+}
+
+impl AppNode {
+    pub(crate) fn new(id: NodeId) -> AppNode {
+        AppNode {
+            id,
+            busy: 0,
+            queue: VecDeque::new(),
+            leader_guess: None,
+            served: 0,
+            rejected: 0,
+        }
+    }
+
+    pub(crate) fn crash(&mut self) {
+        self.busy = 0;
+        self.queue.clear();
+    }
+
+    /// Requests waiting for a worker.
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+}
+
+impl Simulation {
+    pub(crate) fn app_on_msg(&mut self, node: NodeId, t: usize, from: NodeId, msg: Msg) {
+        match msg {
+            Msg::Ping { seq } => {
+                // Health checks are answered by a separate thread: a slow
+                // server still passes them (that is what makes it a gray failure).
+                let d = self.work(node, 100);
+                self.send(node, from, Msg::Pong { seq }, d);
+            }
+            Msg::Http { req } => {
+                let hop = self.hop_open(req, node, HopNote::Queued);
+                let Some(r) = self.req(req) else { return };
+                r.app = Some(node);
+                r.app_from = from;
+                r.app_hop = hop;
+                let a = &self.apps[t];
+                if a.busy < self.scenario.app.workers {
+                    self.app_start(node, t, req);
+                } else if a.queue.len() < self.scenario.app.queue as usize {
+                    if let Some(r) = self.req(req) {
+                        r.app_stage = AppStage::Queued;
+                    }
+                    self.apps[t].queue.push_back(req);
+                } else {
+                    self.apps[t].rejected += 1;
+                    self.app_finish(node, t, req, Reply::Err(ErrorKind::Overloaded), false);
+                }
+            }
+            Msg::CacheValue { req, value } => {
+                let Some(r) = self.req(req) else { return };
+                if r.app != Some(node) || r.app_stage != AppStage::Cache {
+                    return;
+                }
+                match value {
+                    Some(v) => {
+                        self.metrics.totals.cache_hits += 1;
+                        self.metrics.bucket.cache_hits += 1;
+                        self.app_finish(node, t, req, Reply::Ok(Some(v)), true);
+                    }
+                    None => {
+                        self.metrics.totals.cache_misses += 1;
+                        self.metrics.bucket.cache_misses += 1;
+                        self.app_db_call(node, req, 0);
+                    }
+                }
+            }
+            Msg::DbReply {
+                req,
+                attempt,
+                result,
+            } => {
+                let Some(r) = self.req(req) else { return };
+                if r.app != Some(node) || r.app_stage != AppStage::Db || r.db_attempt != attempt {
+                    return;
+                }
+                let (kind, key) = (r.kind, r.key);
+                match result {
+                    DbResult::Ok(v) => {
+                        if let Some(cache) = self.cache_node() {
+                            match kind {
+                                RequestKind::Read => {
+                                    self.send(node, cache, Msg::CacheSet { key, version: v }, 0)
+                                }
+                                RequestKind::Write => {
+                                    self.send(node, cache, Msg::CacheDel { key }, 0)
+                                }
+                                RequestKind::Static => {}
+                            }
+                        }
+                        self.app_finish(node, t, req, Reply::Ok(Some(v)), true);
+                    }
+                    DbResult::NotLeader(hint) => {
+                        let guess = hint.or_else(|| self.next_replica(self.apps[t].leader_guess));
+                        self.apps[t].leader_guess = guess;
+                        self.app_db_retry(node, t, req, attempt);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn cache_node(&self) -> Option<NodeId> {
+        if self.caches.is_empty() {
+            None
+        } else {
+            self.names.get("cache-1").copied()
+        }
+    }
+
+    /// The replica after `current` in the group (wrapping).
+    fn next_replica(&self, current: Option<NodeId>) -> Option<NodeId> {
+        let ids: Vec<NodeId> = self.dbs.iter().map(|d| d.id).collect();
+        let i = current
+            .and_then(|c| ids.iter().position(|&x| x == c))
+            .map(|i| i + 1)
+            .unwrap_or(0);
+        ids.get(i % ids.len().max(1)).copied()
+    }
+
+    fn app_start(&mut self, node: NodeId, t: usize, req: RequestId) {
+        let Some(r) = self.req(req) else { return };
+        r.app_stage = AppStage::Cpu;
+        let kind = r.kind;
+        let hop = r.app_hop;
+        if let Some(h) = r.hops.get_mut(hop as usize) {
+            h.note = HopNote::Served;
+        }
+        self.apps[t].busy += 1;
+        let dist = if kind == RequestKind::Static {
+            &self.scenario.app.static_service
+        } else {
+            &self.scenario.app.service
+        };
+        let ms = dist.sample_ms(&mut self.rng.service);
+        let cpu = self.work(node, ms_to_micros(ms));
+        self.timer(node, cpu, Timer::AppCpu(req));
+    }
+
+    pub(crate) fn app_cpu_done(&mut self, node: NodeId, t: usize, req: RequestId) {
+        let Some(r) = self.req(req) else { return };
+        if r.app != Some(node) || r.app_stage != AppStage::Cpu {
+            return;
+        }
+        let (kind, key) = (r.kind, r.key);
+        match kind {
+            RequestKind::Static => self.app_finish(node, t, req, Reply::Ok(None), true),
+            RequestKind::Read => match self.cache_node() {
+                Some(cache) => {
+                    let Some(r) = self.req(req) else { return };
+                    r.app_stage = AppStage::Cache;
+                    r.app_call += 1;
+                    let call = r.app_call;
+                    self.send(node, cache, Msg::CacheGet { req, key }, 0);
+                    self.timer(
+                        node,
+                        self.cfg.cache_timeout,
+                        Timer::AppCallTimeout(req, call),
+                    );
+                }
+                None => self.app_db_call(node, req, 0),
+            },
+            RequestKind::Write => self.app_db_call(node, req, 0),
+        }
+    }
+
+    /// Sends attempt `attempt` of the request's database call.
+    fn app_db_call(&mut self, node: NodeId, req: RequestId, attempt: u8) {
+        let t = self.nodes[node.idx()].tier_idx as usize;
+        let guess = self.apps[t]
+            .leader_guess
+            .or_else(|| self.next_replica(None));
+        let Some(guess) = guess else { return };
+        let Some(r) = self.req(req) else { return };
+        let (kind, key) = (r.kind, r.key);
+        let follower_read =
+            kind == RequestKind::Read && self.scenario.db.read_from == ReadFrom::Followers;
+        let target = if follower_read && self.dbs.len() > 1 {
+            let others: Vec<NodeId> = self
+                .dbs
+                .iter()
+                .map(|d| d.id)
+                .filter(|&d| d != guess)
+                .collect();
+            let i = self.rng.design.below(others.len() as u64) as usize;
+            others[i]
+        } else {
+            guess
+        };
+        let Some(r) = self.req(req) else { return };
+        r.app_stage = AppStage::Db;
+        r.app_call += 1;
+        r.db_attempt = attempt;
+        r.db_target = target;
+        let call = r.app_call;
+        let msg = match kind {
+            RequestKind::Write => Msg::DbWrite { req, key, attempt },
+            _ => Msg::DbRead {
+                req,
+                key,
+                attempt,
+                need_leader: !follower_read,
+            },
+        };
+        self.send(node, target, msg, 0);
+        self.timer(node, self.cfg.db_timeout, Timer::AppCallTimeout(req, call));
+    }
+
+    fn app_db_retry(&mut self, node: NodeId, t: usize, req: RequestId, attempt: u8) {
+        if (attempt as u32 + 1) < self.scenario.app.db_attempts {
+            self.app_db_call(node, req, attempt + 1);
+        } else {
+            self.app_finish(node, t, req, Reply::Err(ErrorKind::DbUnavailable), true);
+        }
+    }
+
+    pub(crate) fn app_call_timeout(&mut self, node: NodeId, t: usize, req: RequestId, call: u32) {
+        let Some(r) = self.req(req) else { return };
+        if r.app != Some(node) || r.app_call != call {
+            return;
+        }
+        match r.app_stage {
+            AppStage::Cache => {
+                // A cache that does not answer is treated as a miss.
+                self.metrics.totals.cache_misses += 1;
+                self.metrics.bucket.cache_misses += 1;
+                self.app_db_call(node, req, 0);
+            }
+            AppStage::Db => {
+                let (attempt, target) = (r.db_attempt, r.db_target);
+                if self.apps[t].leader_guess == Some(target) {
+                    let next = self.next_replica(Some(target));
+                    self.apps[t].leader_guess = next;
+                }
+                self.app_db_retry(node, t, req, attempt);
+            }
+            _ => {}
+        }
+    }
+
+    /// Answers the balancer, frees the worker and starts the next queued request.
+    fn app_finish(
+        &mut self,
+        node: NodeId,
+        t: usize,
+        req: RequestId,
+        reply: Reply,
+        held_worker: bool,
+    ) {
+        let now = self.now;
+        let Some(r) = self.req(req) else { return };
+        r.app_stage = AppStage::Done;
+        r.app = None;
+        let (to, hop) = (r.app_from, r.app_hop);
+        let note = match reply {
+            Reply::Ok(_) => HopNote::Served,
+            Reply::Err(e) => HopNote::Failed(e),
+        };
+        self.hop_close(req, hop, now, note);
+        self.send(node, to, Msg::HttpReply { req, reply }, 0);
+        if !held_worker {
+            return;
+        }
+        self.apps[t].served += 1;
+        let a = &mut self.apps[t];
+        a.busy = a.busy.saturating_sub(1);
+        while let Some(next) = self.apps[t].queue.pop_front() {
+            let alive = matches!(self.req(next), Some(r) if r.app == Some(node) && r.app_stage == AppStage::Queued);
+            if alive {
+                self.app_start(node, t, next);
+                break;
+            }
+        }
+    }
+}

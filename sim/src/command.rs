@@ -1,0 +1,203 @@
+//! Commands: every way the outside world (a script, a test, a click) can change a running simulation.
+
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// One change to the simulated world. Nodes and regions are named as in the
+/// snapshot (`db-0-1`, `eu-west`); names are checked when the command is
+/// scheduled or applied.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "do", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Command {
+    /// Stop a node: it answers nothing and forgets what it held in memory.
+    Crash {
+        /// The node.
+        node: String,
+    },
+    /// Start a crashed node again (a database replica keeps its log).
+    Restart {
+        /// The node.
+        node: String,
+    },
+    /// Split the network: nodes in different groups cannot reach each other
+    /// (both directions). Nodes in no group can still reach everyone.
+    Partition {
+        /// The sides.
+        groups: Vec<Vec<String>>,
+    },
+    /// Block messages from one set of nodes to another, but not back.
+    PartitionOneWay {
+        /// Senders whose messages are dropped.
+        from: Vec<String>,
+        /// Receivers that no longer hear them.
+        to: Vec<String>,
+    },
+    /// Cut one node off from every other node.
+    Isolate {
+        /// The node.
+        node: String,
+    },
+    /// Remove every partition and isolation.
+    Heal,
+    /// Change a link between two nodes (both directions).
+    Link {
+        /// One end.
+        a: String,
+        /// The other end.
+        b: String,
+        /// Extra one-way delay in milliseconds.
+        #[serde(default)]
+        latency_ms: f64,
+        /// Extra random delay, up to this many milliseconds.
+        #[serde(default)]
+        jitter_ms: f64,
+        /// Probability that a message is lost, 0 to 1.
+        #[serde(default)]
+        loss: f64,
+    },
+    /// Make a node do everything `factor` times more slowly (a gray failure).
+    Slow {
+        /// The node.
+        node: String,
+        /// 1 is normal speed.
+        factor: f64,
+    },
+    /// Take every server in a region down (users there stay).
+    RegionDown {
+        /// The region.
+        region: String,
+    },
+    /// Bring a region's servers back.
+    RegionUp {
+        /// The region.
+        region: String,
+    },
+    /// Empty a cache or a CDN edge without stopping it.
+    Flush {
+        /// The cache or CDN node.
+        node: String,
+    },
+    /// Point the static-content name for users in one region (or all) at a node.
+    DnsSet {
+        /// Region whose users get the new answer; all regions if absent.
+        #[serde(default)]
+        region: Option<String>,
+        /// A CDN edge, or `origin` for the load balancers.
+        target: String,
+    },
+    /// Go back to answering by geography and health.
+    DnsAuto {
+        /// Region to reset; all if absent.
+        #[serde(default)]
+        region: Option<String>,
+    },
+}
+
+impl Command {
+    /// A short plain-words description, for the event log.
+    pub fn describe(&self) -> String {
+        match self {
+            Command::Crash { node } => format!("crash {node}"),
+            Command::Restart { node } => format!("restart {node}"),
+            Command::Partition { groups } => {
+                let sides: Vec<String> = groups.iter().map(|g| g.join(", ")).collect();
+                format!("partition [{}]", sides.join("] | ["))
+            }
+            Command::PartitionOneWay { from, to } => {
+                format!(
+                    "one-way partition: [{}] no longer reach [{}]",
+                    from.join(", "),
+                    to.join(", ")
+                )
+            }
+            Command::Isolate { node } => format!("isolate {node}"),
+            Command::Heal => "heal the network".into(),
+            Command::Link {
+                a,
+                b,
+                latency_ms,
+                jitter_ms,
+                loss,
+            } => format!(
+                "link {a} ↔ {b}: +{latency_ms} ms, jitter {jitter_ms} ms, loss {:.0}%",
+                loss * 100.0
+            ),
+            Command::Slow { node, factor } => format!("slow {node} ×{factor}"),
+            Command::RegionDown { region } => format!("take region {region} down"),
+            Command::RegionUp { region } => format!("bring region {region} up"),
+            Command::Flush { node } => format!("flush {node}"),
+            Command::DnsSet { region, target } => match region {
+                Some(r) => format!("point static content for {r} at {target}"),
+                None => format!("point static content for every region at {target}"),
+            },
+            Command::DnsAuto { region } => match region {
+                Some(r) => format!("static content for {r} answered by geography again"),
+                None => "static content answered by geography again".into(),
+            },
+        }
+    }
+}
+
+/// A command with the simulated time (in seconds) it is applied at.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimedCommand {
+    /// When, in simulated seconds from the start.
+    pub at_s: f64,
+    /// What.
+    pub command: Command,
+}
+
+impl Serialize for TimedCommand {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut v = serde_json::to_value(&self.command).map_err(serde::ser::Error::custom)?;
+        if let Some(map) = v.as_object_mut() {
+            map.insert("at".into(), serde_json::json!(self.at_s));
+        }
+        v.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for TimedCommand {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut map = serde_json::Map::deserialize(d)?;
+        let at = map
+            .remove("at")
+            .ok_or_else(|| D::Error::custom("missing field `at` (seconds)"))?;
+        let at_s = at.as_f64().ok_or_else(|| {
+            D::Error::custom(format!("`at` must be a number of seconds, got {at}"))
+        })?;
+        let command =
+            Command::deserialize(serde_json::Value::Object(map)).map_err(D::Error::custom)?;
+        Ok(TimedCommand { at_s, command })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timed_command_reads_flat_json() {
+        let c: TimedCommand =
+            serde_json::from_str(r#"{"at": 10, "do": "crash", "node": "db-0-0"}"#).unwrap();
+        assert_eq!(c.at_s, 10.0);
+        assert_eq!(
+            c.command,
+            Command::Crash {
+                node: "db-0-0".into()
+            }
+        );
+        let back = serde_json::to_string(&c).unwrap();
+        let again: TimedCommand = serde_json::from_str(&back).unwrap();
+        assert_eq!(again, c);
+    }
+
+    #[test]
+    fn unknown_field_in_command_is_rejected() {
+        let e = serde_json::from_str::<TimedCommand>(r#"{"at": 1, "do": "crash", "nod": "x"}"#)
+            .unwrap_err();
+        assert!(e.to_string().contains("nod"), "{e}");
+        let e = serde_json::from_str::<TimedCommand>(r#"{"at": 1, "do": "explode"}"#).unwrap_err();
+        assert!(e.to_string().contains("explode"), "{e}");
+    }
+}

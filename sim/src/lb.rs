@@ -1,0 +1,294 @@
+//! The load balancer pair: one shared address, an active and a standby that takes over when heartbeats stop, health checks of app servers, and the balancing strategies.
+
+use crate::log::LogEvent;
+use crate::msg::{Msg, Reply, Timer};
+use crate::node::NodeId;
+use crate::request::{ErrorKind, HopNote, RequestId};
+use crate::scenario::LbStrategy;
+use crate::time::SimTime;
+use crate::world::Simulation;
+
+/// What one balancer knows of one app server.
+#[derive(Clone, Debug)]
+pub struct Backend {
+    /// In rotation.
+    pub healthy: bool,
+    fails: u32,
+    oks: u32,
+    sent: u32,
+    answered: u32,
+    /// Requests forwarded and not yet answered.
+    pub in_progress: u32,
+    /// Requests forwarded in total.
+    pub forwarded: u64,
+}
+
+/// One load balancer.
+#[derive(Clone, Debug)]
+pub struct LbNode {
+    /// Holds (or believes it holds) the shared address.
+    pub active: bool,
+    priority: u8,
+    /// One entry per app server, in order.
+    pub backends: Vec<Backend>,
+    seq: u32,
+    cursor: usize,
+    last_advert: SimTime,
+}
+
+impl LbNode {
+    pub(crate) fn new(active: bool, apps: usize) -> LbNode {
+        LbNode {
+            active,
+            priority: if active { 200 } else { 100 },
+            backends: (0..apps)
+                .map(|_| Backend {
+                    healthy: true,
+                    fails: 0,
+                    oks: 0,
+                    sent: 0,
+                    answered: 0,
+                    in_progress: 0,
+                    forwarded: 0,
+                })
+                .collect(),
+            seq: 0,
+            cursor: 0,
+            last_advert: SimTime::ZERO,
+        }
+    }
+}
+
+/// Time a balancer takes to forward a request.
+const LB_WORK: u64 = 100;
+
+impl Simulation {
+    fn lb_peer(&self, t: usize) -> NodeId {
+        let other = 1 - t;
+        self.nodes
+            .iter()
+            .position(|n| n.kind == crate::node::NodeKind::Lb && n.tier_idx as usize == other)
+            .map(|i| NodeId(i as u16))
+            .unwrap_or(NodeId(0))
+    }
+
+    fn app_node(&self, i: usize) -> NodeId {
+        self.apps[i].id
+    }
+
+    pub(crate) fn lb_boot(&mut self, node: NodeId, t: usize) {
+        self.lbs[t].last_advert = self.now;
+        self.timer(node, self.cfg.lb_health, Timer::LbHealth);
+        self.timer(node, self.cfg.lb_heartbeat, Timer::LbVrrp);
+    }
+
+    pub(crate) fn lb_crash(&mut self, t: usize) {
+        let lb = &mut self.lbs[t];
+        // It comes back as the standby and lets the other keep the address.
+        lb.active = false;
+        for b in &mut lb.backends {
+            b.in_progress = 0;
+        }
+    }
+
+    /// The active balancer sends heartbeats; the standby takes the address
+    /// over when they stop.
+    pub(crate) fn lb_vrrp(&mut self, node: NodeId, t: usize) {
+        let peer = self.lb_peer(t);
+        let lb = &self.lbs[t];
+        if lb.active {
+            let priority = lb.priority;
+            if self.vip != Some(node) {
+                self.vip = Some(node);
+            }
+            self.send(node, peer, Msg::LbAdvert { priority }, 0);
+        } else {
+            let silent = self.now.since(lb.last_advert);
+            let limit =
+                self.cfg.lb_heartbeat * self.scenario.lb.missed_heartbeats_to_failover as u64;
+            if silent > limit {
+                self.lbs[t].active = true;
+                self.vip = Some(node);
+                self.log_event(LogEvent::LbTakeover {
+                    lb: node,
+                    from: peer,
+                });
+                let priority = self.lbs[t].priority;
+                self.send(node, peer, Msg::LbAdvert { priority }, 0);
+            }
+        }
+        self.timer(node, self.cfg.lb_heartbeat, Timer::LbVrrp);
+    }
+
+    pub(crate) fn lb_on_msg(&mut self, node: NodeId, t: usize, from: NodeId, msg: Msg) {
+        let now = self.now;
+        match msg {
+            Msg::LbAdvert { priority } => {
+                let lb = &mut self.lbs[t];
+                lb.last_advert = now;
+                if lb.active && priority > lb.priority {
+                    lb.active = false;
+                    self.log_event(LogEvent::LbYield { lb: node, to: from });
+                }
+            }
+            Msg::Pong { seq } => {
+                if let Some(i) = self.apps.iter().position(|a| a.id == from) {
+                    let b = &mut self.lbs[t].backends[i];
+                    b.answered = b.answered.max(seq);
+                }
+            }
+            Msg::Http { req } => {
+                let Some(i) = self.lb_choose(t) else {
+                    self.hop_span(req, node, now, now, HopNote::Failed(ErrorKind::NoBackend));
+                    self.send(
+                        node,
+                        from,
+                        Msg::HttpReply {
+                            req,
+                            reply: Reply::Err(ErrorKind::NoBackend),
+                        },
+                        LB_WORK,
+                    );
+                    return;
+                };
+                let backend = self.app_node(i);
+                let hop = self.hop_open(req, node, HopNote::Balanced);
+                let Some(r) = self.req(req) else { return };
+                r.lb = Some(node);
+                r.lb_from = from;
+                r.lb_backend = backend;
+                r.lb_hop = hop;
+                let b = &mut self.lbs[t].backends[i];
+                b.in_progress += 1;
+                b.forwarded += 1;
+                let work = self.work(node, LB_WORK);
+                self.send(node, backend, Msg::Http { req }, work);
+                self.timer(
+                    node,
+                    self.cfg.lb_upstream_timeout,
+                    Timer::LbUpstreamTimeout(req),
+                );
+            }
+            Msg::HttpReply { req, reply } => {
+                let Some(r) = self.req(req) else { return };
+                if r.lb != Some(node) || r.lb_backend != from {
+                    return;
+                }
+                r.lb = None;
+                let (to, hop) = (r.lb_from, r.lb_hop);
+                if let Some(i) = self.apps.iter().position(|a| a.id == from) {
+                    let b = &mut self.lbs[t].backends[i];
+                    b.in_progress = b.in_progress.saturating_sub(1);
+                }
+                let note = match reply {
+                    Reply::Ok(_) => HopNote::Balanced,
+                    Reply::Err(e) => HopNote::Failed(e),
+                };
+                self.hop_close(req, hop, now, note);
+                self.send(
+                    node,
+                    to,
+                    Msg::HttpReply { req, reply },
+                    self.work(node, LB_WORK),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    pub(crate) fn lb_upstream_timeout(&mut self, node: NodeId, t: usize, req: RequestId) {
+        let now = self.now;
+        let Some(r) = self.req(req) else { return };
+        if r.lb != Some(node) {
+            return;
+        }
+        r.lb = None;
+        let (to, hop, backend) = (r.lb_from, r.lb_hop, r.lb_backend);
+        if let Some(i) = self.apps.iter().position(|a| a.id == backend) {
+            let b = &mut self.lbs[t].backends[i];
+            b.in_progress = b.in_progress.saturating_sub(1);
+        }
+        let e = ErrorKind::GatewayTimeout;
+        self.hop_close(req, hop, now, HopNote::Failed(e));
+        self.send(
+            node,
+            to,
+            Msg::HttpReply {
+                req,
+                reply: Reply::Err(e),
+            },
+            LB_WORK,
+        );
+    }
+
+    /// Picks a healthy backend by the scenario's strategy.
+    fn lb_choose(&mut self, t: usize) -> Option<usize> {
+        let strategy = self.scenario.lb.strategy;
+        let lb = &mut self.lbs[t];
+        let n = lb.backends.len();
+        if n == 0 {
+            return None;
+        }
+        let start = lb.cursor % n;
+        let pick = match strategy {
+            LbStrategy::RoundRobin => (0..n)
+                .map(|k| (start + k) % n)
+                .find(|&i| lb.backends[i].healthy),
+            LbStrategy::LeastConnections => (0..n)
+                .map(|k| (start + k) % n)
+                .filter(|&i| lb.backends[i].healthy)
+                .min_by_key(|&i| lb.backends[i].in_progress),
+        };
+        if let Some(i) = pick {
+            lb.cursor = i + 1;
+        }
+        pick
+    }
+
+    /// Health-checks every app server: `failures_to_down` missed checks in
+    /// a row take it out of rotation, `successes_to_up` answered ones bring it back.
+    pub(crate) fn lb_health(&mut self, node: NodeId, t: usize) {
+        let (down_after, up_after) = (
+            self.scenario.lb.failures_to_down,
+            self.scenario.lb.successes_to_up,
+        );
+        let lb = &mut self.lbs[t];
+        lb.seq += 1;
+        let seq = lb.seq;
+        let mut changes = Vec::new();
+        for (i, b) in lb.backends.iter_mut().enumerate() {
+            if b.sent > 0 {
+                if b.answered >= b.sent {
+                    b.fails = 0;
+                    b.oks += 1;
+                    if !b.healthy && b.oks >= up_after {
+                        b.healthy = true;
+                        changes.push((i, true, b.oks));
+                    }
+                } else {
+                    b.oks = 0;
+                    b.fails += 1;
+                    if b.healthy && b.fails >= down_after {
+                        b.healthy = false;
+                        changes.push((i, false, b.fails));
+                    }
+                }
+            }
+            b.sent = seq;
+        }
+        for (i, up, count) in changes {
+            let backend = self.app_node(i);
+            self.log_event(LogEvent::BackendHealth {
+                lb: node,
+                backend,
+                up,
+                count,
+            });
+        }
+        for i in 0..self.apps.len() {
+            let backend = self.app_node(i);
+            self.send(node, backend, Msg::Ping { seq }, 0);
+        }
+        self.timer(node, self.cfg.lb_health, Timer::LbHealth);
+    }
+}

@@ -1,0 +1,146 @@
+//! The event log: what happened, in plain words, with simulated timestamps.
+
+use crate::node::NodeId;
+use crate::request::Version;
+use crate::time::SimTime;
+use crate::world::Simulation;
+use serde::Serialize;
+
+/// One line of the log.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LogEntry {
+    /// When.
+    pub at: SimTime,
+    /// What.
+    pub event: LogEvent,
+}
+
+/// Something worth telling a person.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum LogEvent {
+    /// A command was applied.
+    Command(String),
+    /// A scheduled command could not be applied.
+    CommandFailed(String),
+    /// A node stopped.
+    Crashed(NodeId),
+    /// A node started again.
+    Restarted(NodeId),
+    /// A replica asked for votes.
+    ElectionStarted { node: NodeId, term: u64 },
+    /// A replica won an election.
+    Elected { node: NodeId, shard: u32, term: u64 },
+    /// A leader learned of a newer term and stepped down.
+    SteppedDown { node: NodeId, term: u64 },
+    /// A leader lost touch with a majority and stepped down.
+    Fenced { node: NodeId },
+    /// A replica dropped log entries that conflicted with the leader's.
+    Truncated { node: NodeId, entries: u64 },
+    /// An acknowledged write is gone.
+    LostWrite {
+        key: u32,
+        version: Version,
+        acked_at: SimTime,
+    },
+    /// A balancer changed its view of a backend.
+    BackendHealth {
+        lb: NodeId,
+        backend: NodeId,
+        up: bool,
+        count: u32,
+    },
+    /// The standby balancer took over the shared address.
+    LbTakeover { lb: NodeId, from: NodeId },
+    /// A balancer gave the shared address back to a higher-priority peer.
+    LbYield { lb: NodeId, to: NodeId },
+    /// The DNS authority changed its view of a CDN edge.
+    DnsEdgeHealth { edge: NodeId, up: bool, fails: u32 },
+}
+
+impl LogEvent {
+    /// The event in plain words.
+    pub fn describe(&self, sim: &Simulation) -> String {
+        let n = |id: &NodeId| sim.node_name(*id).to_string();
+        match self {
+            LogEvent::Command(c) => format!("command: {c}"),
+            LogEvent::CommandFailed(e) => format!("command failed: {e}"),
+            LogEvent::Crashed(id) => format!("{} crashed", n(id)),
+            LogEvent::Restarted(id) => format!("{} restarted", n(id)),
+            LogEvent::ElectionStarted { node, term } => {
+                format!(
+                    "{} heard no leader and started an election for term {term}",
+                    n(node)
+                )
+            }
+            LogEvent::Elected { node, shard, term } => {
+                format!("{} elected leader of shard {shard}, term {term}", n(node))
+            }
+            LogEvent::SteppedDown { node, term } => {
+                format!("{} saw term {term} and stepped down as leader", n(node))
+            }
+            LogEvent::Fenced { node } => {
+                format!(
+                    "{} lost contact with a majority and stepped down (fencing)",
+                    n(node)
+                )
+            }
+            LogEvent::Truncated { node, entries } => {
+                format!(
+                    "{} discarded {entries} log entries the new leader does not have",
+                    n(node)
+                )
+            }
+            LogEvent::LostWrite {
+                key,
+                version,
+                acked_at,
+            } => {
+                format!("write of key {key} ({version}), acknowledged at {acked_at}, is lost")
+            }
+            LogEvent::BackendHealth {
+                lb,
+                backend,
+                up,
+                count,
+            } => {
+                if *up {
+                    format!(
+                        "{} marked {} up after {count} passed checks",
+                        n(lb),
+                        n(backend)
+                    )
+                } else {
+                    format!(
+                        "{} marked {} down after {count} failed checks",
+                        n(lb),
+                        n(backend)
+                    )
+                }
+            }
+            LogEvent::LbTakeover { lb, from } => {
+                format!(
+                    "{} took over the shared address: no heartbeat from {}",
+                    n(lb),
+                    n(from)
+                )
+            }
+            LogEvent::LbYield { lb, to } => {
+                format!("{} handed the shared address back to {}", n(lb), n(to))
+            }
+            LogEvent::DnsEdgeHealth { edge, up, fails } => {
+                if *up {
+                    format!(
+                        "dns-auth sees {} healthy again and answers with it",
+                        n(edge)
+                    )
+                } else {
+                    format!(
+                        "dns-auth marked {} unhealthy after {fails} failed checks",
+                        n(edge)
+                    )
+                }
+            }
+        }
+    }
+}

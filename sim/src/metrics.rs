@@ -1,0 +1,251 @@
+//! Metrics: running totals, latency percentiles from an HDR histogram, and a per-second time series for charts.
+
+use crate::request::{ErrorKind, Outcome, RequestKind};
+use crate::time::SimTime;
+use crate::truth::ReadJudgement;
+use crate::world::Simulation;
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+/// Counters over the whole run.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Totals {
+    /// Requests that finished (answered or timed out).
+    pub requests: u64,
+    /// Answered correctly (stale reads excluded).
+    pub ok: u64,
+    /// Failed, by any cause.
+    pub failed: u64,
+    /// Failures by cause, in the order of [`ErrorKind::ALL`].
+    pub errors: [u64; 7],
+    /// Reads that finished.
+    pub reads: u64,
+    /// Reads answered with data older than an acknowledged write.
+    pub stale_reads: u64,
+    /// Reads older than the session's own last write.
+    pub read_your_writes: u64,
+    /// Reads older than what the session had already read.
+    pub monotonic_reads: u64,
+    /// Writes that finished.
+    pub writes: u64,
+    /// Writes acknowledged to their user.
+    pub writes_acked: u64,
+    /// Static requests that finished.
+    pub statics: u64,
+    /// CDN edge hits.
+    pub cdn_hits: u64,
+    /// CDN edge misses.
+    pub cdn_misses: u64,
+    /// Cache hits.
+    pub cache_hits: u64,
+    /// Cache misses.
+    pub cache_misses: u64,
+    /// New database leaders elected after the start.
+    pub leader_changes: u64,
+}
+
+/// The current second's counters.
+#[derive(Clone, Debug)]
+pub(crate) struct Bucket {
+    pub requests: u64,
+    pub ok: u64,
+    pub failed: u64,
+    pub stale: u64,
+    pub cdn_hits: u64,
+    pub cdn_misses: u64,
+    pub cache_hits: u64,
+    pub cache_misses: u64,
+    pub db_ops: u64,
+    pub lost_writes: u64,
+    pub latency: Histogram<u64>,
+}
+
+impl Bucket {
+    fn new() -> Bucket {
+        Bucket {
+            requests: 0,
+            ok: 0,
+            failed: 0,
+            stale: 0,
+            cdn_hits: 0,
+            cdn_misses: 0,
+            cache_hits: 0,
+            cache_misses: 0,
+            db_ops: 0,
+            lost_writes: 0,
+            latency: latency_histogram(2),
+        }
+    }
+}
+
+/// One second of the run, for charts.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Point {
+    /// End of the second, in simulated seconds.
+    pub t_s: u32,
+    /// Requests finished in that second.
+    pub requests: u64,
+    /// Of which answered correctly.
+    pub ok: u64,
+    /// Of which failed.
+    pub errors: u64,
+    /// Of which stale reads.
+    pub stale: u64,
+    /// Median latency (ms).
+    pub p50_ms: f64,
+    /// 95th percentile latency (ms).
+    pub p95_ms: f64,
+    /// 99th percentile latency (ms).
+    pub p99_ms: f64,
+    /// CDN hit ratio (0–1; absent when nothing was asked).
+    pub cdn_hit_ratio: Option<f64>,
+    /// Cache hit ratio.
+    pub cache_hit_ratio: Option<f64>,
+    /// Database reads and writes served.
+    pub db_ops: u64,
+    /// Acknowledged writes found lost in that second.
+    pub lost_writes: u64,
+    /// Replication lag of each replica (ms), in replica order; absent when unknown.
+    pub lag_ms: Vec<Option<f64>>,
+}
+
+/// Everything measured so far.
+#[derive(Clone, Debug)]
+pub struct Metrics {
+    /// Totals over the run.
+    pub totals: Totals,
+    /// Latency of every finished request, in microseconds.
+    pub latency: Histogram<u64>,
+    pub(crate) bucket: Bucket,
+    /// One point per simulated second.
+    pub series: Vec<Point>,
+}
+
+fn latency_histogram(sigfig: u8) -> Histogram<u64> {
+    // One microsecond to one hour; the bounds are constants known to be valid.
+    Histogram::new_with_bounds(1, 3_600_000_000, sigfig)
+        .unwrap_or_else(|_| Histogram::new(sigfig).unwrap_or_else(|_| unreachable!()))
+}
+
+fn ratio(hits: u64, misses: u64) -> Option<f64> {
+    let n = hits + misses;
+    (n > 0).then(|| hits as f64 / n as f64)
+}
+
+impl Metrics {
+    pub(crate) fn new() -> Metrics {
+        Metrics {
+            totals: Totals::default(),
+            latency: latency_histogram(3),
+            bucket: Bucket::new(),
+            series: Vec::new(),
+        }
+    }
+
+    pub(crate) fn on_read(&mut self, j: ReadJudgement) {
+        if j.read_your_writes {
+            self.totals.read_your_writes += 1;
+        }
+        if j.monotonic {
+            self.totals.monotonic_reads += 1;
+        }
+    }
+
+    pub(crate) fn on_complete(&mut self, kind: RequestKind, outcome: Outcome, latency_us: u64) {
+        let t = &mut self.totals;
+        let b = &mut self.bucket;
+        t.requests += 1;
+        b.requests += 1;
+        match kind {
+            RequestKind::Static => t.statics += 1,
+            RequestKind::Read => t.reads += 1,
+            RequestKind::Write => t.writes += 1,
+        }
+        match outcome {
+            Outcome::Ok => {
+                t.ok += 1;
+                b.ok += 1;
+                if kind == RequestKind::Write {
+                    t.writes_acked += 1;
+                }
+            }
+            Outcome::Stale => {
+                t.stale_reads += 1;
+                b.stale += 1;
+            }
+            Outcome::Failed(e) => {
+                t.failed += 1;
+                b.failed += 1;
+                t.errors[e.idx()] += 1;
+            }
+        }
+        let v = latency_us.max(1);
+        let _ = self.latency.record(v);
+        let _ = b.latency.record(v);
+    }
+
+    /// Share of finished requests that were answered (stale reads count as
+    /// answered: the user got a page).
+    pub fn availability(&self) -> f64 {
+        let t = &self.totals;
+        if t.requests == 0 {
+            1.0
+        } else {
+            (t.ok + t.stale_reads) as f64 / t.requests as f64
+        }
+    }
+
+    /// A latency percentile over the whole run, in milliseconds.
+    pub fn latency_ms(&self, q: f64) -> f64 {
+        if self.latency.is_empty() {
+            0.0
+        } else {
+            self.latency.value_at_quantile(q) as f64 / 1000.0
+        }
+    }
+
+    /// Failures of one kind.
+    pub fn errors_of(&self, e: ErrorKind) -> u64 {
+        self.totals.errors[e.idx()]
+    }
+}
+
+impl Simulation {
+    /// Closes the current second of metrics.
+    pub(crate) fn metrics_tick(&mut self) {
+        let lag_ms: Vec<Option<f64>> = (0..self.dbs.len())
+            .map(|t| {
+                if self.status[self.dbs[t].id.idx()].up {
+                    self.db_lag(t).map(|us| us as f64 / 1000.0)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let b = std::mem::replace(&mut self.metrics.bucket, Bucket::new());
+        let q = |x: f64| {
+            if b.latency.is_empty() {
+                0.0
+            } else {
+                b.latency.value_at_quantile(x) as f64 / 1000.0
+            }
+        };
+        let point = Point {
+            t_s: (self.now.0 / crate::time::SEC) as u32,
+            requests: b.requests,
+            ok: b.ok,
+            errors: b.failed,
+            stale: b.stale,
+            p50_ms: q(0.5),
+            p95_ms: q(0.95),
+            p99_ms: q(0.99),
+            cdn_hit_ratio: ratio(b.cdn_hits, b.cdn_misses),
+            cache_hit_ratio: ratio(b.cache_hits, b.cache_misses),
+            db_ops: b.db_ops,
+            lost_writes: b.lost_writes,
+            lag_ms,
+        };
+        self.metrics.series.push(point);
+        let _ = SimTime::ZERO;
+    }
+}

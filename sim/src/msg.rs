@@ -1,0 +1,286 @@
+//! Messages between nodes, timers, and the effects a handler asks the engine to carry out.
+
+use crate::node::NodeId;
+use crate::request::{ErrorKind, RequestId, Version};
+use crate::time::Micros;
+
+/// A DNS name the system serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DnsName {
+    /// `static.example`: answered with the nearest healthy CDN edge.
+    Static,
+    /// `api.example`: answered with the load balancers' shared address.
+    Api,
+}
+
+impl DnsName {
+    pub(crate) fn idx(self) -> usize {
+        self as usize
+    }
+}
+
+/// Where a DNS answer points.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A particular node (a CDN edge).
+    Node(NodeId),
+    /// The load balancers' shared (virtual) address.
+    Origin,
+}
+
+/// An HTTP answer travelling back towards the user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// Success, with the version read or written (none for static content).
+    Ok(Option<Version>),
+    /// Failure.
+    Err(ErrorKind),
+}
+
+/// A database replica's answer to a read or a write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DbResult {
+    /// Done: the version read, or the version written.
+    Ok(Version),
+    /// This replica is not the leader; it names the one it believes is.
+    NotLeader(Option<NodeId>),
+}
+
+/// One entry of a database replica's log: a write of one key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogEntry {
+    /// Term of the leader that created it.
+    pub term: u64,
+    /// The key written.
+    pub key: u32,
+    /// When the leader appended it (for replication lag).
+    pub appended_at: u64,
+}
+
+/// A leader's replication message: new entries, or a heartbeat when empty.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Append {
+    pub term: u64,
+    pub prev_index: u64,
+    pub prev_term: u64,
+    pub entries: Vec<LogEntry>,
+    pub leader_commit: u64,
+}
+
+/// Everything that travels over the simulated network.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Msg {
+    DnsQuery {
+        req: RequestId,
+        name: DnsName,
+    },
+    DnsAnswer {
+        req: RequestId,
+        target: Option<Target>,
+    },
+    AuthQuery {
+        name: DnsName,
+        region: u8,
+    },
+    AuthAnswer {
+        name: DnsName,
+        target: Target,
+        ttl: Micros,
+    },
+    Http {
+        req: RequestId,
+    },
+    HttpReply {
+        req: RequestId,
+        reply: Reply,
+    },
+    CacheGet {
+        req: RequestId,
+        key: u32,
+    },
+    CacheValue {
+        req: RequestId,
+        value: Option<Version>,
+    },
+    CacheSet {
+        key: u32,
+        version: Version,
+    },
+    CacheDel {
+        key: u32,
+    },
+    DbRead {
+        req: RequestId,
+        key: u32,
+        attempt: u8,
+        need_leader: bool,
+    },
+    DbWrite {
+        req: RequestId,
+        key: u32,
+        attempt: u8,
+    },
+    DbReply {
+        req: RequestId,
+        attempt: u8,
+        result: DbResult,
+    },
+    Append(Box<Append>),
+    AppendReply {
+        term: u64,
+        success: bool,
+        match_index: u64,
+        applied: u64,
+    },
+    Vote {
+        term: u64,
+        last_index: u64,
+        last_term: u64,
+        pre: bool,
+    },
+    VoteReply {
+        term: u64,
+        granted: bool,
+        pre: bool,
+    },
+    Ping {
+        seq: u32,
+    },
+    Pong {
+        seq: u32,
+    },
+    LbAdvert {
+        priority: u8,
+    },
+}
+
+impl Msg {
+    /// A small number naming the message kind (for the fingerprint).
+    pub(crate) fn tag(&self) -> u64 {
+        match self {
+            Msg::DnsQuery { .. } => 1,
+            Msg::DnsAnswer { .. } => 2,
+            Msg::AuthQuery { .. } => 3,
+            Msg::AuthAnswer { .. } => 4,
+            Msg::Http { .. } => 5,
+            Msg::HttpReply { .. } => 6,
+            Msg::CacheGet { .. } => 7,
+            Msg::CacheValue { .. } => 8,
+            Msg::CacheSet { .. } => 9,
+            Msg::CacheDel { .. } => 10,
+            Msg::DbRead { .. } => 11,
+            Msg::DbWrite { .. } => 12,
+            Msg::DbReply { .. } => 13,
+            Msg::Append(_) => 14,
+            Msg::AppendReply { .. } => 15,
+            Msg::Vote { .. } => 16,
+            Msg::VoteReply { .. } => 17,
+            Msg::Ping { .. } => 18,
+            Msg::Pong { .. } => 19,
+            Msg::LbAdvert { .. } => 20,
+        }
+    }
+
+    /// The request this message belongs to, if any.
+    pub fn request(&self) -> Option<RequestId> {
+        match *self {
+            Msg::DnsQuery { req, .. }
+            | Msg::DnsAnswer { req, .. }
+            | Msg::Http { req }
+            | Msg::HttpReply { req, .. }
+            | Msg::CacheGet { req, .. }
+            | Msg::CacheValue { req, .. }
+            | Msg::DbRead { req, .. }
+            | Msg::DbWrite { req, .. }
+            | Msg::DbReply { req, .. } => Some(req),
+            _ => None,
+        }
+    }
+
+    /// Whether this message is part of a user's request (as opposed to
+    /// health checks, heartbeats and replication).
+    pub fn is_user_traffic(&self) -> bool {
+        self.request().is_some()
+    }
+}
+
+/// Something a node asked to be woken for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timer {
+    Arrival,
+    ClientTimeout(RequestId),
+    ResolverTimeout(DnsName, u32),
+    AuthHealth,
+    CdnOriginTimeout(RequestId),
+    LbHealth,
+    LbVrrp,
+    LbUpstreamTimeout(RequestId),
+    AppCpu(RequestId),
+    AppCallTimeout(RequestId, u32),
+    DbElection,
+    DbHeartbeat(u64),
+    DbApply(u64),
+}
+
+impl Timer {
+    pub(crate) fn tag(&self) -> u64 {
+        match self {
+            Timer::Arrival => 101,
+            Timer::ClientTimeout(_) => 102,
+            Timer::ResolverTimeout(..) => 103,
+            Timer::AuthHealth => 104,
+            Timer::CdnOriginTimeout(_) => 105,
+            Timer::LbHealth => 106,
+            Timer::LbVrrp => 107,
+            Timer::LbUpstreamTimeout(_) => 108,
+            Timer::AppCpu(_) => 109,
+            Timer::AppCallTimeout(..) => 110,
+            Timer::DbElection => 111,
+            Timer::DbHeartbeat(_) => 112,
+            Timer::DbApply(_) => 113,
+        }
+    }
+}
+
+/// Where a message is addressed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dest {
+    /// A node.
+    Node(NodeId),
+    /// Whichever load balancer holds the shared address when it is sent.
+    Origin,
+}
+
+impl From<NodeId> for Dest {
+    fn from(n: NodeId) -> Dest {
+        Dest::Node(n)
+    }
+}
+
+impl From<Target> for Dest {
+    fn from(t: Target) -> Dest {
+        match t {
+            Target::Node(n) => Dest::Node(n),
+            Target::Origin => Dest::Origin,
+        }
+    }
+}
+
+/// What a handler asks the engine to do. Handlers never touch the network
+/// or the clock themselves; the engine interprets these.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    /// Send `msg` from `from` after `delay` of local work.
+    Send {
+        from: NodeId,
+        to: Dest,
+        msg: Msg,
+        delay: Micros,
+    },
+    /// Wake `node` with `timer` after `after`.
+    Timer {
+        node: NodeId,
+        after: Micros,
+        timer: Timer,
+    },
+}

@@ -1,0 +1,100 @@
+//! Presets: named scenarios, each a lesson — a healthy system, stale follower reads, safe synchronous replication, a leader crash, a partitioned leader.
+
+use crate::command::{Command, TimedCommand};
+use crate::error::Error;
+use crate::scenario::{FollowerAck, ReadFrom, Replication, Scenario};
+
+/// Every preset name, in the order they are listed.
+pub const NAMES: [&str; 5] = [
+    "default",
+    "async-follower-reads",
+    "sync-leader-reads",
+    "leader-crash",
+    "partition-leader",
+];
+
+fn at(at_s: f64, command: Command) -> TimedCommand {
+    TimedCommand { at_s, command }
+}
+
+fn node(name: &str) -> String {
+    name.to_string()
+}
+
+/// The scenario of a preset.
+pub fn preset(name: &str) -> Result<Scenario, Error> {
+    let mut s = Scenario::default();
+    match name {
+        "default" => {}
+        "async-follower-reads" => {
+            s.name = name.into();
+            s.description = "Asynchronous replication with reads spread over the followers (cache off): followers trail the leader, so some reads return data older than a write already confirmed to a user.".into();
+            s.db.replication = Replication::Async;
+            s.db.read_from = ReadFrom::Followers;
+            s.cache.enabled = false;
+            s.workload.mix.static_ = 0.3;
+            s.workload.mix.read = 0.5;
+            s.workload.mix.write = 0.2;
+        }
+        "sync-leader-reads" => {
+            s.name = name.into();
+            s.description = "Synchronous replication where a follower confirms only once it has applied the write, and every read goes to the leader (cache off): no stale reads and no lost writes, at the price of slower writes.".into();
+            s.db.replication = Replication::Sync;
+            s.db.follower_ack = FollowerAck::Applied;
+            s.db.read_from = ReadFrom::Leader;
+            s.cache.enabled = false;
+        }
+        "leader-crash" => {
+            s.name = name.into();
+            s.description = "The database leader crashes at 20 s and comes back at 40 s. Followers notice the silence, elect a new leader, and writes resume; with asynchronous replication the last writes the old leader confirmed may be lost.".into();
+            s.script = vec![
+                at(
+                    20.0,
+                    Command::Crash {
+                        node: node("db-0-0"),
+                    },
+                ),
+                at(
+                    40.0,
+                    Command::Restart {
+                        node: node("db-0-0"),
+                    },
+                ),
+            ];
+        }
+        "partition-leader" => {
+            s.name = name.into();
+            s.description = "At 20 s the network splits the leader (with app-1 and app-2) from the other replicas (with app-3 and app-4); it heals at 40 s. Fencing is off, so the old leader keeps confirming writes on the minority side — writes that are thrown away when the partition heals.".into();
+            s.db.fencing = false;
+            s.script = vec![
+                at(
+                    20.0,
+                    Command::Partition {
+                        groups: vec![
+                            vec![node("db-0-0"), node("app-1"), node("app-2")],
+                            vec![node("db-0-1"), node("db-0-2"), node("app-3"), node("app-4")],
+                        ],
+                    },
+                ),
+                at(40.0, Command::Heal),
+            ];
+        }
+        other => return Err(Error::UnknownPreset(other.to_string())),
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_is_valid_and_named() {
+        for name in NAMES {
+            let s = preset(name).unwrap();
+            s.validate().unwrap();
+            assert_eq!(s.name, name);
+        }
+        assert!(preset("nope").is_err());
+    }
+}

@@ -1,0 +1,235 @@
+//! Plain-data snapshots of the world for an interface to draw: nodes and their states, cut links, and messages in flight.
+
+use crate::db::Role;
+use crate::msg::Msg;
+use crate::node::{NodeId, NodeKind};
+use crate::request::RequestKind;
+use crate::time::SimTime;
+use crate::world::{Event, Simulation};
+use serde::Serialize;
+
+/// How a node is doing, as the diagram shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NodeState {
+    /// Working.
+    Up,
+    /// Crashed or its region is down.
+    Down,
+    /// Working, but made slow.
+    Slow,
+    /// Up, but some peer considers it unhealthy (failed health checks).
+    Suspect,
+}
+
+impl NodeState {
+    /// Lower-case name (as in `data-state`).
+    pub fn label(self) -> &'static str {
+        match self {
+            NodeState::Up => "up",
+            NodeState::Down => "down",
+            NodeState::Slow => "slow",
+            NodeState::Suspect => "suspect",
+        }
+    }
+}
+
+/// One node as the interface sees it.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct NodeView {
+    /// Its id, e.g. `db-0-1`.
+    pub id: String,
+    /// Index (for [`Flight`]).
+    pub index: u16,
+    /// Its tier.
+    pub kind: NodeKind,
+    /// Its region.
+    pub region: String,
+    /// Up, down, slow or suspect.
+    pub state: NodeState,
+    /// Slowness factor (1 = normal).
+    pub slow: f64,
+    /// Database role, if a replica.
+    pub role: Option<Role>,
+    /// Database term, if a replica.
+    pub term: Option<u64>,
+    /// Replication lag in ms, if a follower.
+    pub lag_ms: Option<f64>,
+    /// Load balancer: holds the shared address.
+    pub active: Option<bool>,
+    /// App server: busy workers.
+    pub busy: Option<u32>,
+    /// App server: queued requests.
+    pub queued: Option<u32>,
+    /// Cache or CDN: keys held.
+    pub keys: Option<u32>,
+    /// Whether the node is cut off from at least one other by a partition.
+    pub partitioned: bool,
+}
+
+/// A message on the wire.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Flight {
+    /// Sender index.
+    pub from: u16,
+    /// Receiver index.
+    pub to: u16,
+    /// When it left.
+    pub sent: SimTime,
+    /// When it arrives.
+    pub arrives: SimTime,
+    /// The user request it belongs to, if any.
+    pub request: Option<u64>,
+    /// The kind of that request.
+    pub kind: Option<RequestKind>,
+    /// Whether it is an answer travelling back (and whether it is an error).
+    pub reply: Option<bool>,
+}
+
+/// The world at one instant.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Snapshot {
+    /// Simulated time.
+    pub now: SimTime,
+    /// Every node, in diagram order.
+    pub nodes: Vec<NodeView>,
+    /// Directed pairs (from, to) whose messages are cut.
+    pub cut: Vec<(u16, u16)>,
+    /// The balancer holding the shared address.
+    pub vip: Option<u16>,
+    /// Messages in flight, earliest arrival first.
+    pub flights: Vec<Flight>,
+}
+
+impl Simulation {
+    /// A plain-data picture of the world now. `max_flights` bounds the
+    /// number of in-flight messages listed.
+    pub fn snapshot(&self, max_flights: usize) -> Snapshot {
+        let n = self.nodes.len();
+        let mut cut = Vec::new();
+        if self.n_blocked > 0 {
+            for a in 0..n {
+                for b in 0..n {
+                    if self.blocked[a * n + b] {
+                        cut.push((a as u16, b as u16));
+                    }
+                }
+            }
+        }
+        let suspect = |id: NodeId| {
+            self.lbs.iter().any(|lb| {
+                self.apps
+                    .iter()
+                    .position(|a| a.id == id)
+                    .is_some_and(|i| !lb.backends[i].healthy)
+            }) || self
+                .auth
+                .iter()
+                .any(|a| a.edges.iter().any(|e| e.node == id && !e.healthy))
+        };
+        let nodes = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, info)| {
+                let id = NodeId(i as u16);
+                let st = &self.status[i];
+                let t = info.tier_idx as usize;
+                let state = if !st.up {
+                    NodeState::Down
+                } else if st.slow > 1.0 {
+                    NodeState::Slow
+                } else if suspect(id) {
+                    NodeState::Suspect
+                } else {
+                    NodeState::Up
+                };
+                let mut v = NodeView {
+                    id: info.name.clone(),
+                    index: i as u16,
+                    kind: info.kind,
+                    region: self.scenario.network.regions[info.region as usize]
+                        .name
+                        .clone(),
+                    state,
+                    slow: st.slow,
+                    role: None,
+                    term: None,
+                    lag_ms: None,
+                    active: None,
+                    busy: None,
+                    queued: None,
+                    keys: None,
+                    partitioned: self.n_blocked > 0
+                        && (0..n).any(|j| self.blocked[i * n + j] || self.blocked[j * n + i]),
+                };
+                match info.kind {
+                    NodeKind::Db => {
+                        let d = &self.dbs[t];
+                        v.role = Some(d.role);
+                        v.term = Some(d.term);
+                        if st.up && d.role != Role::Leader {
+                            v.lag_ms = self.db_lag(t).map(|us| us as f64 / 1000.0);
+                        }
+                    }
+                    NodeKind::Lb => v.active = Some(self.lbs[t].active && st.up),
+                    NodeKind::App => {
+                        v.busy = Some(self.apps[t].busy);
+                        v.queued = Some(self.apps[t].queued() as u32);
+                    }
+                    NodeKind::Cache => v.keys = Some(self.caches[t].store.len() as u32),
+                    NodeKind::Cdn => v.keys = Some(self.cdns[t].store.len() as u32),
+                    _ => {}
+                }
+                v
+            })
+            .collect();
+        let mut flights: Vec<Flight> = self
+            .queue
+            .iter()
+            .filter_map(|(at, ev)| match ev {
+                Event::Deliver {
+                    from,
+                    to,
+                    sent,
+                    msg,
+                } if from != to => {
+                    let request = msg.request();
+                    let kind = request.and_then(|r| self.request_kind(r));
+                    let reply = match msg {
+                        Msg::HttpReply { reply, .. } => {
+                            Some(matches!(reply, crate::msg::Reply::Err(_)))
+                        }
+                        Msg::DnsAnswer { target, .. } => Some(target.is_none()),
+                        Msg::CacheValue { .. } | Msg::DbReply { .. } => Some(false),
+                        _ => None,
+                    };
+                    Some(Flight {
+                        from: from.0,
+                        to: to.0,
+                        sent: *sent,
+                        arrives: at,
+                        request: request.map(|r| r.0),
+                        kind,
+                        reply,
+                    })
+                }
+                _ => None,
+            })
+            .collect();
+        flights.sort_by_key(|f| (f.arrives, f.from, f.to, f.request));
+        flights.truncate(max_flights);
+        Snapshot {
+            now: self.now,
+            nodes,
+            cut,
+            vip: self.vip.map(|v| v.0),
+            flights,
+        }
+    }
+
+    fn request_kind(&self, id: crate::request::RequestId) -> Option<RequestKind> {
+        let i = id.0.checked_sub(self.req_base)? as usize;
+        self.reqs.get(i).map(|r| r.kind)
+    }
+}

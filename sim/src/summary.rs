@@ -1,0 +1,156 @@
+//! The run summary: the figures a person (or the CLI's `--json`) wants after a run.
+
+use crate::request::ErrorKind;
+use crate::world::Simulation;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Request counts.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct RequestCounts {
+    /// Finished requests.
+    pub total: u64,
+    /// Answered (stale reads included: the user got an answer).
+    pub ok: u64,
+    /// Failed.
+    pub failed: u64,
+}
+
+/// Latency percentiles of finished requests, failures included.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Latency {
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+/// Reads.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Reads {
+    pub total: u64,
+    pub stale: u64,
+}
+
+/// Writes.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Writes {
+    pub total: u64,
+    pub acked: u64,
+    pub lost: u64,
+}
+
+/// Consistency anomalies judged against the ground truth.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Anomalies {
+    pub stale_read: u64,
+    pub read_your_writes: u64,
+    pub monotonic_read: u64,
+    pub lost_write: u64,
+}
+
+/// Hits and misses of a cache.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct HitMiss {
+    pub hits: u64,
+    pub misses: u64,
+}
+
+/// The database at the end of the run.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct DbSummary {
+    /// The leader, if there is one.
+    pub leader: Option<String>,
+    /// Its term.
+    pub term: u64,
+}
+
+/// Everything `run --json` prints.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Summary {
+    pub scenario: String,
+    pub seed: u64,
+    pub duration_s: f64,
+    pub fingerprint: String,
+    pub events: u64,
+    pub requests: RequestCounts,
+    pub availability: f64,
+    pub latency_ms: Latency,
+    pub reads: Reads,
+    pub writes: Writes,
+    pub anomalies: Anomalies,
+    pub cdn: HitMiss,
+    pub cache: HitMiss,
+    pub leader_changes: u64,
+    /// Failures by cause.
+    pub errors: BTreeMap<String, u64>,
+    pub db: DbSummary,
+}
+
+impl Simulation {
+    /// Summarises the run so far.
+    pub fn summary(&self) -> Summary {
+        let m = self.metrics();
+        let t = &m.totals;
+        let lost = self.lost_writes();
+        let leader = self
+            .replicas()
+            .filter(|(_, role, _, up)| *role == crate::db::Role::Leader && *up)
+            .max_by_key(|(_, _, term, _)| *term);
+        Summary {
+            scenario: self.scenario().name.clone(),
+            seed: self.seed(),
+            duration_s: self.now().as_secs_f64(),
+            fingerprint: self.fingerprint_hex(),
+            events: self.events(),
+            requests: RequestCounts {
+                total: t.requests,
+                ok: t.ok + t.stale_reads,
+                failed: t.failed,
+            },
+            availability: m.availability(),
+            latency_ms: Latency {
+                p50: m.latency_ms(0.5),
+                p95: m.latency_ms(0.95),
+                p99: m.latency_ms(0.99),
+                max: if m.latency.is_empty() {
+                    0.0
+                } else {
+                    m.latency.max() as f64 / 1000.0
+                },
+            },
+            reads: Reads {
+                total: t.reads,
+                stale: t.stale_reads,
+            },
+            writes: Writes {
+                total: t.writes,
+                acked: t.writes_acked,
+                lost,
+            },
+            anomalies: Anomalies {
+                stale_read: t.stale_reads,
+                read_your_writes: t.read_your_writes,
+                monotonic_read: t.monotonic_reads,
+                lost_write: lost,
+            },
+            cdn: HitMiss {
+                hits: t.cdn_hits,
+                misses: t.cdn_misses,
+            },
+            cache: HitMiss {
+                hits: t.cache_hits,
+                misses: t.cache_misses,
+            },
+            leader_changes: t.leader_changes,
+            errors: ErrorKind::ALL
+                .iter()
+                .map(|e| (e.label().to_string(), t.errors[e.idx()]))
+                .collect(),
+            db: DbSummary {
+                leader: leader.map(|(n, ..)| n.to_string()),
+                term: leader.map(|(_, _, term, _)| term).unwrap_or(0),
+            },
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! The ground truth: every acknowledged write and what each session has seen, used to judge stale reads, read-your-writes and monotonic-read violations, and lost writes.
+
+use crate::request::{Outcome, RequestKind, Version};
+use crate::scenario::Scenario;
+use crate::time::SimTime;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// What one session has done, per key.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SessionTruth {
+    last_write: BTreeMap<u32, Version>,
+    max_read: BTreeMap<u32, Version>,
+}
+
+/// An acknowledged write not yet known to be safe on a majority.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PendingWrite {
+    pub key: u32,
+    pub version: Version,
+    pub acked_at: SimTime,
+}
+
+/// The verdict on one read.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReadJudgement {
+    /// Older than a version acknowledged to anyone before the read began.
+    pub stale: bool,
+    /// Older than the session's own last acknowledged write.
+    pub read_your_writes: bool,
+    /// Older than a version the session had already read.
+    pub monotonic: bool,
+}
+
+/// One read or write, as exported for external consistency checkers.
+#[derive(Clone, Debug, Serialize)]
+pub struct HistoryOp {
+    /// Session (user) number.
+    pub session: u32,
+    /// `read` or `write`.
+    #[serde(serialize_with = "op_name")]
+    pub op: RequestKind,
+    /// The key.
+    pub key: u32,
+    /// Version read or written (absent when it failed).
+    #[serde(serialize_with = "version_num")]
+    pub version: Option<Version>,
+    /// When the user sent it (µs).
+    pub invoke_us: u64,
+    /// When the user got the answer (µs).
+    pub complete_us: u64,
+    /// `ok`, `fail` (definitely not done) or `timeout` (unknown).
+    #[serde(serialize_with = "outcome_name")]
+    pub outcome: Outcome,
+}
+
+fn op_name<S: serde::Serializer>(k: &RequestKind, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(k.label())
+}
+
+fn version_num<S: serde::Serializer>(v: &Option<Version>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.serialize_u64(v.0),
+        None => s.serialize_none(),
+    }
+}
+
+fn outcome_name<S: serde::Serializer>(o: &Outcome, s: S) -> Result<S::Ok, S::Error> {
+    use crate::request::ErrorKind;
+    s.serialize_str(match o {
+        Outcome::Ok | Outcome::Stale => "ok",
+        Outcome::Failed(
+            ErrorKind::Timeout | ErrorKind::GatewayTimeout | ErrorKind::OriginUnreachable,
+        ) => "timeout",
+        Outcome::Failed(ErrorKind::DbUnavailable) => "timeout",
+        Outcome::Failed(_) => "fail",
+    })
+}
+
+/// Everything the simulator knows that no node does.
+#[derive(Clone, Debug)]
+pub(crate) struct Truth {
+    max_acked: Vec<Version>,
+    sessions: Vec<SessionTruth>,
+    pub pending: Vec<PendingWrite>,
+    pub lost: Vec<PendingWrite>,
+    pub history: Option<Vec<HistoryOp>>,
+    pub acked: u64,
+}
+
+impl Truth {
+    pub fn new(sc: &Scenario) -> Truth {
+        let sessions = sc.workload.sessions_per_region as usize * sc.network.regions.len();
+        Truth {
+            max_acked: vec![Version::default(); sc.workload.keys as usize],
+            sessions: vec![SessionTruth::default(); sessions],
+            pending: Vec::new(),
+            lost: Vec::new(),
+            history: None,
+            acked: 0,
+        }
+    }
+
+    /// What a read of `key` by `session` starting now must not go below:
+    /// (newest acknowledged, the session's last write, the session's newest read).
+    pub fn expectations(&self, key: u32, session: u32) -> (Version, Version, Version) {
+        let k = key as usize;
+        let s = &self.sessions[session as usize];
+        (
+            self.max_acked.get(k).copied().unwrap_or_default(),
+            s.last_write.get(&key).copied().unwrap_or_default(),
+            s.max_read.get(&key).copied().unwrap_or_default(),
+        )
+    }
+
+    /// Judges a read that returned `v`, and remembers it for the session.
+    pub fn judge_read(
+        &mut self,
+        key: u32,
+        session: u32,
+        v: Version,
+        expect: Version,
+        ryw: Version,
+        mono: Version,
+    ) -> ReadJudgement {
+        let seen = self.sessions[session as usize]
+            .max_read
+            .entry(key)
+            .or_default();
+        if v > *seen {
+            *seen = v;
+        }
+        ReadJudgement {
+            stale: v < expect,
+            read_your_writes: v < ryw,
+            monotonic: v < mono,
+        }
+    }
+
+    /// A write of `key` at `v` was acknowledged to `session` at `at`.
+    /// `durable` says whether it is already committed on a majority.
+    pub fn ack_write(&mut self, key: u32, session: u32, v: Version, at: SimTime, durable: bool) {
+        self.acked += 1;
+        if let Some(m) = self.max_acked.get_mut(key as usize)
+            && v > *m
+        {
+            *m = v;
+        }
+        let w = self.sessions[session as usize]
+            .last_write
+            .entry(key)
+            .or_default();
+        if v > *w {
+            *w = v;
+        }
+        if !durable {
+            self.pending.push(PendingWrite {
+                key,
+                version: v,
+                acked_at: at,
+            });
+        }
+    }
+
+    pub fn record(&mut self, op: HistoryOp) {
+        if let Some(h) = &mut self.history {
+            h.push(op);
+        }
+    }
+}
