@@ -79,16 +79,26 @@ pub(crate) struct Rngs {
     pub design: SimRng,
 }
 
-/// A 64-bit FNV-1a hash over the event trace; the same on every platform.
+/// A 64-bit hash over the event trace, the same on every platform: each
+/// word is folded in with a rotate, an xor and a multiply (the FxHash step
+/// at a fixed 64-bit width), and the result is finished with SplitMix64's
+/// mixer when read.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Fnv(pub u64);
+pub(crate) struct TraceHash(pub u64);
 
-impl Fnv {
+impl TraceHash {
+    /// Folds one 64-bit word into the hash.
+    #[inline]
     pub fn mix(&mut self, v: u64) {
-        for b in v.to_le_bytes() {
-            self.0 ^= b as u64;
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01B3);
-        }
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x517C_C1B7_2722_0A95);
+    }
+
+    /// The finished hash.
+    pub fn value(self) -> u64 {
+        let mut x = self.0;
+        x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        x ^ (x >> 31)
     }
 }
 
@@ -129,7 +139,7 @@ pub struct Simulation {
     pub(crate) log: Vec<LogEntry>,
     pub(crate) effects: Vec<Effect>,
     pub(crate) events: u64,
-    pub(crate) fp: Fnv,
+    pub(crate) fp: TraceHash,
     pub(crate) commands: Vec<Command>,
     pub(crate) zipf_keys: Zipf,
     pub(crate) zipf_assets: Zipf,
@@ -235,7 +245,7 @@ impl Simulation {
             log: Vec::new(),
             effects: Vec::with_capacity(16),
             events: 0,
-            fp: Fnv(0xcbf2_9ce4_8422_2325),
+            fp: TraceHash(0xcbf2_9ce4_8422_2325),
             commands: Vec::new(),
             dropped: 0,
         };
@@ -410,7 +420,7 @@ impl Simulation {
                 Effect::Timer { node, after, timer } => {
                     let life = self.status[node.idx()].incarnation;
                     self.queue
-                        .push(self.now.after(after), Event::Timer { node, life, timer });
+                        .push_after(self.now, after, Event::Timer { node, life, timer });
                 }
             }
         }
@@ -501,23 +511,25 @@ impl Simulation {
         let Some((at, ev)) = self.queue.pop() else {
             return false;
         };
+        self.process(at, ev);
+        true
+    }
+
+    #[inline]
+    fn process(&mut self, at: SimTime, ev: Event) {
         self.now = at;
         self.events += 1;
         self.fp.mix(at.0);
         self.dispatch(ev);
         self.flush();
-        true
     }
 
     /// Processes every event up to and including time `t`, then sets the
     /// clock to `t`. Returns how many events ran.
     pub fn step_until(&mut self, t: SimTime) -> u64 {
         let before = self.events;
-        while let Some(at) = self.queue.peek_time() {
-            if at > t {
-                break;
-            }
-            self.step();
+        while let Some((at, ev)) = self.queue.pop_until(t) {
+            self.process(at, ev);
         }
         if t > self.now {
             self.now = t;
@@ -529,16 +541,19 @@ impl Simulation {
     /// events (for an interface that must not block a frame). Returns true
     /// when `t` was reached.
     pub fn step_until_bounded(&mut self, t: SimTime, budget: u64) -> bool {
-        let mut n = 0;
-        while let Some(at) = self.queue.peek_time() {
-            if at > t {
-                break;
+        for _ in 0..budget {
+            match self.queue.pop_until(t) {
+                Some((at, ev)) => self.process(at, ev),
+                None => {
+                    if t > self.now {
+                        self.now = t;
+                    }
+                    return true;
+                }
             }
-            if n >= budget {
-                return false;
-            }
-            self.step();
-            n += 1;
+        }
+        if self.queue.peek_time().is_some_and(|at| at <= t) {
+            return false;
         }
         if t > self.now {
             self.now = t;
@@ -1058,12 +1073,12 @@ impl Simulation {
     /// A hash of every event processed so far: two runs with the same
     /// scenario, seed and commands have the same fingerprint.
     pub fn fingerprint(&self) -> u64 {
-        self.fp.0
+        self.fp.value()
     }
 
     /// The fingerprint as 16 hex digits.
     pub fn fingerprint_hex(&self) -> String {
-        format!("{:016x}", self.fp.0)
+        format!("{:016x}", self.fp.value())
     }
 
     /// The event log so far.
