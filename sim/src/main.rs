@@ -51,7 +51,10 @@ fn parse(args: lexopt::Parser, allow_json: bool) -> Result<Opts, String> {
                 o.duration = Some(d);
             }
             Long("json") if allow_json => o.json = true,
-            Long("help") | Short('h') => return Err(USAGE.to_string()),
+            Long("help") | Short('h') => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
             other => return Err(format!("unexpected argument {}", other.unexpected())),
         }
     }
@@ -232,7 +235,9 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         _ => {
-            eprintln!("error: missing subcommand\n{USAGE}");
+            eprintln!(
+                "error: missing subcommand (expected run, history, presets, show or bench; see --help)"
+            );
             return ExitCode::from(2);
         }
     };
@@ -249,7 +254,9 @@ fn main() -> ExitCode {
             }
             Ok(())
         }
-        other => Err(format!("unknown subcommand {other:?}\n{USAGE}")),
+        other => Err(format!(
+            "unknown subcommand {other:?} (expected run, history, presets, show or bench; see --help)"
+        )),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,212 @@
+//! The command line as other tools use it: `run --json` keys, `history` lines, `presets`, and clear one-line errors for bad input.
+
+use std::io::Write;
+use std::process::{Command, Output};
+
+fn cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pathlab-sim"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+fn scenario_file(text: &str) -> tempfile_path::TempFile {
+    tempfile_path::TempFile::new(text)
+}
+
+/// A file in the target directory, removed when dropped.
+mod tempfile_path {
+    pub struct TempFile(pub std::path::PathBuf);
+    impl TempFile {
+        pub fn new(text: &str) -> TempFile {
+            use std::sync::atomic::{AtomicU32, Ordering};
+            static N: AtomicU32 = AtomicU32::new(0);
+            let dir = std::env::temp_dir();
+            let p = dir.join(format!(
+                "pathlab-cli-test-{}-{}.json",
+                std::process::id(),
+                N.fetch_add(1, Ordering::SeqCst)
+            ));
+            let mut f = std::fs::File::create(&p).unwrap();
+            super::Write::write_all(&mut f, text.as_bytes()).unwrap();
+            TempFile(p)
+        }
+        pub fn path(&self) -> &str {
+            self.0.to_str().unwrap()
+        }
+    }
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+}
+
+#[test]
+fn run_json_prints_one_object_with_every_documented_key() {
+    let o = cli(&[
+        "run",
+        "--preset",
+        "leader-crash",
+        "--seed",
+        "5",
+        "--duration",
+        "30",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(text.trim().lines().count(), 1);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for key in [
+        "seed",
+        "duration_s",
+        "fingerprint",
+        "events",
+        "requests",
+        "availability",
+        "latency_ms",
+        "reads",
+        "writes",
+        "anomalies",
+        "cdn",
+        "cache",
+        "leader_changes",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    for (obj, keys) in [
+        ("requests", &["total", "ok", "failed"][..]),
+        ("latency_ms", &["p50", "p95", "p99", "max"]),
+        ("reads", &["total", "stale"]),
+        ("writes", &["total", "acked", "lost"]),
+        (
+            "anomalies",
+            &[
+                "stale_read",
+                "read_your_writes",
+                "monotonic_read",
+                "lost_write",
+            ],
+        ),
+        ("cdn", &["hits", "misses"]),
+        ("cache", &["hits", "misses"]),
+    ] {
+        for k in keys {
+            assert!(v[obj].get(*k).is_some(), "missing {obj}.{k}");
+        }
+    }
+    assert_eq!(v["seed"], 5);
+    assert_eq!(v["duration_s"], 30.0);
+    assert_eq!(v["leader_changes"], 1);
+    let r = &v["requests"];
+    assert_eq!(
+        r["total"].as_u64().unwrap(),
+        r["ok"].as_u64().unwrap() + r["failed"].as_u64().unwrap()
+    );
+}
+
+#[test]
+fn history_prints_one_operation_per_line() {
+    let o = cli(&["history", "--preset", "default", "--duration", "5"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let mut ops = 0;
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        for k in [
+            "session",
+            "op",
+            "key",
+            "version",
+            "invoke_us",
+            "complete_us",
+            "outcome",
+        ] {
+            assert!(v.get(k).is_some(), "missing {k} in {line}");
+        }
+        assert!(matches!(v["op"].as_str(), Some("read" | "write")));
+        assert!(v["invoke_us"].as_u64() <= v["complete_us"].as_u64());
+        ops += 1;
+    }
+    assert!(ops > 500, "{ops} operations in 5 s");
+}
+
+#[test]
+fn presets_lists_the_five_lessons() {
+    let o = cli(&["presets"]);
+    assert!(o.status.success());
+    let text = String::from_utf8(o.stdout).unwrap();
+    for name in [
+        "default",
+        "async-follower-reads",
+        "sync-leader-reads",
+        "leader-crash",
+        "partition-leader",
+    ] {
+        assert!(text.lines().any(|l| l.starts_with(name)), "{name} missing");
+    }
+}
+
+#[test]
+fn a_scenario_file_runs_and_its_script_is_applied() {
+    let f = scenario_file(
+        r#"{"version": 1, "duration_s": 15, "script": [{"at": 5, "do": "crash", "node": "db-0-0"}]}"#,
+    );
+    let o = cli(&["run", "--scenario", f.path(), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["leader_changes"], 1);
+}
+
+fn assert_clean_error(o: &Output, needle: &str) {
+    assert!(!o.status.success());
+    let e = stderr(o);
+    assert_eq!(e.trim().lines().count(), 1, "one line: {e}");
+    assert!(e.starts_with("error: "), "{e}");
+    assert!(e.contains(needle), "{e:?} should mention {needle:?}");
+    assert!(!e.contains("panicked"), "{e}");
+}
+
+#[test]
+fn bad_input_is_one_clear_line_and_a_non_zero_exit() {
+    let malformed = scenario_file("{\"db\": {");
+    assert_clean_error(&cli(&["run", "--scenario", malformed.path()]), "EOF");
+    let wrong_type = scenario_file(r#"{"workload": {"requests_per_s": "lots"}}"#);
+    assert_clean_error(
+        &cli(&["run", "--scenario", wrong_type.path()]),
+        "workload.requests_per_s",
+    );
+    let unknown = scenario_file(r#"{"db": {"replica": 3}}"#);
+    assert_clean_error(&cli(&["run", "--scenario", unknown.path()]), "replica");
+    let bad_number = scenario_file(r#"{"db": {"replicas": 0}}"#);
+    assert_clean_error(
+        &cli(&["run", "--scenario", bad_number.path()]),
+        "db.replicas",
+    );
+    let bad_node = scenario_file(r#"{"script": [{"at": 1, "do": "crash", "node": "db-7"}]}"#);
+    assert_clean_error(&cli(&["run", "--scenario", bad_node.path()]), "db-7");
+    assert_clean_error(&cli(&["run", "--preset", "nope"]), "nope");
+    assert_clean_error(
+        &cli(&["run", "--preset", "default", "--seed", "-3"]),
+        "--seed",
+    );
+    assert_clean_error(
+        &cli(&["run", "--preset", "default", "--duration", "abc"]),
+        "--duration",
+    );
+    assert_clean_error(
+        &cli(&["run", "--preset", "default", "--duration", "inf"]),
+        "--duration",
+    );
+    assert_clean_error(
+        &cli(&["run", "--scenario", "/no/such/file.json"]),
+        "cannot read",
+    );
+    assert_clean_error(&cli(&["run"]), "--preset");
+    assert_clean_error(&cli(&["frobnicate"]), "frobnicate");
+}
