@@ -159,12 +159,14 @@ fn synchronous_applied_replication_with_leader_reads_never_loses_or_goes_back_in
 
 #[test]
 fn asynchronous_replication_loses_confirmed_writes_when_the_leader_dies() {
-    let mut scenario = Scenario::default();
-    scenario.script = vec![pathlab_sim::TimedCommand {
-        at_s: 10.0,
-        command: crash("db-0-0"),
-    }];
-    scenario.duration_s = 20.0;
+    let scenario = Scenario {
+        script: vec![pathlab_sim::TimedCommand {
+            at_s: 10.0,
+            command: crash("db-0-0"),
+        }],
+        duration_s: 20.0,
+        ..Scenario::default()
+    };
     let mut losses = Vec::new();
     for seed in 0..10 {
         let mut s = sim(&scenario, seed);
@@ -316,17 +318,19 @@ fn repeated_content_is_served_from_the_cdn_edge_and_the_cache() {
 
 #[test]
 fn a_cache_crash_sends_a_burst_of_reads_to_the_database() {
-    let mut scenario = Scenario::default();
-    scenario.script = vec![
-        pathlab_sim::TimedCommand {
-            at_s: 20.0,
-            command: crash("cache-1"),
-        },
-        pathlab_sim::TimedCommand {
-            at_s: 21.0,
-            command: restart("cache-1"),
-        },
-    ];
+    let scenario = Scenario {
+        script: vec![
+            pathlab_sim::TimedCommand {
+                at_s: 20.0,
+                command: crash("cache-1"),
+            },
+            pathlab_sim::TimedCommand {
+                at_s: 21.0,
+                command: restart("cache-1"),
+            },
+        ],
+        ..Scenario::default()
+    };
     let mut s = sim(&scenario, 4);
     s.step_until(at(30.0));
     let db_ops = |from: u32, to: u32| -> u64 {
