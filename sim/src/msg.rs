@@ -223,6 +223,23 @@ pub enum Timer {
 }
 
 impl Timer {
+    /// Whether every timer of this kind has the same length in a run
+    /// (timeouts and periodic checks), so they are scheduled in time order.
+    pub(crate) fn fixed_span(&self) -> bool {
+        matches!(
+            self,
+            Timer::ClientTimeout(_)
+                | Timer::ResolverTimeout(..)
+                | Timer::AuthHealth
+                | Timer::CdnOriginTimeout(_)
+                | Timer::LbHealth
+                | Timer::LbVrrp
+                | Timer::LbUpstreamTimeout(_)
+                | Timer::AppCallTimeout(..)
+                | Timer::DbHeartbeat(_)
+        )
+    }
+
     pub(crate) fn tag(&self) -> u64 {
         match self {
             Timer::Arrival => 101,

@@ -27,6 +27,8 @@ pub struct EventQueue<E> {
     heap: BinaryHeap<Reverse<(u64, u64)>>,
     /// (span, keys in order) for events scheduled a fixed span ahead.
     lanes: Vec<(u64, VecDeque<(u64, u64)>)>,
+    /// The smallest lane front and its lane, kept up to date on every change.
+    lane_min: Option<((u64, u64), usize)>,
     slab: Vec<Option<E>>,
     free: Vec<u32>,
     next_seq: u64,
@@ -40,6 +42,7 @@ impl<E> Default for EventQueue<E> {
         EventQueue {
             heap: BinaryHeap::with_capacity(4096),
             lanes: Vec::new(),
+            lane_min: None,
             slab: Vec::with_capacity(4096),
             free: Vec::new(),
             next_seq: 0,
@@ -69,7 +72,11 @@ impl<E> EventQueue<E> {
         };
         match lane {
             Some(i) if self.lanes[i].1.back().is_none_or(|&(t, _)| t <= at) => {
-                self.lanes[i].1.push_back((at, key))
+                self.lanes[i].1.push_back((at, key));
+                // Only a lane that was empty gets a new front.
+                if self.lanes[i].1.len() == 1 && self.lane_min.is_none_or(|(m, _)| (at, key) < m) {
+                    self.lane_min = Some(((at, key), i));
+                }
             }
             _ => self.heap.push(Reverse((at, key))),
         }
@@ -95,15 +102,23 @@ impl<E> EventQueue<E> {
 
     /// Where the earliest event is: `None` for the heap, `Some(i)` for lane `i`.
     fn earliest(&self) -> Option<(Option<usize>, (u64, u64))> {
-        let mut best = self.heap.peek().map(|Reverse(k)| (None, *k));
-        for (i, (_, lane)) in self.lanes.iter().enumerate() {
-            if let Some(&k) = lane.front()
-                && best.is_none_or(|(_, b)| k < b)
-            {
-                best = Some((Some(i), k));
-            }
+        let heap = self.heap.peek().map(|Reverse(k)| *k);
+        match (heap, self.lane_min) {
+            (Some(h), Some((l, i))) => Some(if l < h { (Some(i), l) } else { (None, h) }),
+            (Some(h), None) => Some((None, h)),
+            (None, Some((l, i))) => Some((Some(i), l)),
+            (None, None) => None,
         }
-        best
+    }
+
+    /// Recomputes the smallest lane front after a lane's front changed.
+    fn refresh_lane_min(&mut self) {
+        self.lane_min = self
+            .lanes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (_, l))| l.front().map(|&k| (k, i)))
+            .min();
     }
 
     /// The time of the earliest event, if any.
@@ -124,7 +139,11 @@ impl<E> EventQueue<E> {
         }
         let (at, key) = match lane {
             None => self.heap.pop()?.0,
-            Some(i) => self.lanes[i].1.pop_front()?,
+            Some(i) => {
+                let k = self.lanes[i].1.pop_front()?;
+                self.refresh_lane_min();
+                k
+            }
         };
         let slot = (key & SLOT_MASK) as u32;
         let event = self.slab[slot as usize].take()?;

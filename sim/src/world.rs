@@ -419,8 +419,12 @@ impl Simulation {
                 } => self.transmit(from, to, msg, delay),
                 Effect::Timer { node, after, timer } => {
                     let life = self.status[node.idx()].incarnation;
-                    self.queue
-                        .push_after(self.now, after, Event::Timer { node, life, timer });
+                    let ev = Event::Timer { node, life, timer };
+                    if timer.fixed_span() {
+                        self.queue.push_after(self.now, after, ev);
+                    } else {
+                        self.queue.push(self.now.after(after), ev);
+                    }
                 }
             }
         }
