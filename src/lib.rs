@@ -1,5 +1,8 @@
 //! PathLab's web front end: the Yew application shell and its browser entry point.
 
+pub mod charts;
+pub mod waterfall;
+
 use yew::prelude::*;
 
 /// Whether the simulation clock is running.

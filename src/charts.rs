@@ -1,0 +1,1 @@
+//! Live charts of the last minute of simulated time (placeholder, being written).

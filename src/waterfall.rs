@@ -1,0 +1,1 @@
+//! A request's hop-by-hop waterfall (placeholder, being written).
