@@ -1,5 +1,6 @@
 //! Commands: every way the outside world (a script, a test, a click) can change a running simulation.
 
+use crate::scenario::{FollowerAck, LbStrategy, ReadFrom, Replication};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -91,6 +92,44 @@ pub enum Command {
         #[serde(default)]
         region: Option<String>,
     },
+    /// Change what the users do, while running. Absent fields stay as they are.
+    SetLoad {
+        /// Requests per second from all regions.
+        #[serde(default)]
+        requests_per_s: Option<f64>,
+        /// Share of static requests.
+        #[serde(default, rename = "static")]
+        static_: Option<f64>,
+        /// Share of reads.
+        #[serde(default)]
+        read: Option<f64>,
+        /// Share of writes.
+        #[serde(default)]
+        write: Option<f64>,
+        /// Zipf exponent of key popularity.
+        #[serde(default)]
+        key_skew: Option<f64>,
+    },
+    /// Change the database's policies, while running. Absent fields stay.
+    SetDb {
+        /// When writes are acknowledged.
+        #[serde(default)]
+        replication: Option<Replication>,
+        /// What a follower's acknowledgement means.
+        #[serde(default)]
+        follower_ack: Option<FollowerAck>,
+        /// Where reads go.
+        #[serde(default)]
+        read_from: Option<ReadFrom>,
+        /// Whether a cut-off leader steps down.
+        #[serde(default)]
+        fencing: Option<bool>,
+    },
+    /// Change the load balancers' strategy, while running.
+    SetLb {
+        /// The strategy.
+        strategy: LbStrategy,
+    },
 }
 
 impl Command {
@@ -134,6 +173,60 @@ impl Command {
                 Some(r) => format!("static content for {r} answered by geography again"),
                 None => "static content answered by geography again".into(),
             },
+            Command::SetLoad {
+                requests_per_s,
+                static_,
+                read,
+                write,
+                key_skew,
+            } => {
+                let mut parts = Vec::new();
+                if let Some(v) = requests_per_s {
+                    parts.push(format!("{v} requests/s"));
+                }
+                if static_.is_some() || read.is_some() || write.is_some() {
+                    let f =
+                        |v: &Option<f64>| v.map(|x| format!("{x}")).unwrap_or_else(|| "=".into());
+                    parts.push(format!(
+                        "mix static {} / read {} / write {}",
+                        f(static_),
+                        f(read),
+                        f(write)
+                    ));
+                }
+                if let Some(v) = key_skew {
+                    parts.push(format!("key skew {v}"));
+                }
+                format!("set load: {}", parts.join(", "))
+            }
+            Command::SetDb {
+                replication,
+                follower_ack,
+                read_from,
+                fencing,
+            } => {
+                let mut parts = Vec::new();
+                if let Some(r) = replication {
+                    parts.push(format!("{r:?} replication").to_lowercase());
+                }
+                if let Some(a) = follower_ack {
+                    parts.push(format!("followers acknowledge when {a:?}").to_lowercase());
+                }
+                if let Some(r) = read_from {
+                    parts.push(format!("reads from {r:?}").to_lowercase());
+                }
+                if let Some(f) = fencing {
+                    parts.push(if *f {
+                        "fencing on".into()
+                    } else {
+                        "fencing off".into()
+                    });
+                }
+                format!("set database: {}", parts.join(", "))
+            }
+            Command::SetLb { strategy } => {
+                format!("set load balancing: {strategy:?}").to_lowercase()
+            }
         }
     }
 }

@@ -677,7 +677,7 @@ impl Simulation {
 
     /// Moves the commit index (majority, current term) and, for synchronous
     /// replication, acknowledges writes every follower has confirmed.
-    fn db_advance_commit(&mut self, t: usize) {
+    pub(crate) fn db_advance_commit(&mut self, t: usize) {
         let d = &mut self.dbs[t];
         let mut m = d.matched.clone();
         m[d.me] = d.last_index();
@@ -688,23 +688,29 @@ impl Simulation {
             d.commit = candidate;
             committed = true;
         }
-        if self.scenario.db.replication == Replication::Sync {
+        if !self.dbs[t].pending.is_empty() || self.scenario.db.replication == Replication::Sync {
             let ack = self.scenario.db.follower_ack;
+            let sync = self.scenario.db.replication == Replication::Sync;
             let d = &mut self.dbs[t];
-            let point = (0..d.members.len())
-                .filter(|&i| i != d.me)
-                .map(|i| match ack {
-                    FollowerAck::Received => d.matched[i],
-                    FollowerAck::Applied => d.peer_applied[i],
-                })
-                .min()
-                .unwrap_or(d.last_index())
-                .min(d.last_index());
+            // Asynchronous: everything is acknowledged at once (writes still
+            // waiting from a switch out of synchronous mode included).
+            let point = if !sync {
+                d.last_index()
+            } else {
+                (0..d.members.len())
+                    .filter(|&i| i != d.me)
+                    .map(|i| match ack {
+                        FollowerAck::Received => d.matched[i],
+                        FollowerAck::Applied => d.peer_applied[i],
+                    })
+                    .min()
+                    .unwrap_or(d.last_index())
+                    .min(d.last_index())
+            };
             if point > d.applied {
                 d.apply_to(point);
             }
             let id = d.id;
-            let term = d.term;
             let mut done = Vec::new();
             d.pending.retain(|p| {
                 if p.index <= point {
@@ -716,7 +722,6 @@ impl Simulation {
             });
             for p in done {
                 let v = Version::new(self.dbs[t].term_at(p.index), p.index);
-                let _ = term;
                 self.send(
                     id,
                     p.app,

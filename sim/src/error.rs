@@ -29,7 +29,12 @@ impl fmt::Display for Error {
             Error::UnknownPreset(p) => write!(
                 f,
                 "unknown preset {p:?} (known: {})",
-                crate::presets::NAMES.join(", ")
+                crate::presets::NAMES
+                    .iter()
+                    .chain(&crate::presets::BENCH_NAMES)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         }
     }

@@ -247,7 +247,7 @@ fn main() -> ExitCode {
         "show" => parse(args, false).and_then(show),
         "bench" => parse(args, false).and_then(bench),
         "presets" => {
-            for name in presets::NAMES {
+            for name in presets::NAMES.iter().chain(&presets::BENCH_NAMES) {
                 if let Ok(s) = presets::preset(name) {
                     println!("{name:<22} {}", s.description);
                 }

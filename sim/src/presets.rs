@@ -13,6 +13,9 @@ pub const NAMES: [&str; 5] = [
     "partition-leader",
 ];
 
+/// Scenarios for measuring speed rather than teaching, listed after the lessons.
+pub const BENCH_NAMES: [&str; 1] = ["stress"];
+
 fn at(at_s: f64, command: Command) -> TimedCommand {
     TimedCommand { at_s, command }
 }
@@ -79,6 +82,22 @@ pub fn preset(name: &str) -> Result<Scenario, Error> {
                 at(40.0, Command::Heal),
             ];
         }
+        "stress" => {
+            s.name = name.into();
+            s.description = "A benchmark, not a lesson: 200 nodes (184 app servers) and about 40,000 requests a second, so thousands of requests are in flight at once.".into();
+            s.app.servers = 184;
+            s.workload.requests_per_s = 40_000.0;
+            s.workload.mix.static_ = 0.3;
+            s.workload.mix.read = 0.6;
+            s.workload.mix.write = 0.1;
+            s.workload.keys = 100_000;
+            s.cache.capacity = 50_000;
+            s.cache.op_ms = 0.005;
+            s.db.read_ms = 0.02;
+            s.db.write_ms = 0.05;
+            s.db.apply_ms = 1.0;
+            s.trace_capacity = 500;
+        }
         other => return Err(Error::UnknownPreset(other.to_string())),
     }
     Ok(s)
@@ -90,10 +109,10 @@ mod tests {
 
     #[test]
     fn every_preset_is_valid_and_named() {
-        for name in NAMES {
+        for name in NAMES.iter().chain(&BENCH_NAMES) {
             let s = preset(name).unwrap();
             s.validate().unwrap();
-            assert_eq!(s.name, name);
+            assert_eq!(s.name, *name);
         }
         assert!(preset("nope").is_err());
     }

@@ -597,7 +597,7 @@ impl Scenario {
         )?;
 
         let a = &self.app;
-        count("app.servers", a.servers, 1, 64)?;
+        count("app.servers", a.servers, 1, 256)?;
         count("app.workers", a.workers, 1, 10_000)?;
         count("app.queue", a.queue, 0, 1_000_000)?;
         a.service

@@ -61,6 +61,29 @@ pub(crate) struct Config {
     pub mix: [f64; 3],
 }
 
+/// Mean gap between arrivals per region (µs; infinite when silent) and the
+/// cumulative request mix, from a scenario's workload.
+fn workload_rates(sc: &Scenario) -> (Vec<f64>, [f64; 3]) {
+    let total_share: f64 = sc.network.regions.iter().map(|r| r.traffic_share).sum();
+    let rate = sc.workload.requests_per_s;
+    let gaps = sc
+        .network
+        .regions
+        .iter()
+        .map(|r| {
+            let lambda = rate * r.traffic_share / total_share;
+            if lambda > 0.0 {
+                1e6 / lambda
+            } else {
+                f64::INFINITY
+            }
+        })
+        .collect();
+    let m = &sc.workload.mix;
+    let total = m.static_ + m.read + m.write;
+    (gaps, [m.static_ / total, (m.static_ + m.read) / total, 1.0])
+}
+
 /// A link's changed behaviour.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub(crate) struct LinkFault {
@@ -165,22 +188,7 @@ impl Simulation {
                 one_way[b][a] = v;
             }
         }
-        let total_share: f64 = sc.network.regions.iter().map(|r| r.traffic_share).sum();
-        let rate = sc.workload.requests_per_s;
-        let mean_gap = sc
-            .network
-            .regions
-            .iter()
-            .map(|r| {
-                let lambda = rate * r.traffic_share / total_share;
-                if lambda > 0.0 {
-                    1e6 / lambda
-                } else {
-                    f64::INFINITY
-                }
-            })
-            .collect();
-        let mix_total = sc.workload.mix.static_ + sc.workload.mix.read + sc.workload.mix.write;
+        let (mean_gap, mix) = workload_rates(&sc);
         let cdn_on = sc.cdn.enabled;
         let cfg = Config {
             client_timeout: ms_to_micros(sc.workload.client_timeout_ms),
@@ -199,11 +207,7 @@ impl Simulation {
             db_heartbeat: ms_to_micros(sc.db.heartbeat_ms),
             election_min: ms_to_micros(sc.db.election_timeout_ms[0]),
             election_max: ms_to_micros(sc.db.election_timeout_ms[1]),
-            mix: [
-                sc.workload.mix.static_ / mix_total,
-                (sc.workload.mix.static_ + sc.workload.mix.read) / mix_total,
-                1.0,
-            ],
+            mix,
         };
         let rng = Rngs {
             workload: SimRng::new(seed, Stream::Workload),
@@ -836,6 +840,35 @@ impl Simulation {
                 }
                 Ok(())
             }
+            Command::SetLoad {
+                requests_per_s,
+                static_,
+                read,
+                write,
+                key_skew,
+            } => {
+                let mut w = self.scenario.workload.clone();
+                if let Some(v) = requests_per_s {
+                    w.requests_per_s = *v;
+                }
+                if let Some(v) = static_ {
+                    w.mix.static_ = *v;
+                }
+                if let Some(v) = read {
+                    w.mix.read = *v;
+                }
+                if let Some(v) = write {
+                    w.mix.write = *v;
+                }
+                if let Some(v) = key_skew {
+                    w.key_skew = *v;
+                }
+                let mut s = self.scenario.clone();
+                s.workload = w;
+                s.validate()
+                    .map_err(|e| Error::BadCommand(e.to_string().replace("bad scenario: ", "")))
+            }
+            Command::SetDb { .. } | Command::SetLb { .. } => Ok(()),
         }
     }
 
@@ -988,6 +1021,73 @@ impl Simulation {
                     self.auth[0].overrides[r] = None;
                 }
             }
+            Command::SetLoad {
+                requests_per_s,
+                static_,
+                read,
+                write,
+                key_skew,
+            } => {
+                let w = &mut self.scenario.workload;
+                if let Some(v) = requests_per_s {
+                    w.requests_per_s = *v;
+                }
+                if let Some(v) = static_ {
+                    w.mix.static_ = *v;
+                }
+                if let Some(v) = read {
+                    w.mix.read = *v;
+                }
+                if let Some(v) = write {
+                    w.mix.write = *v;
+                }
+                if let Some(v) = key_skew {
+                    w.key_skew = *v;
+                    self.zipf_keys = Zipf::new(w.keys, *v);
+                }
+                let was_idle = self
+                    .cfg
+                    .mean_gap
+                    .iter()
+                    .map(|g| !g.is_finite())
+                    .collect::<Vec<_>>();
+                let (gaps, mix) = workload_rates(&self.scenario);
+                self.cfg.mean_gap = gaps;
+                self.cfg.mix = mix;
+                // A region whose users were silent has no arrival scheduled.
+                for (t, idle) in was_idle.into_iter().enumerate() {
+                    if idle && t < self.clients.len() {
+                        self.client_boot(t);
+                    }
+                }
+            }
+            Command::SetDb {
+                replication,
+                follower_ack,
+                read_from,
+                fencing,
+            } => {
+                let d = &mut self.scenario.db;
+                if let Some(v) = replication {
+                    d.replication = *v;
+                }
+                if let Some(v) = follower_ack {
+                    d.follower_ack = *v;
+                }
+                if let Some(v) = read_from {
+                    d.read_from = *v;
+                }
+                if let Some(v) = fencing {
+                    d.fencing = *v;
+                }
+                // Writes waiting under the old policy are settled under the new one.
+                for t in 0..self.dbs.len() {
+                    if self.dbs[t].role == crate::db::Role::Leader {
+                        self.db_advance_commit(t);
+                    }
+                }
+            }
+            Command::SetLb { strategy } => self.scenario.lb.strategy = *strategy,
         }
         Ok(())
     }

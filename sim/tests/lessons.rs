@@ -435,3 +435,52 @@ fn bad_commands_are_refused_and_change_nothing() {
     );
     assert_eq!(s.fingerprint(), before);
 }
+
+#[test]
+fn switching_to_follower_reads_while_running_brings_stale_reads() {
+    let scenario = presets::preset("sync-leader-reads").unwrap();
+    let mut s = sim(&scenario, 8);
+    s.step_until(at(10.0));
+    assert_eq!(s.summary().reads.stale, 0);
+    s.apply(&Command::SetDb {
+        replication: Some(Replication::Async),
+        follower_ack: None,
+        read_from: Some(ReadFrom::Followers),
+        fencing: None,
+    })
+    .unwrap();
+    s.step_until(at(30.0));
+    assert!(
+        s.summary().reads.stale > 0,
+        "lagging followers now answer reads"
+    );
+    assert_eq!(
+        s.summary().requests.failed,
+        0,
+        "writes waiting at the switch were still answered"
+    );
+}
+
+#[test]
+fn more_load_than_the_app_tier_can_take_is_refused_with_503s() {
+    let mut s = sim(&Scenario::default(), 1);
+    s.step_until(at(5.0));
+    s.apply(&Command::SetLoad {
+        requests_per_s: Some(12_000.0),
+        static_: Some(0.0),
+        read: Some(1.0),
+        write: None,
+        key_skew: None,
+    })
+    .unwrap();
+    s.step_until(at(10.0));
+    assert!(s.metrics().errors_of(ErrorKind::Overloaded) > 100);
+    let bad = s.apply(&Command::SetLoad {
+        requests_per_s: Some(-1.0),
+        static_: None,
+        read: None,
+        write: None,
+        key_skew: None,
+    });
+    assert!(bad.unwrap_err().to_string().contains("requests_per_s"));
+}
