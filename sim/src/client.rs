@@ -207,7 +207,7 @@ impl Simulation {
             }
             (RequestKind::Write, Some(v)) => {
                 let durable = self.db_is_committed(v);
-                self.truth.ack_write(key, session, v, now, durable);
+                self.truth.ack_write(id, key, session, v, now, durable);
             }
             _ => {}
         }
@@ -260,5 +260,39 @@ impl Simulation {
     /// Requests still in flight.
     pub fn in_flight(&self) -> usize {
         self.reqs.iter().filter(|r| !r.done).count()
+    }
+
+    /// The trace of a request: the finished one if it is still kept, or the
+    /// story so far of one still in flight (its end is now, its outcome
+    /// undecided and shown as `Ok` until it finishes).
+    pub fn request_trace(&self, id: RequestId) -> Option<Trace> {
+        if let Some(t) = self.trace(id) {
+            return Some(t.clone());
+        }
+        let i = id.0.checked_sub(self.req_base)? as usize;
+        let r = self.reqs.get(i)?;
+        if r.done {
+            return None;
+        }
+        Some(Trace {
+            id,
+            kind: r.kind,
+            key: r.key,
+            session: r.session,
+            client: self.clients[r.client_tier as usize].id,
+            start: r.start,
+            end: self.now,
+            outcome: Outcome::Ok,
+            version: None,
+            expected: None,
+            hops: r.hops.clone(),
+        })
+    }
+
+    /// Whether a request is still in flight.
+    pub fn is_in_flight(&self, id: RequestId) -> bool {
+        id.0.checked_sub(self.req_base)
+            .and_then(|i| self.reqs.get(i as usize))
+            .is_some_and(|r| !r.done)
     }
 }

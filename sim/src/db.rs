@@ -767,6 +767,7 @@ impl Simulation {
         self.truth.lost.push(p);
         self.metrics.bucket.lost_writes += 1;
         self.log_event(LogEvent::LostWrite {
+            request: p.request,
             key: p.key,
             version: p.version,
             acked_at: p.acked_at,

@@ -1,7 +1,7 @@
 //! The event log: what happened, in plain words, with simulated timestamps.
 
 use crate::node::NodeId;
-use crate::request::Version;
+use crate::request::{RequestId, Version};
 use crate::time::SimTime;
 use crate::world::Simulation;
 use serde::Serialize;
@@ -39,6 +39,7 @@ pub enum LogEvent {
     Truncated { node: NodeId, entries: u64 },
     /// An acknowledged write is gone.
     LostWrite {
+        request: RequestId,
         key: u32,
         version: Version,
         acked_at: SimTime,
@@ -59,6 +60,14 @@ pub enum LogEvent {
 }
 
 impl LogEvent {
+    /// The request this line is about, if any (for opening its trace).
+    pub fn request(&self) -> Option<RequestId> {
+        match self {
+            LogEvent::LostWrite { request, .. } => Some(*request),
+            _ => None,
+        }
+    }
+
     /// The event in plain words.
     pub fn describe(&self, sim: &Simulation) -> String {
         let n = |id: &NodeId| sim.node_name(*id).to_string();
@@ -92,11 +101,15 @@ impl LogEvent {
                 )
             }
             LogEvent::LostWrite {
+                request,
                 key,
                 version,
                 acked_at,
             } => {
-                format!("write of key {key} ({version}), acknowledged at {acked_at}, is lost")
+                format!(
+                    "request #{} wrote key {key} ({version}), was acknowledged at {acked_at}, and that write is now lost",
+                    request.0
+                )
             }
             LogEvent::BackendHealth {
                 lb,

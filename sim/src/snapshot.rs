@@ -184,8 +184,22 @@ impl Simulation {
                 v
             })
             .collect();
-        let mut flights: Vec<Flight> = self
-            .queue
+        let mut flights = self.flights(usize::MAX);
+        flights.sort_by_key(|f| (f.arrives, f.from, f.to, f.request));
+        flights.truncate(max_flights);
+        Snapshot {
+            now: self.now,
+            nodes,
+            cut,
+            vip: self.vip.map(|v| v.0),
+            flights,
+        }
+    }
+
+    /// Messages on the wire, at most `max` of them, in no particular order
+    /// (cheaper than a full snapshot, for drawing every frame).
+    pub fn flights(&self, max: usize) -> Vec<Flight> {
+        self.queue
             .iter()
             .filter_map(|(at, ev)| match ev {
                 Event::Deliver {
@@ -216,16 +230,8 @@ impl Simulation {
                 }
                 _ => None,
             })
-            .collect();
-        flights.sort_by_key(|f| (f.arrives, f.from, f.to, f.request));
-        flights.truncate(max_flights);
-        Snapshot {
-            now: self.now,
-            nodes,
-            cut,
-            vip: self.vip.map(|v| v.0),
-            flights,
-        }
+            .take(max)
+            .collect()
     }
 
     fn request_kind(&self, id: crate::request::RequestId) -> Option<RequestKind> {

@@ -1,6 +1,6 @@
 //! The ground truth: every acknowledged write and what each session has seen, used to judge stale reads, read-your-writes and monotonic-read violations, and lost writes.
 
-use crate::request::{Outcome, RequestKind, Version};
+use crate::request::{Outcome, RequestId, RequestKind, Version};
 use crate::scenario::Scenario;
 use crate::time::SimTime;
 use serde::Serialize;
@@ -16,6 +16,7 @@ pub(crate) struct SessionTruth {
 /// An acknowledged write not yet known to be safe on a majority.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct PendingWrite {
+    pub request: RequestId,
     pub key: u32,
     pub version: Version,
     pub acked_at: SimTime,
@@ -139,7 +140,15 @@ impl Truth {
 
     /// A write of `key` at `v` was acknowledged to `session` at `at`.
     /// `durable` says whether it is already committed on a majority.
-    pub fn ack_write(&mut self, key: u32, session: u32, v: Version, at: SimTime, durable: bool) {
+    pub fn ack_write(
+        &mut self,
+        request: RequestId,
+        key: u32,
+        session: u32,
+        v: Version,
+        at: SimTime,
+        durable: bool,
+    ) {
         self.acked += 1;
         if let Some(m) = self.max_acked.get_mut(key as usize)
             && v > *m
@@ -155,6 +164,7 @@ impl Truth {
         }
         if !durable {
             self.pending.push(PendingWrite {
+                request,
                 key,
                 version: v,
                 acked_at: at,

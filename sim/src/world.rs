@@ -1196,7 +1196,7 @@ impl Simulation {
     }
 
     /// Finished request traces, oldest first (bounded by `trace_capacity`).
-    pub fn traces(&self) -> impl Iterator<Item = &Trace> {
+    pub fn traces(&self) -> impl DoubleEndedIterator<Item = &Trace> + ExactSizeIterator {
         self.traces.iter()
     }
 

@@ -1,0 +1,873 @@
+//! The application: layout, the animation-frame loop, keyboard control, and the panels that turn clicks into simulation commands.
+
+use crate::charts::Charts;
+use crate::diagram::{self, DiagramEvents};
+use crate::engine::{Engine, SPEEDS};
+use crate::particles;
+use crate::waterfall::Waterfall;
+use gloo::events::EventListener;
+use gloo::render::{AnimationFrame, request_animation_frame};
+use pathlab_sim::scenario::{FollowerAck, LbStrategy, ReadFrom, Replication};
+use pathlab_sim::{Command, NodeKind, NodeState, RequestId, Role, Snapshot, presets};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlCanvasElement, HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+/// How often the DOM (diagram, charts, log) is refreshed while playing; the
+/// canvas of moving requests is redrawn every frame.
+const UI_REFRESH_MS: f64 = 125.0;
+
+/// Options read from the page address (`?preset=…&seed=…&play=1&speed=…`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StartOptions {
+    /// Preset to load.
+    pub preset: Option<String>,
+    /// Seed to use.
+    pub seed: Option<u64>,
+    /// Start playing at once.
+    pub play: bool,
+    /// Playback speed.
+    pub speed: Option<f64>,
+}
+
+impl StartOptions {
+    /// Reads options from a query string; unknown or malformed values are
+    /// ignored (and reported back as warnings).
+    pub fn parse(query: &str) -> (StartOptions, Vec<String>) {
+        let mut o = StartOptions::default();
+        let mut warnings = Vec::new();
+        for pair in query
+            .trim_start_matches('?')
+            .split('&')
+            .filter(|p| !p.is_empty())
+        {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            match k {
+                "preset" => o.preset = Some(v.to_string()),
+                "seed" => match v.parse() {
+                    Ok(s) => o.seed = Some(s),
+                    Err(_) => warnings.push(format!("ignored seed {v:?}: not a whole number")),
+                },
+                "play" => o.play = v == "1" || v == "true",
+                "speed" => match v.parse::<f64>() {
+                    Ok(s) if s.is_finite() && s > 0.0 => o.speed = Some(s),
+                    _ => warnings.push(format!("ignored speed {v:?}")),
+                },
+                "embed" => {}
+                other => warnings.push(format!("ignored unknown option {other:?}")),
+            }
+        }
+        (o, warnings)
+    }
+}
+
+/// Builds the engine the page starts with.
+fn initial_engine(opts: &StartOptions, warnings: Vec<String>) -> Engine {
+    let preset = opts.preset.clone().unwrap_or_else(|| "default".to_string());
+    let mut engine = match Engine::new(&preset, opts.seed) {
+        Ok(e) => e,
+        Err(e) => {
+            let mut fallback = Engine::new("default", opts.seed)
+                .unwrap_or_else(|_| unreachable!("the default preset is valid"));
+            fallback.error = Some(format!("{e}; showing the default scenario instead"));
+            fallback
+        }
+    };
+    if let Some(s) = opts.speed {
+        engine.speed_idx = SPEEDS
+            .iter()
+            .position(|&x| x >= s)
+            .unwrap_or(SPEEDS.len() - 1);
+    }
+    if opts.play {
+        engine.toggle_play();
+    }
+    if engine.error.is_none() && !warnings.is_empty() {
+        engine.error = Some(warnings.join("; "));
+    }
+    engine
+}
+
+/// State shared with the animation-frame loop.
+struct Loop {
+    engine: Rc<RefCell<Engine>>,
+    canvas: NodeRef,
+    refresh: Callback<()>,
+    last_ui: Cell<f64>,
+    frame: RefCell<Option<AnimationFrame>>,
+    alive: Cell<bool>,
+    still: bool,
+}
+
+impl Loop {
+    fn schedule(self: &Rc<Self>) {
+        if !self.alive.get() {
+            return;
+        }
+        let me = self.clone();
+        let handle = request_animation_frame(move |ts| {
+            me.tick(ts);
+            me.schedule();
+        });
+        *self.frame.borrow_mut() = Some(handle);
+    }
+
+    fn tick(&self, ts: f64) {
+        let Ok(mut engine) = self.engine.try_borrow_mut() else {
+            return;
+        };
+        let moved = engine.frame(ts);
+        let due = ts - self.last_ui.get() >= if self.still { 250.0 } else { UI_REFRESH_MS };
+        if moved && (!self.still || due) {
+            self.draw(&engine);
+        }
+        drop(engine);
+        if moved && due {
+            self.last_ui.set(ts);
+            self.refresh.emit(());
+        }
+    }
+
+    fn draw(&self, engine: &Engine) {
+        let Some(canvas) = self.canvas.cast::<HtmlCanvasElement>() else {
+            return;
+        };
+        let ratio = gloo::utils::window().device_pixel_ratio().max(1.0);
+        let w = (canvas.client_width() as f64 * ratio).round() as u32;
+        let h = (canvas.client_height() as f64 * ratio).round() as u32;
+        if w == 0 || h == 0 {
+            return;
+        }
+        if canvas.width() != w || canvas.height() != h {
+            canvas.set_width(w);
+            canvas.set_height(h);
+        }
+        let Ok(Some(ctx)) = canvas.get_context("2d") else {
+            return;
+        };
+        let Ok(ctx) = ctx.dyn_into::<web_sys::CanvasRenderingContext2d>() else {
+            return;
+        };
+        let (w, h) = (w as f64, h as f64);
+        let scale = (w / crate::layout::WIDTH).min(h / crate::layout::HEIGHT);
+        let ox = (w - crate::layout::WIDTH * scale) / 2.0;
+        let oy = (h - crate::layout::HEIGHT * scale) / 2.0;
+        particles::draw(&ctx, engine, w, h, scale, ox, oy, self.still);
+    }
+}
+
+fn prefers_reduced_motion() -> bool {
+    gloo::utils::window()
+        .match_media("(prefers-reduced-motion: reduce)")
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.matches())
+}
+
+fn query_string() -> String {
+    gloo::utils::window()
+        .location()
+        .search()
+        .unwrap_or_default()
+}
+
+/// Properties of [`App`].
+#[derive(Properties, PartialEq, Default)]
+pub struct AppProps {
+    /// Start options; when absent they are read from the page address.
+    #[prop_or_default]
+    pub options: Option<StartOptions>,
+}
+
+/// The whole application.
+#[component]
+pub fn App(props: &AppProps) -> Html {
+    let engine = {
+        let options = props.options.clone();
+        use_mut_ref(move || {
+            let (opts, warnings) = match options {
+                Some(o) => (o, Vec::new()),
+                None => StartOptions::parse(&query_string()),
+            };
+            initial_engine(&opts, warnings)
+        })
+    };
+    let update = use_force_update();
+    let canvas = use_node_ref();
+    let refresh = {
+        let update = update.clone();
+        Callback::from(move |()| update.force_update())
+    };
+
+    // The animation-frame loop lives as long as the component.
+    {
+        let engine = engine.clone();
+        let canvas = canvas.clone();
+        let refresh = refresh.clone();
+        use_effect_with((), move |_| {
+            let lp = Rc::new(Loop {
+                engine,
+                canvas,
+                refresh,
+                last_ui: Cell::new(0.0),
+                frame: RefCell::new(None),
+                alive: Cell::new(true),
+                still: prefers_reduced_motion(),
+            });
+            lp.schedule();
+            move || {
+                lp.alive.set(false);
+                lp.frame.borrow_mut().take();
+            }
+        });
+    }
+
+    // Runs `f` on the engine, then re-renders and redraws.
+    let act = {
+        let engine = engine.clone();
+        let update = update.clone();
+        let canvas = canvas.clone();
+        let act: Act = Rc::new(move |f: &dyn Fn(&mut Engine)| {
+            if let Ok(mut e) = engine.try_borrow_mut() {
+                f(&mut e);
+                let lp = Loop {
+                    engine: engine.clone(),
+                    canvas: canvas.clone(),
+                    refresh: Callback::noop(),
+                    last_ui: Cell::new(0.0),
+                    frame: RefCell::new(None),
+                    alive: Cell::new(false),
+                    still: true,
+                };
+                lp.draw(&e);
+            }
+            update.force_update();
+        });
+        act
+    };
+    let cb = |f: fn(&mut Engine)| {
+        let act = act.clone();
+        Callback::from(move |_: MouseEvent| act(&f))
+    };
+
+    // Keyboard: space, arrows, +/-, r, ?, Escape.
+    {
+        let act = act.clone();
+        use_effect_with((), move |_| {
+            let listener = EventListener::new(&gloo::utils::document(), "keydown", move |e| {
+                let Some(e) = e.dyn_ref::<KeyboardEvent>() else {
+                    return;
+                };
+                if e.ctrl_key() || e.meta_key() || e.alt_key() {
+                    return;
+                }
+                let typing = e
+                    .target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                    .is_some_and(|el| {
+                        matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA")
+                    });
+                if typing {
+                    return;
+                }
+                let handled = match e.key().as_str() {
+                    " " => {
+                        act(&|e: &mut Engine| e.toggle_play());
+                        true
+                    }
+                    "ArrowRight" => {
+                        act(&|e: &mut Engine| e.step());
+                        true
+                    }
+                    "+" | "=" => {
+                        act(&|e: &mut Engine| e.change_speed(true));
+                        true
+                    }
+                    "-" | "_" => {
+                        act(&|e: &mut Engine| e.change_speed(false));
+                        true
+                    }
+                    "r" | "R" => {
+                        act(&|e: &mut Engine| e.reset());
+                        true
+                    }
+                    "?" => {
+                        act(&|e: &mut Engine| e.help = !e.help);
+                        true
+                    }
+                    "Escape" => {
+                        act(&|e: &mut Engine| {
+                            e.help = false;
+                            e.request = None;
+                            e.picking = false;
+                            e.selected = None;
+                        });
+                        true
+                    }
+                    _ => false,
+                };
+                if handled {
+                    e.prevent_default();
+                }
+            });
+            move || drop(listener)
+        });
+    }
+
+    let e = engine.borrow();
+    let snap = e.sim.snapshot(0);
+    let events = DiagramEvents {
+        node: {
+            let act = act.clone();
+            Callback::from(move |i: usize| act(&move |e: &mut Engine| e.click_node(i)))
+        },
+        background: {
+            let act = act.clone();
+            Callback::from(move |(x, y): (f64, f64)| {
+                act(&move |e: &mut Engine| {
+                    if let Some(id) = particles::request_at(e, x, y, 12.0) {
+                        e.request = Some(RequestId(id));
+                    } else if !e.picking {
+                        e.selected = None;
+                    }
+                })
+            })
+        },
+    };
+
+    html! {
+        <div class="lab">
+            <header class="topbar">
+                <h1>{ "PathLab" }<span class="tagline">{ " — the request-path laboratory" }</span></h1>
+                { controls(&e, &act, &cb) }
+            </header>
+            { metrics(&e, &snap) }
+            if let Some(msg) = e.error.clone() {
+                <div class="notice" role="alert" data-testid="notice">
+                    <span>{ msg }</span>
+                    <button type="button" aria-label="Dismiss" onclick={cb(|e| e.error = None)}>{ "✕" }</button>
+                </div>
+            }
+            <main class="stage">
+                { diagram::view(&e, &snap, &events, &canvas) }
+                <aside class="side" aria-label="Break things">
+                    { node_panel(&e, &snap, &act) }
+                    { partition_panel(&e, &act, &cb) }
+                    { settings_panel(&e, &act) }
+                </aside>
+            </main>
+            <section class="lower">
+                <Charts series={Rc::new(e.sim.metrics().series.clone())} replicas={Rc::new(replica_names(&snap))} window_s={60} />
+                { event_log(&e, &act) }
+                { requests_panel(&e, &act) }
+            </section>
+            { legend() }
+            if let Some(trace) = e.request.and_then(|id| e.sim.request_trace(id)) {
+                <div class="overlay" role="dialog" aria-modal="true" aria-label="Request details">
+                    <Waterfall trace={Rc::new(trace)} names={Rc::new(e.names.clone())} on_close={{
+                        let act = act.clone();
+                        Callback::from(move |()| act(&|e: &mut Engine| e.request = None))
+                    }} />
+                </div>
+            }
+            if e.help {
+                { help(&cb) }
+            }
+        </div>
+    }
+}
+
+type Act = Rc<dyn Fn(&dyn Fn(&mut Engine))>;
+
+fn replica_names(snap: &Snapshot) -> Vec<String> {
+    snap.nodes
+        .iter()
+        .filter(|n| n.kind == NodeKind::Db)
+        .map(|n| n.id.clone())
+        .collect()
+}
+
+fn controls(e: &Engine, act: &Act, cb: &dyn Fn(fn(&mut Engine)) -> Callback<MouseEvent>) -> Html {
+    let on_speed = {
+        let act = act.clone();
+        Callback::from(move |ev: Event| {
+            let v: usize = ev
+                .target_unchecked_into::<HtmlSelectElement>()
+                .value()
+                .parse()
+                .unwrap_or(3);
+            act(&move |e: &mut Engine| e.speed_idx = v.min(SPEEDS.len() - 1));
+        })
+    };
+    let on_seed = {
+        let act = act.clone();
+        Callback::from(move |ev: Event| {
+            let input = ev.target_unchecked_into::<HtmlInputElement>();
+            let text = input.value();
+            match text.trim().parse::<u64>() {
+                Ok(seed) => act(&move |e: &mut Engine| e.restart_with(seed)),
+                Err(_) => {
+                    let msg = format!(
+                        "the seed must be a whole number from 0 to {}, not {text:?}",
+                        u64::MAX
+                    );
+                    act(&move |e: &mut Engine| e.error = Some(msg.clone()));
+                }
+            }
+        })
+    };
+    let on_preset = {
+        let act = act.clone();
+        Callback::from(move |ev: Event| {
+            let name = ev.target_unchecked_into::<HtmlSelectElement>().value();
+            act(&move |e: &mut Engine| e.load_preset(&name));
+        })
+    };
+    let speed_options = SPEEDS.iter().enumerate().map(|(i, s)| {
+        html! { <option value={i.to_string()} selected={i == e.speed_idx}>{ format!("{s}×") }</option> }
+    });
+    let preset_options = presets::NAMES.iter().chain(&presets::BENCH_NAMES).map(|n| {
+        html! { <option value={*n} selected={*n == e.preset}>{ *n }</option> }
+    });
+    html! {
+        <div class="controls" role="toolbar" aria-label="Time">
+            <button type="button" class="primary" data-testid="play" aria-keyshortcuts="Space" onclick={cb(|e| e.toggle_play())}>
+                { if e.playing { "Pause" } else { "Play" } }
+            </button>
+            <button type="button" data-testid="step" aria-keyshortcuts="ArrowRight" title="Advance 0.1 s" onclick={cb(|e| e.step())}>{ "Step" }</button>
+            <label>{ "Speed " }
+                <select data-testid="speed" aria-label="Speed" onchange={on_speed}>{ for speed_options }</select>
+            </label>
+            <button type="button" data-testid="reset" aria-keyshortcuts="r" onclick={cb(|e| e.reset())}>{ "Reset" }</button>
+            <label>{ "Seed " }
+                <input data-testid="seed" aria-label="Seed" type="text" inputmode="numeric" size="8" value={e.seed.to_string()} onchange={on_seed} />
+            </label>
+            <label>{ "Scenario " }
+                <select data-testid="preset" aria-label="Scenario" onchange={on_preset}>{ for preset_options }</select>
+            </label>
+            <span class="clock" aria-label="Simulated time" data-testid="clock">
+                { format!("t = {:.1} s", e.sim.now().as_secs_f64()) }
+                if e.behind { <span class="behind" title="The simulation cannot keep up with this speed">{ " (slower than asked)" }</span> }
+            </span>
+            <button type="button" class="help-button" aria-label="Keyboard help" aria-keyshortcuts="?" onclick={cb(|e| e.help = !e.help)}>{ "?" }</button>
+        </div>
+    }
+}
+
+fn metrics(e: &Engine, snap: &Snapshot) -> Html {
+    let m = e.sim.metrics();
+    let recent: Vec<_> = m.series.iter().rev().take(5).collect();
+    let sum = |f: &dyn Fn(&pathlab_sim::Point) -> u64| recent.iter().map(|p| f(p)).sum::<u64>();
+    let n = recent.len().max(1) as f64;
+    let reqs = sum(&|p| p.requests);
+    let answered = sum(&|p| p.ok + p.stale);
+    let avail = if reqs == 0 {
+        100.0
+    } else {
+        answered as f64 * 100.0 / reqs as f64
+    };
+    let last = m.series.last();
+    let leader = snap
+        .nodes
+        .iter()
+        .filter(|n| n.role == Some(Role::Leader) && n.state != NodeState::Down)
+        .max_by_key(|n| n.term)
+        .map(|n| format!("{} · t{}", n.id, n.term.unwrap_or(0)))
+        .unwrap_or_else(|| "none".into());
+    let t = &m.totals;
+    let tile = |label: &'static str, value: String, bad: bool, key: &'static str| {
+        html! {
+            <div class={classes!("tile", bad.then_some("bad"))} data-metric={key}>
+                <span class="tile-label">{ label }</span>
+                <span class="tile-value">{ value }</span>
+            </div>
+        }
+    };
+    html! {
+        <section class="metrics" data-testid="metrics" aria-label="What users see (last 5 s)">
+            { tile("Requests/s", format!("{:.0}", reqs as f64 / n), false, "throughput") }
+            { tile("Answered", format!("{avail:.1} %"), avail < 99.0, "availability") }
+            { tile("Latency p50", last.map(|p| format!("{:.0} ms", p.p50_ms)).unwrap_or("–".into()), false, "p50") }
+            { tile("Latency p99", last.map(|p| format!("{:.0} ms", p.p99_ms)).unwrap_or("–".into()), last.is_some_and(|p| p.p99_ms > 1000.0), "p99") }
+            { tile("Errors", t.failed.to_string(), sum(&|p| p.errors) > 0, "errors") }
+            { tile("Stale reads", t.stale_reads.to_string(), sum(&|p| p.stale) > 0, "stale") }
+            { tile("Lost writes", e.sim.lost_writes().to_string(), e.sim.lost_writes() > 0, "lost") }
+            { tile("DB leader", leader, false, "leader") }
+        </section>
+    }
+}
+
+fn node_panel(e: &Engine, snap: &Snapshot, act: &Act) -> Html {
+    let Some(i) = e.selected else {
+        return html! {
+            <section class="panel" aria-label="Node">
+                <h2>{ "Break something" }</h2>
+                <p class="hint">{ "Click a node in the diagram to see its state and crash, slow or isolate it. Click a moving request to follow it hop by hop." }</p>
+            </section>
+        };
+    };
+    let Some(n) = snap.nodes.get(i) else {
+        return html! {};
+    };
+    let name = n.id.clone();
+    let send = |make: Rc<dyn Fn(String) -> Command>| {
+        let act = act.clone();
+        let name = name.clone();
+        Callback::from(move |_: MouseEvent| {
+            let cmd = make(name.clone());
+            act(&move |e: &mut Engine| {
+                e.send(cmd.clone());
+            })
+        })
+    };
+    let slow_factor = Rc::new(Cell::new(10.0));
+    let on_factor = {
+        let f = slow_factor.clone();
+        Callback::from(move |ev: Event| {
+            f.set(
+                ev.target_unchecked_into::<HtmlSelectElement>()
+                    .value()
+                    .parse()
+                    .unwrap_or(10.0),
+            );
+        })
+    };
+    let down = n.state == NodeState::Down;
+    let mut facts = vec![
+        ("Kind", n.kind.label().to_string()),
+        ("Region", n.region.clone()),
+        ("State", diagram::describe(n)),
+    ];
+    if let (Some(b), Some(q)) = (n.busy, n.queued) {
+        facts.push(("Workers busy", b.to_string()));
+        facts.push(("Queued", q.to_string()));
+    }
+    if let Some(k) = n.keys {
+        facts.push(("Keys held", k.to_string()));
+    }
+    if let Some(l) = n.lag_ms {
+        facts.push(("Replication lag", format!("{l:.0} ms")));
+    }
+    let flushable = matches!(n.kind, NodeKind::Cache | NodeKind::Cdn);
+    html! {
+        <section class="panel node-panel" aria-label={format!("Node {name}")} data-testid="node-panel">
+            <h2>{ &name }</h2>
+            <dl>{ for facts.into_iter().map(|(k, v)| html! { <><dt>{ k }</dt><dd>{ v }</dd></> }) }</dl>
+            <div class="actions">
+                if down {
+                    <button type="button" data-action="restart" onclick={send(Rc::new(|node| Command::Restart { node }))}>{ "Restart" }</button>
+                } else {
+                    <button type="button" class="danger" data-action="crash" onclick={send(Rc::new(|node| Command::Crash { node }))}>{ "Crash" }</button>
+                }
+                <span class="slow-group">
+                    <select aria-label="Slow-down factor" onchange={on_factor}>
+                        { for [2.0, 5.0, 10.0, 50.0].iter().map(|f| html! { <option value={f.to_string()} selected={*f == 10.0}>{ format!("×{f}") }</option> }) }
+                    </select>
+                    <button type="button" data-action="slow" disabled={down} onclick={{
+                        let f = slow_factor.clone();
+                        send(Rc::new(move |node| Command::Slow { node, factor: f.get() }))
+                    }}>{ "Slow down" }</button>
+                </span>
+                if n.slow > 1.0 {
+                    <button type="button" data-action="unslow" onclick={send(Rc::new(|node| Command::Slow { node, factor: 1.0 }))}>{ "Normal speed" }</button>
+                }
+                <button type="button" data-action="isolate" onclick={send(Rc::new(|node| Command::Isolate { node }))}>{ "Isolate" }</button>
+                if flushable {
+                    <button type="button" data-action="flush" onclick={send(Rc::new(|node| Command::Flush { node }))}>{ "Flush" }</button>
+                }
+            </div>
+        </section>
+    }
+}
+
+fn partition_panel(
+    e: &Engine,
+    act: &Act,
+    cb: &dyn Fn(fn(&mut Engine)) -> Callback<MouseEvent>,
+) -> Html {
+    let regions: Vec<String> = e
+        .scenario
+        .network
+        .regions
+        .iter()
+        .map(|r| r.name.clone())
+        .collect();
+    let region = Rc::new(RefCell::new(regions.first().cloned().unwrap_or_default()));
+    let on_region = {
+        let region = region.clone();
+        Callback::from(move |ev: Event| {
+            *region.borrow_mut() = ev.target_unchecked_into::<HtmlSelectElement>().value()
+        })
+    };
+    let region_cmd = |up: bool| {
+        let act = act.clone();
+        let region = region.clone();
+        Callback::from(move |_: MouseEvent| {
+            let r = region.borrow().clone();
+            let cmd = if up {
+                Command::RegionUp { region: r }
+            } else {
+                Command::RegionDown { region: r }
+            };
+            act(&move |e: &mut Engine| {
+                e.send(cmd.clone());
+            })
+        })
+    };
+    let picked: Vec<&str> = e.picked.iter().map(|&i| e.names[i].as_str()).collect();
+    html! {
+        <section class="panel" aria-label="Network">
+            <h2>{ "Network" }</h2>
+            <div class="actions">
+                <button type="button" data-testid="partition-pick" aria-pressed={e.picking.to_string()} onclick={cb(|e| {
+                    e.picking = !e.picking;
+                    if !e.picking { e.picked.clear(); }
+                })}>{ if e.picking { "Cancel picking" } else { "Partition…" } }</button>
+                if e.picking {
+                    <button type="button" class="danger" data-testid="partition-cut" disabled={e.picked.is_empty()} onclick={cb(|e| { e.cut(); })}>
+                        { format!("Cut {} off", e.picked.len()) }
+                    </button>
+                }
+                <button type="button" data-testid="heal" onclick={{
+                    let act = act.clone();
+                    Callback::from(move |_: MouseEvent| act(&|e: &mut Engine| { e.send(Command::Heal); }))
+                }}>{ "Heal all" }</button>
+            </div>
+            if e.picking {
+                <p class="hint">{ if picked.is_empty() { "Click the nodes of one side; everything else is the other side.".to_string() } else { format!("Side A: {}", picked.join(", ")) } }</p>
+            }
+            <div class="actions">
+                <select aria-label="Region" onchange={on_region}>{ for regions.iter().map(|r| html! { <option value={r.clone()}>{ r }</option> }) }</select>
+                <button type="button" data-testid="region-down" onclick={region_cmd(false)}>{ "Region down" }</button>
+                <button type="button" data-testid="region-up" onclick={region_cmd(true)}>{ "Region up" }</button>
+            </div>
+        </section>
+    }
+}
+
+fn settings_panel(e: &Engine, act: &Act) -> Html {
+    let s = e.sim.scenario();
+    let sender = |make: Rc<dyn Fn(String) -> Option<Command>>| {
+        let act = act.clone();
+        Callback::from(move |ev: Event| {
+            let target = ev.target_unchecked_into::<web_sys::Element>();
+            let value = if let Some(i) = target.dyn_ref::<HtmlInputElement>() {
+                if i.type_() == "checkbox" {
+                    i.checked().to_string()
+                } else {
+                    i.value()
+                }
+            } else if let Some(sel) = target.dyn_ref::<HtmlSelectElement>() {
+                sel.value()
+            } else {
+                return;
+            };
+            if let Some(cmd) = make(value) {
+                act(&move |e: &mut Engine| {
+                    e.send(cmd.clone());
+                });
+            }
+        })
+    };
+    let num = |f: fn(f64) -> Command| -> Rc<dyn Fn(String) -> Option<Command>> {
+        Rc::new(move |v: String| v.parse::<f64>().ok().map(f))
+    };
+    let load = |v: f64| Command::SetLoad {
+        requests_per_s: Some(v),
+        static_: None,
+        read: None,
+        write: None,
+        key_skew: None,
+    };
+    let skew = |v: f64| Command::SetLoad {
+        requests_per_s: None,
+        static_: None,
+        read: None,
+        write: None,
+        key_skew: Some(v),
+    };
+    let mix_static = |v: f64| Command::SetLoad {
+        requests_per_s: None,
+        static_: Some(v),
+        read: None,
+        write: None,
+        key_skew: None,
+    };
+    let mix_read = |v: f64| Command::SetLoad {
+        requests_per_s: None,
+        static_: None,
+        read: Some(v),
+        write: None,
+        key_skew: None,
+    };
+    let mix_write = |v: f64| Command::SetLoad {
+        requests_per_s: None,
+        static_: None,
+        read: None,
+        write: Some(v),
+        key_skew: None,
+    };
+    let w = &s.workload;
+    let d = &s.db;
+    let db = |f: fn(&str) -> Option<Command>| -> Rc<dyn Fn(String) -> Option<Command>> {
+        Rc::new(move |v: String| f(&v))
+    };
+    html! {
+        <section class="panel settings" aria-label="Design and load">
+            <h2>{ "Load" }</h2>
+            <label class="row">{ format!("Requests/s: {:.0}", w.requests_per_s) }
+                <input type="range" min="0" max="3000" step="10" value={w.requests_per_s.to_string()} aria-label="Requests per second" data-testid="rate" onchange={sender(num(load))} />
+            </label>
+            <div class="row mix">
+                <label>{ "static" }<input type="number" min="0" max="100" step="1" value={format!("{:.0}", w.mix.static_ * 100.0 / mix_total(s))} aria-label="Share of static requests (%)" onchange={sender(num(mix_static))} /></label>
+                <label>{ "read" }<input type="number" min="0" max="100" step="1" value={format!("{:.0}", w.mix.read * 100.0 / mix_total(s))} aria-label="Share of reads (%)" onchange={sender(num(mix_read))} /></label>
+                <label>{ "write" }<input type="number" min="0" max="100" step="1" value={format!("{:.0}", w.mix.write * 100.0 / mix_total(s))} aria-label="Share of writes (%)" onchange={sender(num(mix_write))} /></label>
+            </div>
+            <label class="row">{ format!("Key skew (Zipf): {:.1}", w.key_skew) }
+                <input type="range" min="0" max="2" step="0.1" value={w.key_skew.to_string()} aria-label="Key skew" onchange={sender(num(skew))} />
+            </label>
+            <h2>{ "Design" }</h2>
+            <label class="row">{ "Replication " }
+                <select aria-label="Replication" data-testid="replication" onchange={sender(db(|v| Some(Command::SetDb { replication: Some(if v == "sync" { Replication::Sync } else { Replication::Async }), follower_ack: None, read_from: None, fencing: None })))}>
+                    <option value="async" selected={d.replication == Replication::Async}>{ "asynchronous" }</option>
+                    <option value="sync" selected={d.replication == Replication::Sync}>{ "synchronous" }</option>
+                </select>
+            </label>
+            <label class="row">{ "Follower acknowledges when " }
+                <select aria-label="Follower acknowledgement" onchange={sender(db(|v| Some(Command::SetDb { replication: None, follower_ack: Some(if v == "received" { FollowerAck::Received } else { FollowerAck::Applied }), read_from: None, fencing: None })))}>
+                    <option value="received" selected={d.follower_ack == FollowerAck::Received}>{ "received (durable)" }</option>
+                    <option value="applied" selected={d.follower_ack == FollowerAck::Applied}>{ "applied (visible)" }</option>
+                </select>
+            </label>
+            <label class="row">{ "Reads go to " }
+                <select aria-label="Read routing" data-testid="read-from" onchange={sender(db(|v| Some(Command::SetDb { replication: None, follower_ack: None, read_from: Some(if v == "followers" { ReadFrom::Followers } else { ReadFrom::Leader }), fencing: None })))}>
+                    <option value="leader" selected={d.read_from == ReadFrom::Leader}>{ "the leader" }</option>
+                    <option value="followers" selected={d.read_from == ReadFrom::Followers}>{ "any follower" }</option>
+                </select>
+            </label>
+            <label class="row check">
+                <input type="checkbox" checked={d.fencing} aria-label="Fencing" data-testid="fencing" onchange={sender(db(|v| Some(Command::SetDb { replication: None, follower_ack: None, read_from: None, fencing: Some(v == "true") })))} />
+                { " Fencing: a leader cut off from the majority steps down" }
+            </label>
+            <label class="row">{ "Load balancing " }
+                <select aria-label="Load-balancing strategy" data-testid="lb-strategy" onchange={sender(db(|v| Some(Command::SetLb { strategy: if v == "least-connections" { LbStrategy::LeastConnections } else { LbStrategy::RoundRobin } })))}>
+                    <option value="round-robin" selected={s.lb.strategy == LbStrategy::RoundRobin}>{ "round robin" }</option>
+                    <option value="least-connections" selected={s.lb.strategy == LbStrategy::LeastConnections}>{ "least connections" }</option>
+                </select>
+            </label>
+        </section>
+    }
+}
+
+fn mix_total(s: &pathlab_sim::Scenario) -> f64 {
+    let m = &s.workload.mix;
+    (m.static_ + m.read + m.write).max(f64::MIN_POSITIVE)
+}
+
+fn event_log(e: &Engine, act: &Act) -> Html {
+    let log = e.sim.log();
+    let shown = log.iter().rev().take(200);
+    html! {
+        <section class="panel log" aria-label="Event log">
+            <h2>{ format!("Event log ({})", log.len()) }</h2>
+            <ol data-testid="event-log" aria-live="polite" reversed=true>
+                { for shown.map(|entry| {
+                    let text = e.sim.describe(entry);
+                    let at = format!("{:.3} s", entry.at.as_secs_f64());
+                    match entry.event.request() {
+                        Some(id) => {
+                            let act = act.clone();
+                            html! {
+                                <li class="log-entry linked">
+                                    <time>{ at }</time>
+                                    <button type="button" class="link" onclick={Callback::from(move |_: MouseEvent| act(&move |e: &mut Engine| e.request = Some(id)))}>{ text }</button>
+                                </li>
+                            }
+                        }
+                        None => html! { <li class="log-entry"><time>{ at }</time><span>{ text }</span></li> },
+                    }
+                }) }
+            </ol>
+        </section>
+    }
+}
+
+fn requests_panel(e: &Engine, act: &Act) -> Html {
+    use pathlab_sim::Outcome;
+    let notable: Vec<_> = e
+        .sim
+        .traces()
+        .rev()
+        .filter(|t| t.outcome != Outcome::Ok)
+        .take(6)
+        .collect();
+    let latest: Vec<_> = e
+        .sim
+        .traces()
+        .rev()
+        .filter(|t| t.outcome == Outcome::Ok)
+        .take(6)
+        .collect();
+    let row = |t: &pathlab_sim::Trace| {
+        let id = t.id;
+        let act = act.clone();
+        let what = match t.outcome {
+            Outcome::Ok => "ok".to_string(),
+            Outcome::Stale => "stale".to_string(),
+            Outcome::Failed(err) => err.label().to_string(),
+        };
+        html! {
+            <li>
+                <button type="button" class={classes!("link", format!("outcome-{}", what.split('-').next().unwrap_or("ok")))} data-request={id.0.to_string()}
+                        onclick={Callback::from(move |_: MouseEvent| act(&move |e: &mut Engine| e.request = Some(id)))}>
+                    { format!("#{} {} {} — {} ({:.0} ms)", id.0, t.kind.label(), e.names.get(t.client.0 as usize).map(String::as_str).unwrap_or("?"), what, t.end.since(t.start) as f64 / 1000.0) }
+                </button>
+            </li>
+        }
+    };
+    html! {
+        <section class="panel requests" aria-label="Requests" data-testid="requests">
+            <h2>{ "Requests" }</h2>
+            <h3>{ "Failed or stale" }</h3>
+            if notable.is_empty() { <p class="hint">{ "None yet." }</p> }
+            <ul>{ for notable.iter().map(|t| row(t)) }</ul>
+            <h3>{ "Latest" }</h3>
+            <ul>{ for latest.iter().map(|t| row(t)) }</ul>
+        </section>
+    }
+}
+
+fn legend() -> Html {
+    html! {
+        <footer class="legend" aria-label="Legend">
+            <span><i class="sw static"></i>{ "static (square)" }</span>
+            <span><i class="sw read"></i>{ "read (circle)" }</span>
+            <span><i class="sw write"></i>{ "write (diamond)" }</span>
+            <span><i class="sw error"></i>{ "error (✕)" }</span>
+            <span><i class="sw stale"></i>{ "stale answer (ring)" }</span>
+            <span>{ "✂ cut link · ★ leader · dashed ✕ down · bar: replication lag" }</span>
+        </footer>
+    }
+}
+
+fn help(cb: &dyn Fn(fn(&mut Engine)) -> Callback<MouseEvent>) -> Html {
+    html! {
+        <div class="overlay" role="dialog" aria-modal="true" aria-label="Keyboard help" data-testid="help">
+            <section class="panel help">
+                <h2>{ "Keys" }</h2>
+                <dl>
+                    <dt><kbd>{ "Space" }</kbd></dt><dd>{ "play / pause" }</dd>
+                    <dt><kbd>{ "→" }</kbd></dt><dd>{ "step 0.1 s" }</dd>
+                    <dt><kbd>{ "+" }</kbd>{ " / " }<kbd>{ "−" }</kbd></dt><dd>{ "faster / slower" }</dd>
+                    <dt><kbd>{ "r" }</kbd></dt><dd>{ "reset to time zero (same seed)" }</dd>
+                    <dt><kbd>{ "?" }</kbd></dt><dd>{ "this help" }</dd>
+                    <dt><kbd>{ "Esc" }</kbd></dt><dd>{ "close panels" }</dd>
+                    <dt><kbd>{ "Tab" }</kbd>{ ", " }<kbd>{ "Enter" }</kbd></dt><dd>{ "move between nodes and open one" }</dd>
+                </dl>
+                <button type="button" onclick={cb(|e| e.help = false)}>{ "Close" }</button>
+            </section>
+        </div>
+    }
+}

@@ -1,0 +1,296 @@
+//! The interface's model: the running simulation, playback (speed, pause, step), the record of commands sent, and what the user has selected. It knows nothing of the DOM.
+
+use crate::layout::{self, Place};
+use pathlab_sim::{Command, NodeKind, RequestId, Scenario, SimTime, Simulation, presets};
+use std::collections::BTreeSet;
+
+/// Playback speeds offered, as multiples of real time.
+pub const SPEEDS: [f64; 10] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0];
+
+/// Most simulation events one animation frame may process, so a frame never
+/// blocks the page; if a frame needs more, the simulation falls behind.
+pub const EVENTS_PER_FRAME: u64 = 40_000;
+
+/// Simulated time one press of "step" advances.
+pub const STEP_S: f64 = 0.1;
+
+/// Longest real time a frame may account for (after a hidden tab, say).
+const MAX_FRAME_MS: f64 = 100.0;
+
+/// Everything the interface shows and changes, apart from the DOM.
+#[derive(Debug)]
+pub struct Engine {
+    /// Name of the preset the scenario came from.
+    pub preset: String,
+    /// The scenario as loaded (before any commands).
+    pub scenario: Scenario,
+    /// The seed of this run.
+    pub seed: u64,
+    /// The simulation.
+    pub sim: Simulation,
+    /// Whether time is running.
+    pub playing: bool,
+    /// Index into [`SPEEDS`].
+    pub speed_idx: usize,
+    /// Every command sent by the user, with when it was applied.
+    pub commands: Vec<(SimTime, Command)>,
+    /// The node whose panel is open.
+    pub selected: Option<usize>,
+    /// The request whose waterfall is open.
+    pub request: Option<RequestId>,
+    /// Nodes picked for one side of a partition.
+    pub picked: BTreeSet<usize>,
+    /// Whether clicks pick nodes for a partition instead of selecting.
+    pub picking: bool,
+    /// The last refused action, in words.
+    pub error: Option<String>,
+    /// Whether the keyboard help is open.
+    pub help: bool,
+    /// Where each node is drawn.
+    pub places: Vec<Place>,
+    /// Kind of each node.
+    pub kinds: Vec<NodeKind>,
+    /// Name of each node.
+    pub names: Vec<String>,
+    /// Real time of the previous frame (ms), while playing.
+    last_frame: Option<f64>,
+    /// True when the last frame could not keep up with the requested speed.
+    pub behind: bool,
+}
+
+impl Engine {
+    /// A fresh simulation of a preset (paused at time zero).
+    pub fn new(preset: &str, seed: Option<u64>) -> Result<Engine, String> {
+        let scenario = presets::preset(preset).map_err(|e| e.to_string())?;
+        let seed = seed.unwrap_or(scenario.seed);
+        let sim = Simulation::new(&scenario, seed).map_err(|e| e.to_string())?;
+        let kinds: Vec<NodeKind> = sim.nodes().map(|(_, _, k)| k).collect();
+        let names: Vec<String> = sim.nodes().map(|(_, n, _)| n.to_string()).collect();
+        Ok(Engine {
+            preset: preset.to_string(),
+            places: layout::layout(&kinds),
+            kinds,
+            names,
+            scenario,
+            seed,
+            sim,
+            playing: false,
+            speed_idx: 3,
+            commands: Vec::new(),
+            selected: None,
+            request: None,
+            picked: BTreeSet::new(),
+            picking: false,
+            error: None,
+            help: false,
+            last_frame: None,
+            behind: false,
+        })
+    }
+
+    /// The playback speed.
+    pub fn speed(&self) -> f64 {
+        SPEEDS[self.speed_idx.min(SPEEDS.len() - 1)]
+    }
+
+    /// Starts or stops time.
+    pub fn toggle_play(&mut self) {
+        self.playing = !self.playing;
+        self.last_frame = None;
+    }
+
+    /// Advances by one animation frame at real time `now_ms`; returns true if
+    /// simulated time moved.
+    pub fn frame(&mut self, now_ms: f64) -> bool {
+        if !self.playing {
+            self.last_frame = None;
+            return false;
+        }
+        let Some(last) = self.last_frame.replace(now_ms) else {
+            return false;
+        };
+        let dt_ms = (now_ms - last).clamp(0.0, MAX_FRAME_MS);
+        let target = self.sim.now().after((dt_ms * 1000.0 * self.speed()) as u64);
+        self.behind = !self.sim.step_until_bounded(target, EVENTS_PER_FRAME);
+        true
+    }
+
+    /// Advances simulated time by one step (while paused, typically).
+    pub fn step(&mut self) {
+        let target = self.sim.now().after((STEP_S * 1e6) as u64);
+        self.sim.step_until(target);
+    }
+
+    /// One speed faster (`up`) or slower.
+    pub fn change_speed(&mut self, up: bool) {
+        self.speed_idx = if up {
+            (self.speed_idx + 1).min(SPEEDS.len() - 1)
+        } else {
+            self.speed_idx.saturating_sub(1)
+        };
+    }
+
+    /// Applies a command now and records it; a refused command leaves
+    /// everything as it was and is reported in [`Engine::error`].
+    pub fn send(&mut self, cmd: Command) -> bool {
+        match self.sim.apply(&cmd) {
+            Ok(()) => {
+                self.commands.push((self.sim.now(), cmd));
+                self.error = None;
+                true
+            }
+            Err(e) => {
+                self.error = Some(e.to_string());
+                false
+            }
+        }
+    }
+
+    /// Starts the same scenario again from time zero with the same seed
+    /// (commands sent so far are forgotten).
+    pub fn reset(&mut self) {
+        self.restart_with(self.seed);
+    }
+
+    /// Starts again with another seed.
+    pub fn restart_with(&mut self, seed: u64) {
+        match Simulation::new(&self.scenario, seed) {
+            Ok(sim) => {
+                self.sim = sim;
+                self.seed = seed;
+                self.commands.clear();
+                self.request = None;
+                self.picked.clear();
+                self.picking = false;
+                self.last_frame = None;
+                self.error = None;
+            }
+            Err(e) => self.error = Some(e.to_string()),
+        }
+    }
+
+    /// Loads another preset (keeping the seed the user chose, if any).
+    pub fn load_preset(&mut self, name: &str) {
+        match Engine::new(name, Some(self.seed)) {
+            Ok(mut e) => {
+                e.speed_idx = self.speed_idx;
+                e.playing = self.playing;
+                *self = e;
+            }
+            Err(err) => self.error = Some(err),
+        }
+    }
+
+    /// Handles a click on a node: picks it for a partition while picking,
+    /// otherwise opens (or closes) its panel.
+    pub fn click_node(&mut self, i: usize) {
+        if i >= self.names.len() {
+            return;
+        }
+        if self.picking {
+            if !self.picked.remove(&i) {
+                self.picked.insert(i);
+            }
+        } else if self.selected == Some(i) {
+            self.selected = None;
+        } else {
+            self.selected = Some(i);
+        }
+    }
+
+    /// Cuts the picked nodes off from all the others.
+    pub fn cut(&mut self) -> bool {
+        if self.picked.is_empty() || self.picked.len() == self.names.len() {
+            self.error = Some(
+                "pick at least one node, and not all of them, to cut the network in two".into(),
+            );
+            return false;
+        }
+        let a: Vec<String> = self.picked.iter().map(|&i| self.names[i].clone()).collect();
+        let b: Vec<String> = (0..self.names.len())
+            .filter(|i| !self.picked.contains(i))
+            .map(|i| self.names[i].clone())
+            .collect();
+        let ok = self.send(Command::Partition { groups: vec![a, b] });
+        if ok {
+            self.picked.clear();
+            self.picking = false;
+        }
+        ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_advance_time_by_speed_and_never_while_paused() {
+        let mut e = Engine::new("default", Some(1)).unwrap();
+        assert!(!e.frame(0.0));
+        e.toggle_play();
+        e.frame(1000.0);
+        e.frame(1016.0);
+        assert_eq!(e.sim.now(), SimTime(16_000));
+        e.change_speed(true);
+        e.frame(1032.0);
+        assert_eq!(e.sim.now(), SimTime(16_000 + 32_000));
+        e.toggle_play();
+        e.frame(2000.0);
+        assert_eq!(e.sim.now(), SimTime(48_000));
+    }
+
+    #[test]
+    fn a_long_pause_between_frames_does_not_jump_ahead() {
+        let mut e = Engine::new("default", Some(1)).unwrap();
+        e.toggle_play();
+        e.frame(0.0);
+        e.frame(60_000.0);
+        assert_eq!(
+            e.sim.now(),
+            SimTime(100_000),
+            "at most 100 ms of real time per frame"
+        );
+    }
+
+    #[test]
+    fn refused_commands_are_reported_and_not_recorded() {
+        let mut e = Engine::new("default", Some(1)).unwrap();
+        assert!(!e.send(Command::Crash {
+            node: "db-9".into()
+        }));
+        assert!(e.error.as_deref().unwrap().contains("db-9"));
+        assert!(e.commands.is_empty());
+        assert!(e.send(Command::Crash {
+            node: "db-0-0".into()
+        }));
+        assert_eq!(e.commands.len(), 1);
+        assert!(e.error.is_none());
+    }
+
+    #[test]
+    fn picking_nodes_then_cutting_partitions_the_network() {
+        let mut e = Engine::new("default", Some(1)).unwrap();
+        assert!(!e.cut(), "nothing picked");
+        e.picking = true;
+        let db0 = e.names.iter().position(|n| n == "db-0-0").unwrap();
+        e.click_node(db0);
+        assert!(e.cut());
+        let snap = e.sim.snapshot(0);
+        assert!(snap.nodes[db0].partitioned);
+        assert!(!e.picking);
+    }
+
+    #[test]
+    fn reset_replays_the_same_seed_from_zero() {
+        let mut e = Engine::new("leader-crash", Some(5)).unwrap();
+        e.sim.run_for(3.0);
+        let fp = e.sim.fingerprint();
+        e.send(Command::Heal);
+        e.reset();
+        assert_eq!(e.sim.now(), SimTime::ZERO);
+        assert!(e.commands.is_empty());
+        e.sim.run_for(3.0);
+        assert_eq!(e.sim.fingerprint(), fp);
+    }
+}
