@@ -316,6 +316,29 @@ pub fn App(props: &AppProps) -> Html {
         });
     }
 
+    // Move keyboard focus into a dialog when it opens.
+    {
+        let (request, help) = {
+            let e = engine.borrow();
+            (e.request, e.help)
+        };
+        use_effect_with((request, help), move |(request, help)| {
+            let selector = if request.is_some() {
+                Some("[data-testid='waterfall-close']")
+            } else if *help {
+                Some("[data-testid='help'] button")
+            } else {
+                None
+            };
+            if let Some(el) = selector
+                .and_then(|sel| gloo::utils::document().query_selector(sel).ok().flatten())
+                .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let _ = el.focus();
+            }
+        });
+    }
+
     let e = engine.borrow();
     let snap = e.sim.snapshot(0);
     let events = DiagramEvents {
@@ -359,7 +382,7 @@ pub fn App(props: &AppProps) -> Html {
                 </aside>
             </main>
             <section class="lower">
-                <Charts series={Rc::new(e.sim.metrics().series.clone())} replicas={Rc::new(replica_names(&snap))} window_s={60} />
+                <Charts series={Rc::new(last_minute(&e))} replicas={Rc::new(replica_names(&snap))} window_s={60} />
                 { event_log(&e, &act) }
                 { requests_panel(&e, &act) }
             </section>
@@ -380,6 +403,12 @@ pub fn App(props: &AppProps) -> Html {
 }
 
 type Act = Rc<dyn Fn(&dyn Fn(&mut Engine))>;
+
+/// The points the charts show: the last minute (and one more for the edge).
+fn last_minute(e: &Engine) -> Vec<pathlab_sim::Point> {
+    let series = &e.sim.metrics().series;
+    series[series.len().saturating_sub(61)..].to_vec()
+}
 
 fn replica_names(snap: &Snapshot) -> Vec<String> {
     snap.nodes

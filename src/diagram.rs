@@ -90,7 +90,7 @@ pub fn view(engine: &Engine, snap: &Snapshot, events: &DiagramEvents, canvas: &N
                  viewBox={format!("0 0 {WIDTH} {HEIGHT}")}
                  preserveAspectRatio="xMidYMid meet"
                  role="group" aria-label="The request path: users, DNS, CDN, load balancers, app servers, cache and database"
-                 data-testid="diagram" data-cut-links={n_cut.to_string()}
+                 data-testid="diagram" data-cut-links={n_cut.to_string()} data-in-flight={engine.sim.in_flight().to_string()}
                  onclick={onclick_bg}>
                 { for titles }
                 <path class="links" d={normal} />

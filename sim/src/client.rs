@@ -109,6 +109,7 @@ impl Simulation {
         let (expect, ryw, mono) = self.truth.expectations(key, session);
         let client = self.clients[t].id;
         self.clients[t].sent += 1;
+        self.open_requests += 1;
         let now = self.now;
         self.reqs.push_back(Req {
             kind,
@@ -246,9 +247,13 @@ impl Simulation {
                 hops,
             });
         }
-        // Forget requests that finished long ago; late messages for them are ignored.
+        self.open_requests = self.open_requests.saturating_sub(1);
+        // Forget requests that finished a while ago and that no balancer,
+        // edge or app server is still working on; late messages for them
+        // are ignored.
         while let Some(front) = self.reqs.front() {
-            if front.done && now.since(front.end) > 10 * SEC {
+            let idle = front.app.is_none() && front.lb.is_none() && front.cdn.is_none();
+            if front.done && idle && now.since(front.end) > SEC {
                 self.reqs.pop_front();
                 self.req_base += 1;
             } else {
@@ -257,9 +262,9 @@ impl Simulation {
         }
     }
 
-    /// Requests still in flight.
+    /// Requests still in flight (sent, no answer or timeout yet).
     pub fn in_flight(&self) -> usize {
-        self.reqs.iter().filter(|r| !r.done).count()
+        self.open_requests as usize
     }
 
     /// The trace of a request: the finished one if it is still kept, or the

@@ -167,6 +167,7 @@ pub struct Simulation {
     pub(crate) zipf_keys: Zipf,
     pub(crate) zipf_assets: Zipf,
     pub(crate) dropped: u64,
+    pub(crate) open_requests: u64,
 }
 
 impl Simulation {
@@ -252,6 +253,7 @@ impl Simulation {
             fp: TraceHash(0xcbf2_9ce4_8422_2325),
             commands: Vec::new(),
             dropped: 0,
+            open_requests: 0,
         };
         sim.build(cdn_on);
         let n = sim.nodes.len();

@@ -484,3 +484,33 @@ fn more_load_than_the_app_tier_can_take_is_refused_with_503s() {
     });
     assert!(bad.unwrap_err().to_string().contains("requests_per_s"));
 }
+
+#[test]
+fn a_crawling_app_server_still_frees_its_workers_for_requests_users_gave_up_on() {
+    // With app-1 a thousand times slower, its queue holds requests long
+    // after their users timed out. When it is made fast again it must work
+    // through them and serve new requests: no worker stays busy forever.
+    let mut s = sim(&Scenario::default(), 12);
+    s.step_until(at(2.0));
+    s.apply(&Command::Slow {
+        node: "app-1".into(),
+        factor: 1000.0,
+    })
+    .unwrap();
+    s.step_until(at(40.0));
+    s.apply(&Command::Slow {
+        node: "app-1".into(),
+        factor: 1.0,
+    })
+    .unwrap();
+    s.step_until(at(120.0));
+    let snap = s.snapshot(0);
+    let app1 = snap.nodes.iter().find(|n| n.id == "app-1").unwrap();
+    assert!(
+        app1.busy.unwrap() < 8,
+        "workers still busy: {:?}",
+        app1.busy
+    );
+    assert_eq!(app1.queued, Some(0));
+    assert!(s.in_flight() < 100, "{} requests in flight", s.in_flight());
+}

@@ -1,0 +1,65 @@
+// Interface benchmark: frames per second of the release build in headless
+// Chromium with the stress scenario (200 nodes, thousands of requests in
+// flight), and the gzipped size of what the browser downloads.
+// Usage: node e2e/bench.mjs <base URL> [dist dir] — scripts/bench.sh runs it.
+import { chromium } from 'playwright-core';
+import { readdir, readFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
+import { join } from 'node:path';
+
+const base = process.argv[2];
+const dist = process.argv[3] ?? 'dist';
+const seconds = Number(process.env.BENCH_SECONDS ?? 8);
+if (!base) {
+  console.error('usage: node e2e/bench.mjs <base URL> [dist dir]');
+  process.exit(2);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  const started = Date.now();
+  await page.goto(`${base}?preset=stress&play=1`);
+  await page.locator('[data-node="db-0-0"]').waitFor({ timeout: 20_000 });
+  const firstRender = Date.now() - started;
+  await page.waitForTimeout(3000); // warm up: the system fills with requests
+  const result = await page.evaluate((seconds) => new Promise((resolve) => {
+    const gaps = [];
+    let last = performance.now();
+    const end = last + seconds * 1000;
+    const inFlight = [];
+    function frame(now) {
+      gaps.push(now - last);
+      last = now;
+      const d = document.querySelector('[data-testid="diagram"]');
+      if (d) inFlight.push(Number(d.getAttribute('data-in-flight')));
+      if (now < end) requestAnimationFrame(frame); else resolve({ gaps, inFlight });
+    }
+    requestAnimationFrame(frame);
+  }), seconds);
+  const sorted = [...result.gaps].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)];
+  const p95 = sorted[Math.floor(sorted.length * 0.95)];
+  const flights = [...result.inFlight].sort((a, b) => a - b);
+  const nodes = await page.locator('[data-node]').count();
+  console.log(`nodes drawn:            ${nodes}`);
+  console.log(`requests in flight:     median ${flights[Math.floor(flights.length / 2)]} (min ${flights[0]}, max ${flights[flights.length - 1]})`);
+  console.log(`frames:                 ${result.gaps.length} in ${seconds} s = ${(result.gaps.length / seconds).toFixed(1)} fps on average`);
+  console.log(`median frame:           ${median.toFixed(2)} ms = ${(1000 / median).toFixed(1)} fps (goal ≥ 55); 95th percentile ${p95.toFixed(2)} ms`);
+  console.log(`first render:           ${firstRender} ms (page load to diagram on screen, goal < 1000)`);
+  const files = await readdir(dist);
+  let total = 0;
+  for (const ext of ['.wasm', '.js', '.css']) {
+    let size = 0;
+    for (const f of files.filter((f) => f.endsWith(ext))) size += gzipSync(await readFile(join(dist, f)), { level: 9 }).length;
+    total += size;
+    console.log(`gzipped ${ext.padEnd(5)}          ${(size / 1024).toFixed(1)} KB`);
+  }
+  console.log(`bundle (wasm+js+css):   ${(total / 1024).toFixed(1)} KB gzipped (goal ≤ 250)`);
+} finally {
+  await browser.close();
+}
