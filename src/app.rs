@@ -252,9 +252,12 @@ pub fn App(props: &AppProps) -> Html {
         Callback::from(move |_: MouseEvent| act(&f))
     };
 
-    // Keyboard: space, arrows, +/-, r, ?, Escape.
+    // Keyboard: space, arrows, +/-, r, ?, Escape — for key presses on the
+    // page itself or inside this app (not inside another app on the page).
+    let root = use_node_ref();
     {
         let act = act.clone();
+        let root = root.clone();
         use_effect_with((), move |_| {
             let listener = EventListener::new(&gloo::utils::document(), "keydown", move |e| {
                 let Some(e) = e.dyn_ref::<KeyboardEvent>() else {
@@ -270,6 +273,19 @@ pub fn App(props: &AppProps) -> Html {
                         matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA")
                     });
                 if typing {
+                    return;
+                }
+                let target = e.target().and_then(|t| t.dyn_into::<web_sys::Node>().ok());
+                let doc = gloo::utils::document();
+                let on_page = target.as_ref().is_none_or(|t| {
+                    doc.body().is_some_and(|b| b.is_same_node(Some(t)))
+                        || doc
+                            .document_element()
+                            .is_some_and(|d| d.is_same_node(Some(t)))
+                        || doc.is_same_node(Some(t))
+                });
+                let inside = root.get().is_some_and(|r| r.contains(target.as_ref()));
+                if !on_page && !inside {
                     return;
                 }
                 let handled = match e.key().as_str() {
@@ -361,7 +377,7 @@ pub fn App(props: &AppProps) -> Html {
     };
 
     html! {
-        <div class="lab">
+        <div class="lab" ref={root}>
             <header class="topbar">
                 <h1>{ "PathLab" }<span class="tagline">{ " — the request-path laboratory" }</span></h1>
                 { controls(&e, &act, &cb) }
