@@ -5,7 +5,7 @@ use crate::diagram::{self, DiagramEvents};
 use crate::engine::{Engine, SPEEDS};
 use crate::particles;
 use crate::waterfall::Waterfall;
-use gloo::events::EventListener;
+use gloo::events::{EventListener, EventListenerOptions};
 use gloo::render::{AnimationFrame, request_animation_frame};
 use pathlab_sim::scenario::{FollowerAck, LbStrategy, ReadFrom, Replication};
 use pathlab_sim::{Command, NodeKind, NodeState, RequestId, Role, Snapshot, presets};
@@ -259,75 +259,81 @@ pub fn App(props: &AppProps) -> Html {
         let act = act.clone();
         let root = root.clone();
         use_effect_with((), move |_| {
-            let listener = EventListener::new(&gloo::utils::document(), "keydown", move |e| {
-                let Some(e) = e.dyn_ref::<KeyboardEvent>() else {
-                    return;
-                };
-                if e.ctrl_key() || e.meta_key() || e.alt_key() {
-                    return;
-                }
-                let typing = e
-                    .target()
-                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                    .is_some_and(|el| {
-                        matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA")
-                    });
-                if typing {
-                    return;
-                }
-                let target = e.target().and_then(|t| t.dyn_into::<web_sys::Node>().ok());
-                let doc = gloo::utils::document();
-                let on_page = target.as_ref().is_none_or(|t| {
-                    doc.body().is_some_and(|b| b.is_same_node(Some(t)))
-                        || doc
-                            .document_element()
-                            .is_some_and(|d| d.is_same_node(Some(t)))
-                        || doc.is_same_node(Some(t))
-                });
-                let inside = root.get().is_some_and(|r| r.contains(target.as_ref()));
-                if !on_page && !inside {
-                    return;
-                }
-                let handled = match e.key().as_str() {
-                    " " => {
-                        act(&|e: &mut Engine| e.toggle_play());
-                        true
+            let options = EventListenerOptions::enable_prevent_default();
+            let listener = EventListener::new_with_options(
+                &gloo::utils::document(),
+                "keydown",
+                options,
+                move |e| {
+                    let Some(e) = e.dyn_ref::<KeyboardEvent>() else {
+                        return;
+                    };
+                    if e.ctrl_key() || e.meta_key() || e.alt_key() {
+                        return;
                     }
-                    "ArrowRight" => {
-                        act(&|e: &mut Engine| e.step());
-                        true
-                    }
-                    "+" | "=" => {
-                        act(&|e: &mut Engine| e.change_speed(true));
-                        true
-                    }
-                    "-" | "_" => {
-                        act(&|e: &mut Engine| e.change_speed(false));
-                        true
-                    }
-                    "r" | "R" => {
-                        act(&|e: &mut Engine| e.reset());
-                        true
-                    }
-                    "?" => {
-                        act(&|e: &mut Engine| e.help = !e.help);
-                        true
-                    }
-                    "Escape" => {
-                        act(&|e: &mut Engine| {
-                            e.help = false;
-                            e.request = None;
-                            e.picking = false;
-                            e.selected = None;
+                    let typing = e
+                        .target()
+                        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                        .is_some_and(|el| {
+                            matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA")
                         });
-                        true
+                    if typing {
+                        return;
                     }
-                    _ => false,
-                };
-                if handled {
-                    e.prevent_default();
-                }
-            });
+                    let target = e.target().and_then(|t| t.dyn_into::<web_sys::Node>().ok());
+                    let doc = gloo::utils::document();
+                    let on_page = target.as_ref().is_none_or(|t| {
+                        doc.body().is_some_and(|b| b.is_same_node(Some(t)))
+                            || doc
+                                .document_element()
+                                .is_some_and(|d| d.is_same_node(Some(t)))
+                            || doc.is_same_node(Some(t))
+                    });
+                    let inside = root.get().is_some_and(|r| r.contains(target.as_ref()));
+                    if !on_page && !inside {
+                        return;
+                    }
+                    let handled = match e.key().as_str() {
+                        " " => {
+                            act(&|e: &mut Engine| e.toggle_play());
+                            true
+                        }
+                        "ArrowRight" => {
+                            act(&|e: &mut Engine| e.step());
+                            true
+                        }
+                        "+" | "=" => {
+                            act(&|e: &mut Engine| e.change_speed(true));
+                            true
+                        }
+                        "-" | "_" => {
+                            act(&|e: &mut Engine| e.change_speed(false));
+                            true
+                        }
+                        "r" | "R" => {
+                            act(&|e: &mut Engine| e.reset());
+                            true
+                        }
+                        "?" => {
+                            act(&|e: &mut Engine| e.help = !e.help);
+                            true
+                        }
+                        "Escape" => {
+                            act(&|e: &mut Engine| {
+                                e.help = false;
+                                e.request = None;
+                                e.picking = false;
+                                e.selected = None;
+                            });
+                            true
+                        }
+                        _ => false,
+                    };
+                    if handled {
+                        e.prevent_default();
+                    }
+                },
+            );
             move || drop(listener)
         });
     }
@@ -402,7 +408,7 @@ pub fn App(props: &AppProps) -> Html {
                 { event_log(&e, &act) }
                 { requests_panel(&e, &act) }
             </section>
-            { legend() }
+            { legend(&e) }
             if let Some(trace) = e.request.and_then(|id| e.sim.request_trace(id)) {
                 <div class="overlay" role="dialog" aria-modal="true" aria-label="Request details">
                     <Waterfall trace={Rc::new(trace)} names={Rc::new(e.names.clone())} on_close={{
@@ -884,7 +890,8 @@ fn requests_panel(e: &Engine, act: &Act) -> Html {
     }
 }
 
-fn legend() -> Html {
+fn legend(e: &Engine) -> Html {
+    let fp = e.sim.fingerprint_hex();
     html! {
         <footer class="legend" aria-label="Legend">
             <span><i class="sw static"></i>{ "static (square)" }</span>
@@ -893,6 +900,10 @@ fn legend() -> Html {
             <span><i class="sw error"></i>{ "error (✕)" }</span>
             <span><i class="sw stale"></i>{ "stale answer (ring)" }</span>
             <span>{ "✂ cut link · ★ leader · dashed ✕ down · bar: replication lag" }</span>
+            <span class="fingerprint" data-testid="fingerprint" data-fingerprint={fp.clone()}
+                  title="A hash of every event so far: the same scenario, seed and actions give the same fingerprint on any machine">
+                { format!("seed {} · {} events · fingerprint {fp}", e.seed, e.sim.events()) }
+            </span>
         </footer>
     }
 }
