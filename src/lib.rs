@@ -14,13 +14,13 @@ pub use app::{App, AppProps, StartOptions};
 /// Starts the application in the page: installs a panic hook that shows an
 /// error panel, then renders [`App`] into the document body.
 pub fn start() {
-    yew::set_custom_panic_hook(Box::new(|info| show_panic(&info.to_string())));
+    yew::set_custom_panic_hook(Box::new(|info| show_error_panel(&info.to_string())));
     yew::Renderer::<App>::new().render();
 }
 
-/// Logs a panic to the console and appends an alert panel carrying its
-/// message to the page, so a crash is never a silent, frozen screen.
-fn show_panic(message: &str) {
+/// Logs a panic to the console and shows an alert panel carrying its
+/// message on top of the page, so a crash is never a silent, frozen screen.
+pub fn show_error_panel(message: &str) {
     web_sys::console::error_1(&message.into());
     let Some(document) = web_sys::window().and_then(|window| window.document()) else {
         return;
@@ -33,7 +33,7 @@ fn show_panic(message: &str) {
     let _ = panel.set_attribute("data-testid", "error-panel");
     let _ = panel.set_attribute("class", "error-panel");
     panel.set_text_content(Some(&format!(
-        "PathLab stopped because of an internal error: {message}"
+        "PathLab stopped because of an internal error: {message}\nReload the page to start again."
     )));
     let _ = body.append_child(&panel);
 }

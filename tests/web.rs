@@ -38,7 +38,12 @@ fn mount(preset: &str) -> Element {
 async fn ready(root: &Element) {
     for _ in 0..100 {
         settle().await;
-        if root.query_selector("[data-testid='clock']").ok().flatten().is_some() {
+        if root
+            .query_selector("[data-testid='clock']")
+            .ok()
+            .flatten()
+            .is_some()
+        {
             settle().await;
             settle().await;
             return;
@@ -244,4 +249,21 @@ async fn the_metrics_and_the_log_react_to_a_leader_crash() {
     let log = text(&root, "[data-testid='event-log']");
     assert!(log.contains("elected leader"), "{log}");
     assert!(!text(&root, "[data-metric='leader']").contains("db-0-0"));
+}
+
+#[wasm_bindgen_test]
+async fn an_internal_error_shows_a_panel_with_its_message() {
+    pathlab::show_error_panel("the index was out of bounds");
+    let panel = gloo::utils::document()
+        .query_selector("[data-testid='error-panel']")
+        .unwrap()
+        .expect("the error panel is shown");
+    assert_eq!(panel.get_attribute("role").as_deref(), Some("alert"));
+    assert!(
+        panel
+            .text_content()
+            .unwrap()
+            .contains("the index was out of bounds")
+    );
+    panel.remove();
 }
