@@ -7,7 +7,7 @@ use crate::particles;
 use crate::waterfall::Waterfall;
 use gloo::events::{EventListener, EventListenerOptions};
 use gloo::render::{AnimationFrame, request_animation_frame};
-use pathlab_sim::scenario::{FollowerAck, LbStrategy, ReadFrom, Replication};
+use pathlab_sim::scenario::{FollowerAck, LbStrategy, ReadFrom, Replication, SessionStore};
 use pathlab_sim::{Command, NodeKind, NodeState, RequestId, Role, Snapshot, presets};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -546,6 +546,9 @@ fn metrics(e: &Engine, snap: &Snapshot) -> Html {
             { tile("Stale reads", t.stale_reads.to_string(), sum(&|p| p.stale) > 0, "stale") }
             { tile("Lost writes", e.sim.lost_writes().to_string(), e.sim.lost_writes() > 0, "lost") }
             { tile("DB leader", leader, false, "leader") }
+            if t.sessions_lost > 0 {
+                { tile("Logged out", t.sessions_lost.to_string(), true, "sessions-lost") }
+            }
         </section>
     }
 }
@@ -600,6 +603,9 @@ fn node_panel(e: &Engine, snap: &Snapshot, act: &Act) -> Html {
     }
     if let Some(l) = n.lag_ms {
         facts.push(("Replication lag", format!("{l:.0} ms")));
+    }
+    if let Some(share) = n.share {
+        facts.push(("Share of requests", format!("{:.1} %", share * 100.0)));
     }
     let flushable = matches!(n.kind, NodeKind::Cache | NodeKind::Cdn);
     html! {
@@ -803,11 +809,29 @@ fn settings_panel(e: &Engine, act: &Act) -> Html {
                 { " Fencing: a leader cut off from the majority steps down" }
             </label>
             <label class="row">{ "Load balancing " }
-                <select aria-label="Load-balancing strategy" data-testid="lb-strategy" onchange={sender(db(|v| Some(Command::SetLb { strategy: if v == "least-connections" { LbStrategy::LeastConnections } else { LbStrategy::RoundRobin } })))}>
-                    <option value="round-robin" selected={s.lb.strategy == LbStrategy::RoundRobin}>{ "round robin" }</option>
-                    <option value="least-connections" selected={s.lb.strategy == LbStrategy::LeastConnections}>{ "least connections" }</option>
+                <select aria-label="Load-balancing strategy" data-testid="lb-strategy" onchange={sender(db(|v| LbStrategy::from_label(v).map(|s| Command::SetLb { strategy: Some(s), sticky: None, virtual_nodes: None })))}>
+                    { for LbStrategy::ALL.iter().map(|st| html! {
+                        <option value={st.label()} selected={s.lb.strategy == *st}>{ st.label().replace('-', " ") }</option>
+                    }) }
                 </select>
             </label>
+            <label class="row check">
+                <input type="checkbox" checked={s.lb.sticky} aria-label="Sticky sessions" data-testid="sticky" onchange={sender(db(|v| Some(Command::SetLb { strategy: None, sticky: Some(v == "true"), virtual_nodes: None })))} />
+                { " Sticky sessions" }
+            </label>
+            <label class="row">{ "Session state " }
+                <select aria-label="Session state" data-testid="session-store" onchange={sender(db(|v| Some(Command::SetApp { session_store: if v == "local" { SessionStore::Local } else { SessionStore::Shared } })))}>
+                    <option value="shared" selected={s.app.session_store == SessionStore::Shared}>{ "shared store" }</option>
+                    <option value="local" selected={s.app.session_store == SessionStore::Local}>{ "each server's memory" }</option>
+                </select>
+            </label>
+            <label class="row">{ "App servers " }
+                <input type="number" min="1" max="64" step="1" value={e.sim.active_app_servers().to_string()} aria-label="App servers" data-testid="servers"
+                       onchange={sender(db(|v| v.trim().parse::<u32>().ok().map(|servers| Command::Scale { servers })))} />
+            </label>
+            if let Some(m) = e.sim.summary_moves() {
+                <p class="hint">{ m }</p>
+            }
         </section>
     }
 }

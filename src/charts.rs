@@ -641,6 +641,7 @@ mod tests {
             cache_hit_ratio: None,
             db_ops: 0,
             lost_writes: 0,
+            sessions_lost: 0,
             lag_ms: vec![Some(1.0), None],
         }
     }

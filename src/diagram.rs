@@ -62,22 +62,27 @@ pub fn view(engine: &Engine, snap: &Snapshot, events: &DiagramEvents, canvas: &N
     let titles = COLUMNS.iter().enumerate().map(|(i, (title, _))| {
         html! { <text class="column-title" x={format!("{:.0}", layout::column_x(i))} y="26" text-anchor="middle">{ *title }</text> }
     });
-    let nodes = snap.nodes.iter().enumerate().map(|(i, n)| {
-        let place = places.get(i).copied().unwrap_or(Place {
-            x: 0.0,
-            y: 0.0,
-            r: 4.0,
+    let nodes = snap
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| !n.retired)
+        .map(|(i, n)| {
+            let place = places.get(i).copied().unwrap_or(Place {
+                x: 0.0,
+                y: 0.0,
+                r: 4.0,
+            });
+            node_view(
+                i,
+                n,
+                place,
+                engine,
+                sides.get(i).copied().flatten(),
+                snap.vip == Some(i as u16),
+                &events.node,
+            )
         });
-        node_view(
-            i,
-            n,
-            place,
-            engine,
-            sides.get(i).copied().flatten(),
-            snap.vip == Some(i as u16),
-            &events.node,
-        )
-    });
     let status = if n_cut > 0 {
         format!("Network partitioned: {n_cut} links cut")
     } else {

@@ -54,6 +54,8 @@ pub struct Engine {
     pub names: Vec<String>,
     /// Real time of the previous frame (ms), while playing.
     last_frame: Option<f64>,
+    /// Node count and retired-node count the layout was made for.
+    layout_for: (usize, usize),
     /// True when the last frame could not keep up with the requested speed.
     pub behind: bool,
 }
@@ -64,13 +66,11 @@ impl Engine {
         let scenario = presets::preset(preset).map_err(|e| e.to_string())?;
         let seed = seed.unwrap_or(scenario.seed);
         let sim = Simulation::new(&scenario, seed).map_err(|e| e.to_string())?;
-        let kinds: Vec<NodeKind> = sim.nodes().map(|(_, _, k)| k).collect();
-        let names: Vec<String> = sim.nodes().map(|(_, n, _)| n.to_string()).collect();
         Ok(Engine {
             preset: preset.to_string(),
-            places: layout::layout(&kinds),
-            kinds,
-            names,
+            places: Vec::new(),
+            kinds: Vec::new(),
+            names: Vec::new(),
             scenario,
             seed,
             sim,
@@ -85,7 +85,50 @@ impl Engine {
             help: false,
             last_frame: None,
             behind: false,
+            layout_for: (0, 0),
         })
+        .map(|mut e| {
+            e.sync_layout();
+            e
+        })
+    }
+
+    /// Lays the diagram out again when servers were added or retired.
+    pub fn sync_layout(&mut self) {
+        let snap_nodes: Vec<(String, NodeKind, bool)> = {
+            let snap = self.sim.snapshot(0);
+            snap.nodes
+                .into_iter()
+                .map(|n| (n.id, n.kind, n.retired))
+                .collect()
+        };
+        let retired = snap_nodes.iter().filter(|n| n.2).count();
+        if self.layout_for == (snap_nodes.len(), retired) {
+            return;
+        }
+        self.layout_for = (snap_nodes.len(), retired);
+        let visible: Vec<NodeKind> = snap_nodes.iter().filter(|n| !n.2).map(|n| n.1).collect();
+        let mut placed = layout::layout(&visible).into_iter();
+        self.places = snap_nodes
+            .iter()
+            .map(|n| {
+                if n.2 {
+                    Place {
+                        x: -1000.0,
+                        y: -1000.0,
+                        r: 0.0,
+                    }
+                } else {
+                    placed.next().unwrap_or(Place {
+                        x: -1000.0,
+                        y: -1000.0,
+                        r: 0.0,
+                    })
+                }
+            })
+            .collect();
+        self.kinds = snap_nodes.iter().map(|n| n.1).collect();
+        self.names = snap_nodes.into_iter().map(|n| n.0).collect();
     }
 
     /// The playback speed.
@@ -112,6 +155,7 @@ impl Engine {
         let dt_ms = (now_ms - last).clamp(0.0, MAX_FRAME_MS);
         let target = self.sim.now().after((dt_ms * 1000.0 * self.speed()) as u64);
         self.behind = !self.sim.step_until_bounded(target, EVENTS_PER_FRAME);
+        self.sync_layout();
         true
     }
 
@@ -119,6 +163,7 @@ impl Engine {
     pub fn step(&mut self) {
         let target = self.sim.now().after((STEP_S * 1e6) as u64);
         self.sim.step_until(target);
+        self.sync_layout();
     }
 
     /// One speed faster (`up`) or slower.
@@ -137,6 +182,7 @@ impl Engine {
             Ok(()) => {
                 self.commands.push((self.sim.now(), cmd));
                 self.error = None;
+                self.sync_layout();
                 true
             }
             Err(e) => {
@@ -158,6 +204,8 @@ impl Engine {
             Ok(sim) => {
                 self.sim = sim;
                 self.seed = seed;
+                self.layout_for = (0, 0);
+                self.sync_layout();
                 self.commands.clear();
                 self.request = None;
                 self.picked.clear();
@@ -279,6 +327,19 @@ mod tests {
         let snap = e.sim.snapshot(0);
         assert!(snap.nodes[db0].partitioned);
         assert!(!e.picking);
+    }
+
+    #[test]
+    fn scaling_out_adds_a_server_to_the_drawing_and_scaling_in_hides_it() {
+        let mut e = Engine::new("default", Some(1)).unwrap();
+        assert!(e.send(Command::Scale { servers: 6 }));
+        assert_eq!(e.names.iter().filter(|n| n.starts_with("app-")).count(), 6);
+        let app6 = e.names.iter().position(|n| n == "app-6").unwrap();
+        assert!(e.places[app6].x > 0.0);
+        assert!(e.send(Command::Scale { servers: 3 }));
+        e.sim.run_for(1.0);
+        e.sync_layout();
+        assert!(e.places[app6].x < 0.0, "retired servers are not drawn");
     }
 
     #[test]

@@ -5,9 +5,10 @@ use crate::msg::{DbResult, Msg, Reply, Timer};
 use crate::node::NodeId;
 use crate::request::{ErrorKind, HopNote, RequestId, RequestKind};
 use crate::scenario::ReadFrom;
+use crate::scenario::SessionStore;
 use crate::time::ms_to_micros;
 use crate::world::Simulation;
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 
 /// One application server.
 #[derive(Clone, Debug)]
@@ -23,10 +24,16 @@ pub struct AppNode {
     pub served: u64,
     /// Requests refused because the queue was full.
     pub rejected: u64,
+    /// Workers (the scenario's count scaled by the server's weight).
+    pub workers: u32,
+    /// Sessions whose state this server holds (local session store).
+    pub(crate) sessions: BTreeSet<u32>,
+    /// Taken out of service by scaling in.
+    pub retired: bool,
 }
 
 impl AppNode {
-    pub(crate) fn new(id: NodeId) -> AppNode {
+    pub(crate) fn new(id: NodeId, workers: u32) -> AppNode {
         AppNode {
             id,
             busy: 0,
@@ -34,12 +41,16 @@ impl AppNode {
             leader_guess: None,
             served: 0,
             rejected: 0,
+            workers: workers.max(1),
+            sessions: BTreeSet::new(),
+            retired: false,
         }
     }
 
     pub(crate) fn crash(&mut self) {
         self.busy = 0;
         self.queue.clear();
+        self.sessions.clear();
     }
 
     /// Requests waiting for a worker.
@@ -64,7 +75,7 @@ impl Simulation {
                 r.app_from = from;
                 r.app_hop = hop;
                 let a = &self.apps[t];
-                if a.busy < self.scenario.app.workers {
+                if a.busy < a.workers {
                     self.app_start(node, t, req);
                 } else if a.queue.len() < self.scenario.app.queue as usize {
                     if let Some(r) = self.req(req) {
@@ -151,12 +162,15 @@ impl Simulation {
     fn app_start(&mut self, node: NodeId, t: usize, req: RequestId) {
         let Some(r) = self.req(req) else { return };
         r.app_stage = AppStage::Cpu;
-        let kind = r.kind;
+        let (kind, session) = (r.kind, r.session);
         let hop = r.app_hop;
         if let Some(h) = r.hops.get_mut(hop as usize) {
             h.note = HopNote::Served;
         }
         self.apps[t].busy += 1;
+        if kind != RequestKind::Static && self.scenario.app.session_store == SessionStore::Local {
+            self.app_check_session(node, t, session);
+        }
         let dist = if kind == RequestKind::Static {
             &self.scenario.app.static_service
         } else {
@@ -165,6 +179,22 @@ impl Simulation {
         let ms = dist.sample_ms(&mut self.rng.service);
         let cpu = self.work(node, ms_to_micros(ms));
         self.timer(node, cpu, Timer::AppCpu(req));
+    }
+
+    /// With session state kept in the server's memory: a user whose state
+    /// lives elsewhere (or died with its server) has lost it and must log in
+    /// again here.
+    fn app_check_session(&mut self, node: NodeId, t: usize, session: u32) {
+        if self.apps[t].sessions.contains(&session) {
+            return;
+        }
+        let home = &mut self.truth.session_home[session as usize];
+        if home.is_some() {
+            self.metrics.totals.sessions_lost += 1;
+            self.metrics.bucket.sessions_lost += 1;
+        }
+        *home = Some(node);
+        self.apps[t].sessions.insert(session);
     }
 
     pub(crate) fn app_cpu_done(&mut self, node: NodeId, t: usize, req: RequestId) {
@@ -300,6 +330,11 @@ impl Simulation {
                 self.app_start(node, t, next);
                 break;
             }
+        }
+        // A server being scaled in stops once it has drained.
+        let a = &self.apps[t];
+        if a.retired && a.busy == 0 && a.queue.is_empty() {
+            self.crash(node);
         }
     }
 }

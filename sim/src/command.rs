@@ -1,6 +1,6 @@
 //! Commands: every way the outside world (a script, a test, a click) can change a running simulation.
 
-use crate::scenario::{FollowerAck, LbStrategy, ReadFrom, Replication};
+use crate::scenario::{FollowerAck, LbStrategy, ReadFrom, Replication, SessionStore};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -125,10 +125,28 @@ pub enum Command {
         #[serde(default)]
         fencing: Option<bool>,
     },
-    /// Change the load balancers' strategy, while running.
+    /// Change how the load balancers pick a server, while running.
     SetLb {
         /// The strategy.
-        strategy: LbStrategy,
+        #[serde(default)]
+        strategy: Option<LbStrategy>,
+        /// Sticky sessions on or off.
+        #[serde(default)]
+        sticky: Option<bool>,
+        /// Points per server on the consistent-hash ring.
+        #[serde(default)]
+        virtual_nodes: Option<u32>,
+    },
+    /// Change where session state lives, while running.
+    SetApp {
+        /// The session store.
+        session_store: SessionStore,
+    },
+    /// Run this many app servers: new ones join the balancers' pool, removed
+    /// ones (the highest numbered) are taken out of it and stopped.
+    Scale {
+        /// App servers wanted, 1 to 256.
+        servers: u32,
     },
 }
 
@@ -224,9 +242,32 @@ impl Command {
                 }
                 format!("set database: {}", parts.join(", "))
             }
-            Command::SetLb { strategy } => {
-                format!("set load balancing: {strategy:?}").to_lowercase()
+            Command::SetLb {
+                strategy,
+                sticky,
+                virtual_nodes,
+            } => {
+                let mut parts = Vec::new();
+                if let Some(s) = strategy {
+                    parts.push(s.label().to_string());
+                }
+                if let Some(s) = sticky {
+                    parts.push(if *s {
+                        "sticky sessions".into()
+                    } else {
+                        "no sticky sessions".into()
+                    });
+                }
+                if let Some(v) = virtual_nodes {
+                    parts.push(format!("{v} virtual nodes per server"));
+                }
+                format!("set load balancing: {}", parts.join(", "))
             }
+            Command::SetApp { session_store } => match session_store {
+                SessionStore::Shared => "keep session state in a shared store".into(),
+                SessionStore::Local => "keep session state in each app server's memory".into(),
+            },
+            Command::Scale { servers } => format!("scale the app tier to {servers} servers"),
         }
     }
 }

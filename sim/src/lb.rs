@@ -1,12 +1,15 @@
 //! The load balancer pair: one shared address, an active and a standby that takes over when heartbeats stop, health checks of app servers, and the balancing strategies.
 
+use crate::hashing::{Ring, hash64, rendezvous};
 use crate::log::LogEvent;
 use crate::msg::{Msg, Reply, Timer};
 use crate::node::NodeId;
+use crate::request::RequestKind;
 use crate::request::{ErrorKind, HopNote, RequestId};
 use crate::scenario::LbStrategy;
 use crate::time::SimTime;
 use crate::world::Simulation;
+use std::collections::BTreeMap;
 
 /// What one balancer knows of one app server.
 #[derive(Clone, Debug)]
@@ -21,6 +24,34 @@ pub struct Backend {
     pub in_progress: u32,
     /// Requests forwarded in total.
     pub forwarded: u64,
+    /// Relative size (weighted strategies).
+    pub weight: f64,
+    /// Smooth weighted round robin's running credit.
+    credit: f64,
+    /// Taken out of the pool by scaling in.
+    pub retired: bool,
+}
+
+impl Backend {
+    fn new(weight: f64) -> Backend {
+        Backend {
+            healthy: true,
+            fails: 0,
+            oks: 0,
+            sent: 0,
+            answered: 0,
+            in_progress: 0,
+            forwarded: 0,
+            weight,
+            credit: 0.0,
+            retired: false,
+        }
+    }
+
+    /// In the pool and passing its health checks.
+    pub fn usable(&self) -> bool {
+        self.healthy && !self.retired
+    }
 }
 
 /// One load balancer.
@@ -34,28 +65,39 @@ pub struct LbNode {
     seq: u32,
     cursor: usize,
     last_advert: SimTime,
+    /// Sticky sessions: session → backend it was sent to.
+    sticky: BTreeMap<u32, u16>,
+    /// The consistent-hash ring over the backends.
+    ring: Ring,
 }
 
 impl LbNode {
-    pub(crate) fn new(active: bool, apps: usize) -> LbNode {
+    pub(crate) fn new(active: bool, weights: &[f64], vnodes: u32) -> LbNode {
+        let ids: Vec<u32> = (0..weights.len() as u32).collect();
         LbNode {
             active,
             priority: if active { 200 } else { 100 },
-            backends: (0..apps)
-                .map(|_| Backend {
-                    healthy: true,
-                    fails: 0,
-                    oks: 0,
-                    sent: 0,
-                    answered: 0,
-                    in_progress: 0,
-                    forwarded: 0,
-                })
-                .collect(),
+            backends: weights.iter().map(|&w| Backend::new(w)).collect(),
             seq: 0,
             cursor: 0,
             last_advert: SimTime::ZERO,
+            sticky: BTreeMap::new(),
+            ring: Ring::new(&ids, vnodes),
         }
+    }
+
+    /// Adds a backend (scaling out), rebuilding the ring.
+    pub(crate) fn add_backend(&mut self, weight: f64, vnodes: u32) {
+        self.backends.push(Backend::new(weight));
+        self.rebuild_ring(vnodes);
+    }
+
+    /// Rebuilds the ring over the backends in the pool.
+    pub(crate) fn rebuild_ring(&mut self, vnodes: u32) {
+        let ids: Vec<u32> = (0..self.backends.len() as u32)
+            .filter(|&i| !self.backends[i as usize].retired)
+            .collect();
+        self.ring = Ring::new(&ids, vnodes);
     }
 }
 
@@ -138,7 +180,10 @@ impl Simulation {
                 }
             }
             Msg::Http { req } => {
-                let Some(i) = self.lb_choose(t) else {
+                let Some((session, kind)) = self.req(req).map(|r| (r.session, r.kind)) else {
+                    return;
+                };
+                let Some(i) = self.lb_choose(t, session, kind) else {
                     self.hop_span(req, node, now, now, HopNote::Failed(ErrorKind::NoBackend));
                     self.send(
                         node,
@@ -221,26 +266,110 @@ impl Simulation {
         );
     }
 
-    /// Picks a healthy backend by the scenario's strategy.
-    fn lb_choose(&mut self, t: usize) -> Option<usize> {
-        let strategy = self.scenario.lb.strategy;
-        let lb = &mut self.lbs[t];
-        let n = lb.backends.len();
+    /// Picks a healthy backend for a request of `session` by the scenario's
+    /// strategy (and sticky sessions, when on).
+    fn lb_choose(&mut self, t: usize, session: u32, kind: RequestKind) -> Option<usize> {
+        let spec = &self.scenario.lb;
+        let (strategy, sticky, static_pool) = (
+            spec.strategy,
+            spec.sticky,
+            spec.path_static_servers as usize,
+        );
+        let n = self.lbs[t].backends.len();
         if n == 0 {
             return None;
         }
+        if sticky
+            && let Some(&b) = self.lbs[t].sticky.get(&session)
+            && self.lbs[t]
+                .backends
+                .get(b as usize)
+                .is_some_and(Backend::usable)
+        {
+            return Some(b as usize);
+        }
+        let key = session as u64;
+        let lb = &mut self.lbs[t];
         let start = lb.cursor % n;
+        let usable: Vec<usize> = (0..n)
+            .map(|k| (start + k) % n)
+            .filter(|&i| lb.backends[i].usable())
+            .collect();
         let pick = match strategy {
-            LbStrategy::RoundRobin => (0..n)
-                .map(|k| (start + k) % n)
-                .find(|&i| lb.backends[i].healthy),
-            LbStrategy::LeastConnections => (0..n)
-                .map(|k| (start + k) % n)
-                .filter(|&i| lb.backends[i].healthy)
+            LbStrategy::RoundRobin => usable.first().copied(),
+            LbStrategy::LeastConnections => usable
+                .iter()
+                .copied()
                 .min_by_key(|&i| lb.backends[i].in_progress),
+            LbStrategy::WeightedRoundRobin => {
+                // Smooth weighted round robin: every server earns its weight,
+                // the richest is picked and pays the total.
+                let total: f64 = usable.iter().map(|&i| lb.backends[i].weight).sum();
+                for &i in &usable {
+                    lb.backends[i].credit += lb.backends[i].weight;
+                }
+                let best = usable.iter().copied().max_by(|&a, &b| {
+                    lb.backends[a]
+                        .credit
+                        .total_cmp(&lb.backends[b].credit)
+                        .then(b.cmp(&a))
+                });
+                if let Some(b) = best {
+                    lb.backends[b].credit -= total;
+                }
+                best
+            }
+            LbStrategy::Random => {
+                if usable.is_empty() {
+                    None
+                } else {
+                    let i = self.rng.design.below(usable.len() as u64) as usize;
+                    Some(usable[i])
+                }
+            }
+            LbStrategy::IpHash => {
+                let mut sorted = usable.clone();
+                sorted.sort_unstable();
+                (!sorted.is_empty()).then(|| sorted[(hash64(key) % sorted.len() as u64) as usize])
+            }
+            LbStrategy::ConsistentHash => {
+                let backends = &lb.backends;
+                lb.ring
+                    .lookup(key, |s| {
+                        backends.get(s as usize).is_some_and(Backend::usable)
+                    })
+                    .map(|s| s as usize)
+            }
+            LbStrategy::Rendezvous => rendezvous(
+                key,
+                usable.iter().map(|&i| (i as u32, lb.backends[i].weight)),
+            )
+            .map(|s| s as usize),
+            LbStrategy::Path => {
+                let in_pool: Vec<usize> = usable
+                    .iter()
+                    .copied()
+                    .filter(|&i| (i < static_pool) == (kind == RequestKind::Static))
+                    .collect();
+                // With one server there is only one pool for everything.
+                if static_pool >= n {
+                    usable.first().copied()
+                } else {
+                    in_pool.first().copied()
+                }
+            }
         };
+        let lb = &mut self.lbs[t];
         if let Some(i) = pick {
-            lb.cursor = i + 1;
+            if matches!(
+                strategy,
+                LbStrategy::RoundRobin | LbStrategy::Path | LbStrategy::LeastConnections
+            ) {
+                lb.cursor = i + 1;
+            }
+            if sticky {
+                lb.sticky.insert(session, i as u16);
+            }
         }
         pick
     }
@@ -257,6 +386,9 @@ impl Simulation {
         let seq = lb.seq;
         let mut changes = Vec::new();
         for (i, b) in lb.backends.iter_mut().enumerate() {
+            if b.retired {
+                continue;
+            }
             if b.sent > 0 {
                 if b.answered >= b.sent {
                     b.fails = 0;
@@ -286,8 +418,10 @@ impl Simulation {
             });
         }
         for i in 0..self.apps.len() {
-            let backend = self.app_node(i);
-            self.send(node, backend, Msg::Ping { seq }, 0);
+            if self.lbs[t].backends.get(i).is_some_and(|b| !b.retired) {
+                let backend = self.app_node(i);
+                self.send(node, backend, Msg::Ping { seq }, 0);
+            }
         }
         self.timer(node, self.cfg.lb_health, Timer::LbHealth);
     }

@@ -46,6 +46,7 @@ pub mod command;
 pub mod db;
 pub mod dns;
 pub mod error;
+pub mod hashing;
 pub mod lb;
 pub mod log;
 pub mod metrics;

@@ -27,6 +27,8 @@ pub enum LogEvent {
     Crashed(NodeId),
     /// A node started again.
     Restarted(NodeId),
+    /// An app server finished its last requests and stopped (scaled in).
+    Retired(NodeId),
     /// A replica asked for votes.
     ElectionStarted { node: NodeId, term: u64 },
     /// A replica won an election.
@@ -76,6 +78,9 @@ impl LogEvent {
             LogEvent::CommandFailed(e) => format!("command failed: {e}"),
             LogEvent::Crashed(id) => format!("{} crashed", n(id)),
             LogEvent::Restarted(id) => format!("{} restarted", n(id)),
+            LogEvent::Retired(id) => {
+                format!("{} finished its requests and stopped (scaled in)", n(id))
+            }
             LogEvent::ElectionStarted { node, term } => {
                 format!(
                     "{} heard no leader and started an election for term {term}",

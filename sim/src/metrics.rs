@@ -42,6 +42,9 @@ pub struct Totals {
     pub cache_misses: u64,
     /// New database leaders elected after the start.
     pub leader_changes: u64,
+    /// Requests whose user's session state was not on the server that got
+    /// them (the user had to log in again).
+    pub sessions_lost: u64,
 }
 
 /// The current second's counters.
@@ -57,6 +60,7 @@ pub(crate) struct Bucket {
     pub cache_misses: u64,
     pub db_ops: u64,
     pub lost_writes: u64,
+    pub sessions_lost: u64,
     pub latency: Histogram<u64>,
 }
 
@@ -73,6 +77,7 @@ impl Bucket {
             cache_misses: 0,
             db_ops: 0,
             lost_writes: 0,
+            sessions_lost: 0,
             latency: latency_histogram(2),
         }
     }
@@ -105,6 +110,8 @@ pub struct Point {
     pub db_ops: u64,
     /// Acknowledged writes found lost in that second.
     pub lost_writes: u64,
+    /// Requests that found their session state missing in that second.
+    pub sessions_lost: u64,
     /// Replication lag of each replica (ms), in replica order; absent when unknown.
     pub lag_ms: Vec<Option<f64>>,
 }
@@ -243,6 +250,7 @@ impl Simulation {
             cache_hit_ratio: ratio(b.cache_hits, b.cache_misses),
             db_ops: b.db_ops,
             lost_writes: b.lost_writes,
+            sessions_lost: b.sessions_lost,
             lag_ms,
         };
         self.metrics.series.push(point);

@@ -252,8 +252,64 @@ impl Default for CdnSpec {
 pub enum LbStrategy {
     /// Each healthy server in turn.
     RoundRobin,
+    /// Each healthy server in turn, as often as its weight says (smooth).
+    WeightedRoundRobin,
     /// The healthy server with the fewest requests in progress.
     LeastConnections,
+    /// A healthy server at random.
+    Random,
+    /// The user's address hashed, modulo the healthy servers.
+    IpHash,
+    /// The user's address on a consistent-hash ring with virtual nodes.
+    ConsistentHash,
+    /// Rendezvous (highest random weight) hashing of the user's address.
+    Rendezvous,
+    /// By path: static assets to the first servers, the API to the rest.
+    Path,
+}
+
+impl LbStrategy {
+    /// Every strategy, in the order the interface lists them.
+    pub const ALL: [LbStrategy; 8] = [
+        LbStrategy::RoundRobin,
+        LbStrategy::WeightedRoundRobin,
+        LbStrategy::LeastConnections,
+        LbStrategy::Random,
+        LbStrategy::IpHash,
+        LbStrategy::ConsistentHash,
+        LbStrategy::Rendezvous,
+        LbStrategy::Path,
+    ];
+
+    /// The name used in JSON.
+    pub fn label(self) -> &'static str {
+        match self {
+            LbStrategy::RoundRobin => "round-robin",
+            LbStrategy::WeightedRoundRobin => "weighted-round-robin",
+            LbStrategy::LeastConnections => "least-connections",
+            LbStrategy::Random => "random",
+            LbStrategy::IpHash => "ip-hash",
+            LbStrategy::ConsistentHash => "consistent-hash",
+            LbStrategy::Rendezvous => "rendezvous",
+            LbStrategy::Path => "path",
+        }
+    }
+
+    /// The strategy named `label`, if any.
+    pub fn from_label(label: &str) -> Option<LbStrategy> {
+        LbStrategy::ALL.into_iter().find(|s| s.label() == label)
+    }
+}
+
+/// Where a user's session state lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SessionStore {
+    /// In a store every app server shares: any server can serve any user.
+    Shared,
+    /// In the memory of the server that logged the user in: lost when the
+    /// user lands elsewhere or that server dies.
+    Local,
 }
 
 /// The active/standby load balancer pair.
@@ -274,6 +330,12 @@ pub struct LbSpec {
     pub heartbeat_ms: f64,
     /// Missed heartbeats before the standby takes over the address.
     pub missed_heartbeats_to_failover: u32,
+    /// Points per server on the consistent-hash ring.
+    pub virtual_nodes: u32,
+    /// Keep sending a session to the server it went to first, while healthy.
+    pub sticky: bool,
+    /// For path-based balancing: how many of the first servers take static assets.
+    pub path_static_servers: u32,
 }
 
 impl Default for LbSpec {
@@ -286,6 +348,9 @@ impl Default for LbSpec {
             upstream_timeout_ms: 2000.0,
             heartbeat_ms: 1000.0,
             missed_heartbeats_to_failover: 3,
+            virtual_nodes: 100,
+            sticky: false,
+            path_static_servers: 1,
         }
     }
 }
@@ -310,6 +375,11 @@ pub struct AppSpec {
     pub db_timeout_ms: f64,
     /// Database attempts per request (following leader hints or trying the next replica).
     pub db_attempts: u32,
+    /// Relative size of each server (more workers, a bigger share under
+    /// weighted strategies); missing entries are 1.
+    pub weights: Vec<f64>,
+    /// Where session state lives.
+    pub session_store: SessionStore,
 }
 
 impl Default for AppSpec {
@@ -323,6 +393,8 @@ impl Default for AppSpec {
             cache_timeout_ms: 100.0,
             db_timeout_ms: 300.0,
             db_attempts: 3,
+            weights: Vec::new(),
+            session_store: SessionStore::Shared,
         }
     }
 }
@@ -609,6 +681,26 @@ impl Scenario {
         range("app.cache_timeout_ms", a.cache_timeout_ms, 1.0, 600_000.0)?;
         range("app.db_timeout_ms", a.db_timeout_ms, 1.0, 600_000.0)?;
         count("app.db_attempts", a.db_attempts, 1, 10)?;
+        if a.weights.len() > a.servers as usize {
+            return bad(
+                "app.weights",
+                format!(
+                    "{} weights given for {} servers",
+                    a.weights.len(),
+                    a.servers
+                ),
+            );
+        }
+        for (i, w) in a.weights.iter().enumerate() {
+            range(&format!("app.weights[{i}]"), *w, 0.1, 100.0)?;
+        }
+        count("lb.virtual_nodes", self.lb.virtual_nodes, 1, 10_000)?;
+        count(
+            "lb.path_static_servers",
+            self.lb.path_static_servers,
+            1,
+            a.servers.max(1),
+        )?;
 
         count("cache.capacity", self.cache.capacity, 1, 10_000_000)?;
         range("cache.ttl_s", self.cache.ttl_s, 0.0, 86_400.0)?;

@@ -65,6 +65,10 @@ pub struct NodeView {
     pub keys: Option<u32>,
     /// Whether the node is cut off from at least one other by a partition.
     pub partitioned: bool,
+    /// Taken out of service by scaling in (not drawn).
+    pub retired: bool,
+    /// App server: share of the active balancer's requests it received (0–1).
+    pub share: Option<f64>,
 }
 
 /// A message on the wire.
@@ -127,6 +131,7 @@ impl Simulation {
                 .iter()
                 .any(|a| a.edges.iter().any(|e| e.node == id && !e.healthy))
         };
+        let shares = self.backend_shares();
         let nodes = self
             .nodes
             .iter()
@@ -160,6 +165,8 @@ impl Simulation {
                     busy: None,
                     queued: None,
                     keys: None,
+                    retired: false,
+                    share: None,
                     partitioned: self.n_blocked > 0
                         && (0..n).any(|j| self.blocked[i * n + j] || self.blocked[j * n + i]),
                 };
@@ -176,6 +183,8 @@ impl Simulation {
                     NodeKind::App => {
                         v.busy = Some(self.apps[t].busy);
                         v.queued = Some(self.apps[t].queued() as u32);
+                        v.retired = self.apps[t].retired;
+                        v.share = shares.get(t).copied();
                     }
                     NodeKind::Cache => v.keys = Some(self.caches[t].store.len() as u32),
                     NodeKind::Cdn => v.keys = Some(self.cdns[t].store.len() as u32),
@@ -231,6 +240,28 @@ impl Simulation {
                 _ => None,
             })
             .take(max)
+            .collect()
+    }
+
+    /// Each app server's share of all requests the balancers forwarded.
+    pub fn backend_shares(&self) -> Vec<f64> {
+        let n = self.apps.len();
+        let mut counts = vec![0u64; n];
+        for lb in &self.lbs {
+            for (i, b) in lb.backends.iter().enumerate().take(n) {
+                counts[i] += b.forwarded;
+            }
+        }
+        let total: u64 = counts.iter().sum();
+        counts
+            .iter()
+            .map(|&c| {
+                if total == 0 {
+                    0.0
+                } else {
+                    c as f64 / total as f64
+                }
+            })
             .collect()
     }
 

@@ -65,6 +65,22 @@ pub struct DbSummary {
     pub term: u64,
 }
 
+/// The load balancers: strategy, who got what, and what scaling would move.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct LbSummary {
+    /// The balancing strategy at the end of the run.
+    pub strategy: String,
+    /// Sticky sessions on.
+    pub sticky: bool,
+    /// Each app server's share of the forwarded requests (0–1).
+    pub shares: BTreeMap<String, f64>,
+    /// Share of users that would be sent to another server if one server
+    /// joined (hash-based strategies only; others do not map users).
+    pub moved_on_add: Option<f64>,
+    /// The same when one server leaves.
+    pub moved_on_remove: Option<f64>,
+}
+
 /// Everything `run --json` prints.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Summary {
@@ -85,6 +101,10 @@ pub struct Summary {
     /// Failures by cause.
     pub errors: BTreeMap<String, u64>,
     pub db: DbSummary,
+    /// Load balancing.
+    pub lb: LbSummary,
+    /// Requests whose session state was missing on the server that got them.
+    pub sessions_lost: u64,
 }
 
 impl Simulation {
@@ -151,6 +171,54 @@ impl Simulation {
                 leader: leader.map(|(n, ..)| n.to_string()),
                 term: leader.map(|(_, _, term, _)| term).unwrap_or(0),
             },
+            lb: self.lb_summary(),
+            sessions_lost: t.sessions_lost,
+        }
+    }
+
+    /// In words, how many users a hash-based balancer would move if one
+    /// server joined or left (`None` for strategies that do not map users).
+    pub fn summary_moves(&self) -> Option<String> {
+        let lb = self.lb_summary();
+        let add = lb.moved_on_add?;
+        let remove = lb
+            .moved_on_remove
+            .map(|r| format!(", {:.0} % if one leaves", r * 100.0))
+            .unwrap_or_default();
+        Some(format!(
+            "{:.0} % of users would move to another server if one joined{remove}.",
+            add * 100.0
+        ))
+    }
+
+    /// The load-balancing part of the summary.
+    pub fn lb_summary(&self) -> LbSummary {
+        use crate::hashing::{Placement, moved_fraction};
+        use crate::scenario::LbStrategy;
+        let spec = &self.scenario().lb;
+        let shares = self.backend_shares();
+        let names: Vec<String> = self
+            .nodes()
+            .filter(|(_, _, k)| *k == crate::NodeKind::App)
+            .map(|(_, n, _)| n.to_string())
+            .collect();
+        let placement = match spec.strategy {
+            LbStrategy::IpHash => Some(Placement::Modulo),
+            LbStrategy::ConsistentHash => Some(Placement::Ring(spec.virtual_nodes)),
+            LbStrategy::Rendezvous => Some(Placement::Rendezvous),
+            _ => None,
+        };
+        let n = self.active_app_servers() as u32;
+        let users = self.scenario().workload.sessions_per_region
+            * self.scenario().network.regions.len() as u32;
+        LbSummary {
+            strategy: spec.strategy.label().to_string(),
+            sticky: spec.sticky,
+            shares: names.into_iter().zip(shares).collect(),
+            moved_on_add: placement.map(|p| moved_fraction(p, n, n + 1, users)),
+            moved_on_remove: placement
+                .filter(|_| n > 1)
+                .map(|p| moved_fraction(p, n, n - 1, users)),
         }
     }
 }

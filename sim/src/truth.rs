@@ -87,6 +87,8 @@ pub(crate) struct Truth {
     pub lost: Vec<PendingWrite>,
     pub history: Option<Vec<HistoryOp>>,
     pub acked: u64,
+    /// Which server holds each session's state (local session store).
+    pub session_home: Vec<Option<crate::node::NodeId>>,
 }
 
 impl Truth {
@@ -99,6 +101,7 @@ impl Truth {
             lost: Vec::new(),
             history: None,
             acked: 0,
+            session_home: vec![None; sessions],
         }
     }
 

@@ -318,14 +318,20 @@ impl Simulation {
         let cdn_ids: Vec<NodeId> = self.cdns.iter().map(|c| c.id).collect();
         self.auth.push(AuthNode::new(&cdn_ids, regions.len()));
         let n_apps = self.scenario.app.servers as usize;
+        let weights: Vec<f64> = (0..n_apps).map(|i| self.app_weight(i)).collect();
         for (i, name) in ["lb-a", "lb-b"].into_iter().enumerate() {
             self.add_node(name.into(), NodeKind::Lb, 0, i);
-            self.lbs.push(LbNode::new(i == 0, n_apps));
+            self.lbs.push(LbNode::new(
+                i == 0,
+                &weights,
+                self.scenario.lb.virtual_nodes,
+            ));
         }
         self.vip = self.names.get("lb-a").copied();
-        for i in 0..n_apps {
+        for (i, w) in weights.iter().enumerate() {
             let id = self.add_node(format!("app-{}", i + 1), NodeKind::App, 0, i);
-            self.apps.push(AppNode::new(id));
+            let workers = (self.scenario.app.workers as f64 * w).round() as u32;
+            self.apps.push(AppNode::new(id, workers));
         }
         if self.scenario.cache.enabled {
             self.add_node("cache-1".into(), NodeKind::Cache, 0, 0);
@@ -357,6 +363,11 @@ impl Simulation {
         for a in &mut self.apps {
             a.leader_guess = members.first().copied();
         }
+    }
+
+    /// The relative size of app server `i` (1 unless the scenario says).
+    pub(crate) fn app_weight(&self, i: usize) -> f64 {
+        self.scenario.app.weights.get(i).copied().unwrap_or(1.0)
     }
 
     /// Starts each node's periodic work.
@@ -870,7 +881,22 @@ impl Simulation {
                 s.validate()
                     .map_err(|e| Error::BadCommand(e.to_string().replace("bad scenario: ", "")))
             }
-            Command::SetDb { .. } | Command::SetLb { .. } => Ok(()),
+            Command::SetDb { .. } | Command::SetApp { .. } => Ok(()),
+            Command::SetLb { virtual_nodes, .. } => match virtual_nodes {
+                Some(v) if !(1..=10_000).contains(v) => Err(Error::BadCommand(format!(
+                    "virtual_nodes must be between 1 and 10000, got {v}"
+                ))),
+                _ => Ok(()),
+            },
+            Command::Scale { servers } => {
+                if (1..=256).contains(servers) {
+                    Ok(())
+                } else {
+                    Err(Error::BadCommand(format!(
+                        "the app tier needs 1 to 256 servers, got {servers}"
+                    )))
+                }
+            }
         }
     }
 
@@ -1089,9 +1115,89 @@ impl Simulation {
                     }
                 }
             }
-            Command::SetLb { strategy } => self.scenario.lb.strategy = *strategy,
+            Command::SetLb {
+                strategy,
+                sticky,
+                virtual_nodes,
+            } => {
+                let lb = &mut self.scenario.lb;
+                if let Some(s) = strategy {
+                    lb.strategy = *s;
+                }
+                if let Some(s) = sticky {
+                    lb.sticky = *s;
+                }
+                if let Some(v) = virtual_nodes {
+                    lb.virtual_nodes = *v;
+                    for b in &mut self.lbs {
+                        b.rebuild_ring(*v);
+                    }
+                }
+            }
+            Command::SetApp { session_store } => self.scenario.app.session_store = *session_store,
+            Command::Scale { servers } => self.scale_apps(*servers as usize),
         }
         Ok(())
+    }
+
+    /// Brings the number of app servers in service to `target`: retired
+    /// servers return first, then new ones are built; scaling in retires the
+    /// highest numbered.
+    fn scale_apps(&mut self, target: usize) {
+        let vnodes = self.scenario.lb.virtual_nodes;
+        let mut active = self.apps.iter().filter(|a| !a.retired).count();
+        while active < target {
+            if let Some(t) = self.apps.iter().position(|a| a.retired) {
+                self.apps[t].retired = false;
+                for lb in &mut self.lbs {
+                    lb.backends[t].retired = false;
+                }
+                let id = self.apps[t].id;
+                self.restart(id);
+            } else {
+                let t = self.apps.len();
+                let id = self.add_node(format!("app-{}", t + 1), NodeKind::App, 0, t);
+                self.grow_blocked();
+                let mut app = AppNode::new(id, self.scenario.app.workers);
+                app.leader_guess = self.dbs.first().map(|d| d.id);
+                self.apps.push(app);
+                for lb in &mut self.lbs {
+                    lb.add_backend(1.0, vnodes);
+                }
+            }
+            active += 1;
+        }
+        while active > target {
+            let Some(t) = self.apps.iter().rposition(|a| !a.retired) else {
+                break;
+            };
+            self.apps[t].retired = true;
+            for lb in &mut self.lbs {
+                lb.backends[t].retired = true;
+            }
+            // It drains: no new requests; it stops once the ones it has are done.
+            if self.apps[t].busy == 0 && self.apps[t].queue.is_empty() {
+                let id = self.apps[t].id;
+                self.crash(id);
+            }
+            active -= 1;
+        }
+        for lb in &mut self.lbs {
+            lb.rebuild_ring(vnodes);
+        }
+    }
+
+    /// Makes room in the partition matrix for a node just added.
+    fn grow_blocked(&mut self) {
+        let n = self.nodes.len();
+        let old = n - 1;
+        let mut grown = vec![false; n * n];
+        for a in 0..old {
+            for b in 0..old {
+                grown[a * n + b] = self.blocked[a * old + b];
+            }
+        }
+        self.blocked = grown;
     }
 
     fn block(&mut self, a: NodeId, b: NodeId) {
@@ -1109,7 +1215,16 @@ impl Simulation {
         }
         self.status[id.idx()].up = false;
         self.status[id.idx()].incarnation += 1;
-        self.log_event(LogEvent::Crashed(id));
+        let retired = self.nodes[id.idx()].kind == NodeKind::App
+            && self
+                .apps
+                .get(self.nodes[id.idx()].tier_idx as usize)
+                .is_some_and(|a| a.retired);
+        self.log_event(if retired {
+            LogEvent::Retired(id)
+        } else {
+            LogEvent::Crashed(id)
+        });
         // Whatever the node was doing for requests is gone with it.
         for r in self.reqs.iter_mut() {
             if r.app == Some(id) {
@@ -1164,6 +1279,11 @@ impl Simulation {
     /// The seed.
     pub fn seed(&self) -> u64 {
         self.seed
+    }
+
+    /// App servers in service (not retired by scaling in).
+    pub fn active_app_servers(&self) -> usize {
+        self.apps.iter().filter(|a| !a.retired).count()
     }
 
     /// Events waiting in the queue.
