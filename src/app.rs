@@ -7,7 +7,9 @@ use crate::particles;
 use crate::waterfall::Waterfall;
 use gloo::events::{EventListener, EventListenerOptions};
 use gloo::render::{AnimationFrame, request_animation_frame};
-use pathlab_sim::scenario::{FollowerAck, LbStrategy, ReadFrom, Replication, SessionStore};
+use pathlab_sim::scenario::{
+    Eviction, FollowerAck, LbStrategy, ReadFrom, Replication, SessionStore, WritePolicy,
+};
 use pathlab_sim::{Command, NodeKind, NodeState, RequestId, Role, Snapshot, presets};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -601,6 +603,9 @@ fn node_panel(e: &Engine, snap: &Snapshot, act: &Act) -> Html {
     if let Some(k) = n.keys {
         facts.push(("Keys held", k.to_string()));
     }
+    if let Some(d) = n.dirty.filter(|&d| d > 0) {
+        facts.push(("Not yet in the database", format!("{d} keys")));
+    }
     if let Some(l) = n.lag_ms {
         facts.push(("Replication lag", format!("{l:.0} ms")));
     }
@@ -807,6 +812,20 @@ fn settings_panel(e: &Engine, act: &Act) -> Html {
             <label class="row check">
                 <input type="checkbox" checked={d.fencing} aria-label="Fencing" data-testid="fencing" onchange={sender(db(|v| Some(Command::SetDb { replication: None, follower_ack: None, read_from: None, fencing: Some(v == "true") })))} />
                 { " Fencing: a leader cut off from the majority steps down" }
+            </label>
+            <label class="row">{ "Cache writes " }
+                <select aria-label="Cache write policy" data-testid="write-policy" onchange={sender(db(|v| Some(Command::SetCache { write_policy: Some(match v { "write-through" => WritePolicy::WriteThrough, "write-back" => WritePolicy::WriteBack, _ => WritePolicy::Invalidate }), eviction: None })))}>
+                    <option value="invalidate" selected={s.cache.write_policy == WritePolicy::Invalidate}>{ "invalidate" }</option>
+                    <option value="write-through" selected={s.cache.write_policy == WritePolicy::WriteThrough}>{ "write-through" }</option>
+                    <option value="write-back" selected={s.cache.write_policy == WritePolicy::WriteBack}>{ "write-back" }</option>
+                </select>
+            </label>
+            <label class="row">{ "Cache eviction " }
+                <select aria-label="Cache eviction" data-testid="eviction" onchange={sender(db(|v| Some(Command::SetCache { write_policy: None, eviction: Some(match v { "lfu" => Eviction::Lfu, "fifo" => Eviction::Fifo, _ => Eviction::Lru }) })))}>
+                    <option value="lru" selected={s.cache.eviction == Eviction::Lru}>{ "least recently used" }</option>
+                    <option value="lfu" selected={s.cache.eviction == Eviction::Lfu}>{ "least frequently used" }</option>
+                    <option value="fifo" selected={s.cache.eviction == Eviction::Fifo}>{ "first in, first out" }</option>
+                </select>
             </label>
             <label class="row">{ "Load balancing " }
                 <select aria-label="Load-balancing strategy" data-testid="lb-strategy" onchange={sender(db(|v| LbStrategy::from_label(v).map(|s| Command::SetLb { strategy: Some(s), sticky: None, virtual_nodes: None })))}>

@@ -162,6 +162,7 @@ fn note_words(note: HopNote) -> &'static str {
         HopNote::Queued => "waited in the app server's queue",
         HopNote::CacheHit => "cache had it",
         HopNote::CacheMiss => "cache did not have it",
+        HopNote::CacheWrite => "cache took the write, to pass on to the database later",
         HopNote::DbRead => "database read",
         HopNote::DbWrite => "database write, accepted by the leader",
         HopNote::NotLeader => "refused: not the leader",

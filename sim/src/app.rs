@@ -5,7 +5,7 @@ use crate::msg::{DbResult, Msg, Reply, Timer};
 use crate::node::NodeId;
 use crate::request::{ErrorKind, HopNote, RequestId, RequestKind};
 use crate::scenario::ReadFrom;
-use crate::scenario::SessionStore;
+use crate::scenario::{SessionStore, WritePolicy};
 use crate::time::ms_to_micros;
 use crate::world::Simulation;
 use std::collections::{BTreeSet, VecDeque};
@@ -105,6 +105,13 @@ impl Simulation {
                     }
                 }
             }
+            Msg::CacheWriteAck { req } => {
+                let Some(r) = self.req(req) else { return };
+                if r.app != Some(node) || r.app_stage != AppStage::Cache {
+                    return;
+                }
+                self.app_finish(node, t, req, Reply::Ok(None), true);
+            }
             Msg::DbReply {
                 req,
                 attempt,
@@ -118,14 +125,20 @@ impl Simulation {
                 match result {
                     DbResult::Ok(v) => {
                         if let Some(cache) = self.cache_node() {
-                            match kind {
-                                RequestKind::Read => {
-                                    self.send(node, cache, Msg::CacheSet { key, version: v }, 0)
+                            // Reads fill the cache; writes replace the value
+                            // (write-through) or delete it (invalidate).
+                            let through =
+                                self.scenario.cache.write_policy == WritePolicy::WriteThrough;
+                            let msg = match kind {
+                                RequestKind::Read => Some(Msg::CacheSet { key, version: v }),
+                                RequestKind::Write if through => {
+                                    Some(Msg::CacheSet { key, version: v })
                                 }
-                                RequestKind::Write => {
-                                    self.send(node, cache, Msg::CacheDel { key }, 0)
-                                }
-                                RequestKind::Static => {}
+                                RequestKind::Write => Some(Msg::CacheDel { key }),
+                                RequestKind::Static => None,
+                            };
+                            if let Some(msg) = msg {
+                                self.send(node, cache, msg, 0);
                             }
                         }
                         self.app_finish(node, t, req, Reply::Ok(Some(v)), true);
@@ -220,7 +233,21 @@ impl Simulation {
                 }
                 None => self.app_db_call(node, req, 0),
             },
-            RequestKind::Write => self.app_db_call(node, req, 0),
+            RequestKind::Write => match self.cache_node() {
+                Some(cache) if self.scenario.cache.write_policy == WritePolicy::WriteBack => {
+                    let Some(r) = self.req(req) else { return };
+                    r.app_stage = AppStage::Cache;
+                    r.app_call += 1;
+                    let call = r.app_call;
+                    self.send(node, cache, Msg::CacheWrite { req, key }, 0);
+                    self.timer(
+                        node,
+                        self.cfg.cache_timeout,
+                        Timer::AppCallTimeout(req, call),
+                    );
+                }
+                _ => self.app_db_call(node, req, 0),
+            },
         }
     }
 
@@ -281,9 +308,12 @@ impl Simulation {
         }
         match r.app_stage {
             AppStage::Cache => {
-                // A cache that does not answer is treated as a miss.
-                self.metrics.totals.cache_misses += 1;
-                self.metrics.bucket.cache_misses += 1;
+                // A cache that does not answer is treated as a miss (and a
+                // write-back write goes straight to the database).
+                if r.kind == RequestKind::Read {
+                    self.metrics.totals.cache_misses += 1;
+                    self.metrics.bucket.cache_misses += 1;
+                }
                 self.app_db_call(node, req, 0);
             }
             AppStage::Db => {

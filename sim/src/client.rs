@@ -210,6 +210,13 @@ impl Simulation {
                 let durable = self.db_is_committed(v);
                 self.truth.ack_write(id, key, session, v, now, durable);
             }
+            (RequestKind::Write, None) if matches!(reply, Reply::Ok(_)) => {
+                // Confirmed by a write-back cache: settled once the cache
+                // has written it to the database, or lost it.
+                if let Some(fate) = self.truth.writeback_acked(id, key, session, now) {
+                    self.writeback_final(id, key, session, now, fate);
+                }
+            }
             _ => {}
         }
         self.metrics.on_complete(kind, outcome, now.since(start));

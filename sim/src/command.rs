@@ -1,6 +1,8 @@
 //! Commands: every way the outside world (a script, a test, a click) can change a running simulation.
 
-use crate::scenario::{FollowerAck, LbStrategy, ReadFrom, Replication, SessionStore};
+use crate::scenario::{
+    Eviction, FollowerAck, LbStrategy, ReadFrom, Replication, SessionStore, WritePolicy,
+};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -142,6 +144,15 @@ pub enum Command {
         /// The session store.
         session_store: SessionStore,
     },
+    /// Change the cache's policies, while running.
+    SetCache {
+        /// What a write does to the cache.
+        #[serde(default)]
+        write_policy: Option<WritePolicy>,
+        /// Which key leaves when the cache is full.
+        #[serde(default)]
+        eviction: Option<Eviction>,
+    },
     /// Run this many app servers: new ones join the balancers' pool, removed
     /// ones (the highest numbered) are taken out of it and stopped.
     Scale {
@@ -268,6 +279,27 @@ impl Command {
                 SessionStore::Local => "keep session state in each app server's memory".into(),
             },
             Command::Scale { servers } => format!("scale the app tier to {servers} servers"),
+            Command::SetCache {
+                write_policy,
+                eviction,
+            } => {
+                let mut parts = Vec::new();
+                if let Some(w) = write_policy {
+                    parts.push(match w {
+                        WritePolicy::Invalidate => "writes invalidate the cache",
+                        WritePolicy::WriteThrough => "writes go through the cache",
+                        WritePolicy::WriteBack => "writes go to the cache first (write-back)",
+                    });
+                }
+                if let Some(e) = eviction {
+                    parts.push(match e {
+                        Eviction::Lru => "evict least recently used",
+                        Eviction::Lfu => "evict least frequently used",
+                        Eviction::Fifo => "evict oldest first",
+                    });
+                }
+                format!("set cache: {}", parts.join(", "))
+            }
         }
     }
 }

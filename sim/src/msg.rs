@@ -109,6 +109,13 @@ pub enum Msg {
     CacheDel {
         key: u32,
     },
+    CacheWrite {
+        req: RequestId,
+        key: u32,
+    },
+    CacheWriteAck {
+        req: RequestId,
+    },
     DbRead {
         req: RequestId,
         key: u32,
@@ -178,6 +185,8 @@ impl Msg {
             Msg::Ping { .. } => 18,
             Msg::Pong { .. } => 19,
             Msg::LbAdvert { .. } => 20,
+            Msg::CacheWrite { .. } => 21,
+            Msg::CacheWriteAck { .. } => 22,
         }
     }
 
@@ -190,6 +199,8 @@ impl Msg {
             | Msg::HttpReply { req, .. }
             | Msg::CacheGet { req, .. }
             | Msg::CacheValue { req, .. }
+            | Msg::CacheWrite { req, .. }
+            | Msg::CacheWriteAck { req }
             | Msg::DbRead { req, .. }
             | Msg::DbWrite { req, .. }
             | Msg::DbReply { req, .. } => Some(req),
@@ -220,6 +231,7 @@ pub enum Timer {
     DbElection,
     DbHeartbeat(u64),
     DbApply(u64),
+    CacheFlush,
 }
 
 impl Timer {
@@ -237,6 +249,7 @@ impl Timer {
                 | Timer::LbUpstreamTimeout(_)
                 | Timer::AppCallTimeout(..)
                 | Timer::DbHeartbeat(_)
+                | Timer::CacheFlush
         )
     }
 
@@ -255,6 +268,7 @@ impl Timer {
             Timer::DbElection => 111,
             Timer::DbHeartbeat(_) => 112,
             Timer::DbApply(_) => 113,
+            Timer::CacheFlush => 114,
         }
     }
 }

@@ -169,6 +169,8 @@ pub enum HopNote {
     CacheHit,
     /// The cache did not have the key.
     CacheMiss,
+    /// The cache took a write to pass on to the database later.
+    CacheWrite,
     /// A database replica served a read.
     DbRead,
     /// The database leader accepted a write.

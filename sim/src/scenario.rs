@@ -1,5 +1,6 @@
 //! Scenarios: the versioned JSON description of a system, its workload and a timed script of commands, with documented defaults and strict parsing.
 
+pub use crate::cache::Eviction;
 use crate::command::TimedCommand;
 use crate::error::Error;
 use crate::rng::ServiceTime;
@@ -411,6 +412,25 @@ pub struct CacheSpec {
     pub ttl_s: f64,
     /// Time for one cache operation.
     pub op_ms: f64,
+    /// What a write does to the cache.
+    pub write_policy: WritePolicy,
+    /// With write-back: how often dirty entries are written to the database.
+    pub flush_interval_ms: f64,
+    /// Which key leaves when the cache is full.
+    pub eviction: Eviction,
+}
+
+/// What a write does to the cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WritePolicy {
+    /// Write the database, then delete the key from the cache.
+    Invalidate,
+    /// Write the database, then store the new value in the cache.
+    WriteThrough,
+    /// Write only the cache and confirm; dirty entries reach the database
+    /// every flush interval (and are lost if the cache dies first).
+    WriteBack,
 }
 
 impl Default for CacheSpec {
@@ -420,6 +440,9 @@ impl Default for CacheSpec {
             capacity: 300,
             ttl_s: 60.0,
             op_ms: 0.2,
+            write_policy: WritePolicy::Invalidate,
+            flush_interval_ms: 1000.0,
+            eviction: Eviction::Lru,
         }
     }
 }
@@ -705,6 +728,12 @@ impl Scenario {
         count("cache.capacity", self.cache.capacity, 1, 10_000_000)?;
         range("cache.ttl_s", self.cache.ttl_s, 0.0, 86_400.0)?;
         range("cache.op_ms", self.cache.op_ms, 0.0, 60_000.0)?;
+        range(
+            "cache.flush_interval_ms",
+            self.cache.flush_interval_ms,
+            10.0,
+            600_000.0,
+        )?;
 
         let d = &self.db;
         count("db.replicas", d.replicas, 1, 7)?;

@@ -67,6 +67,8 @@ pub struct NodeView {
     pub partitioned: bool,
     /// Taken out of service by scaling in (not drawn).
     pub retired: bool,
+    /// Cache: keys written but not yet in the database (write-back).
+    pub dirty: Option<u32>,
     /// App server: share of the active balancer's requests it received (0–1).
     pub share: Option<f64>,
 }
@@ -166,6 +168,7 @@ impl Simulation {
                     queued: None,
                     keys: None,
                     retired: false,
+                    dirty: None,
                     share: None,
                     partitioned: self.n_blocked > 0
                         && (0..n).any(|j| self.blocked[i * n + j] || self.blocked[j * n + i]),
@@ -186,7 +189,10 @@ impl Simulation {
                         v.retired = self.apps[t].retired;
                         v.share = shares.get(t).copied();
                     }
-                    NodeKind::Cache => v.keys = Some(self.caches[t].store.len() as u32),
+                    NodeKind::Cache => {
+                        v.keys = Some(self.caches[t].store.len() as u32);
+                        v.dirty = Some(self.caches[t].dirty_keys() as u32);
+                    }
                     NodeKind::Cdn => v.keys = Some(self.cdns[t].store.len() as u32),
                     _ => {}
                 }

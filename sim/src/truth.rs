@@ -89,6 +89,17 @@ pub(crate) struct Truth {
     pub acked: u64,
     /// Which server holds each session's state (local session store).
     pub session_home: Vec<Option<crate::node::NodeId>>,
+    /// Write-back writes whose confirmation or fate is still unknown.
+    writeback: BTreeMap<u64, WriteBack>,
+}
+
+/// What is known of one write-back write.
+#[derive(Clone, Copy, Debug, Default)]
+struct WriteBack {
+    /// Its user was told it succeeded: (key, session, when).
+    acked: Option<(u32, u32, SimTime)>,
+    /// It reached the database (with this version) or was lost (`None`).
+    fate: Option<Option<Version>>,
 }
 
 impl Truth {
@@ -102,6 +113,7 @@ impl Truth {
             history: None,
             acked: 0,
             session_home: vec![None; sessions],
+            writeback: BTreeMap::new(),
         }
     }
 
@@ -173,6 +185,37 @@ impl Truth {
                 acked_at: at,
             });
         }
+    }
+
+    /// A write-back write's user was told it succeeded. Returns its fate if
+    /// already known (then it is settled).
+    pub fn writeback_acked(
+        &mut self,
+        req: RequestId,
+        key: u32,
+        session: u32,
+        at: SimTime,
+    ) -> Option<Option<Version>> {
+        let e = self.writeback.entry(req.0).or_default();
+        e.acked = Some((key, session, at));
+        let fate = e.fate?;
+        self.writeback.remove(&req.0);
+        Some(fate)
+    }
+
+    /// A write-back write's fate is known. Returns (session, acked at) if
+    /// its user was already told (then it is settled).
+    pub fn writeback_outcome(
+        &mut self,
+        req: RequestId,
+        _key: u32,
+        version: Option<Version>,
+    ) -> Option<(u32, SimTime)> {
+        let e = self.writeback.entry(req.0).or_default();
+        e.fate = Some(version);
+        let (_, session, at) = e.acked?;
+        self.writeback.remove(&req.0);
+        Some((session, at))
     }
 
     pub fn record(&mut self, op: HistoryOp) {

@@ -335,8 +335,10 @@ impl Simulation {
         }
         if self.scenario.cache.enabled {
             self.add_node("cache-1".into(), NodeKind::Cache, 0, 0);
-            self.caches
-                .push(CacheNode::new(self.scenario.cache.capacity));
+            self.caches.push(CacheNode::new(
+                self.scenario.cache.capacity,
+                self.scenario.cache.eviction,
+            ));
         }
         let replicas = self.scenario.db.replicas as usize;
         let mut members = Vec::new();
@@ -392,7 +394,8 @@ impl Simulation {
             NodeKind::DnsAuthority => self.auth_boot(id),
             NodeKind::Lb => self.lb_boot(id, t),
             NodeKind::Db => self.db_boot(t),
-            NodeKind::Resolver | NodeKind::Cdn | NodeKind::App | NodeKind::Cache => {}
+            NodeKind::Cache => self.cache_boot(id),
+            NodeKind::Resolver | NodeKind::Cdn | NodeKind::App => {}
         }
     }
 
@@ -641,6 +644,7 @@ impl Simulation {
                     Timer::DbElection => self.db_election_timer(t),
                     Timer::DbHeartbeat(term) => self.db_heartbeat(t, term),
                     Timer::DbApply(i) => self.db_apply(t, i),
+                    Timer::CacheFlush => self.cache_flush(node),
                 }
             }
             Event::Command(i) => {
@@ -881,7 +885,7 @@ impl Simulation {
                 s.validate()
                     .map_err(|e| Error::BadCommand(e.to_string().replace("bad scenario: ", "")))
             }
-            Command::SetDb { .. } | Command::SetApp { .. } => Ok(()),
+            Command::SetDb { .. } | Command::SetApp { .. } | Command::SetCache { .. } => Ok(()),
             Command::SetLb { virtual_nodes, .. } => match virtual_nodes {
                 Some(v) if !(1..=10_000).contains(v) => Err(Error::BadCommand(format!(
                     "virtual_nodes must be between 1 and 10000, got {v}"
@@ -1135,6 +1139,20 @@ impl Simulation {
                 }
             }
             Command::SetApp { session_store } => self.scenario.app.session_store = *session_store,
+            Command::SetCache {
+                write_policy,
+                eviction,
+            } => {
+                if let Some(w) = write_policy {
+                    self.scenario.cache.write_policy = *w;
+                }
+                if let Some(e) = eviction {
+                    self.scenario.cache.eviction = *e;
+                    for c in &mut self.caches {
+                        c.store.set_policy(*e);
+                    }
+                }
+            }
             Command::Scale { servers } => self.scale_apps(*servers as usize),
         }
         Ok(())
@@ -1245,7 +1263,10 @@ impl Simulation {
             NodeKind::Cdn => self.cdns[t].store.clear(),
             NodeKind::Lb => self.lb_crash(t),
             NodeKind::App => self.apps[t].crash(),
-            NodeKind::Cache => self.caches[t].store.clear(),
+            NodeKind::Cache => {
+                self.caches[t].store.clear();
+                self.cache_lose_dirty(t);
+            }
             NodeKind::Db => self.db_crash(t),
         }
     }
