@@ -21,6 +21,14 @@ pub enum Eviction {
     Fifo,
 }
 
+/// Where a key stands in the eviction order (smallest leaves first).
+fn rank_of(policy: Eviction, uses: u64, seq: u64) -> (u64, u64) {
+    match policy {
+        Eviction::Lru | Eviction::Fifo => (seq, 0),
+        Eviction::Lfu => (uses, seq),
+    }
+}
+
 /// A store of keys with a time to live and a capacity; when full, a key
 /// leaves by the eviction policy. Ordered maps keep every operation
 /// deterministic.
@@ -71,30 +79,28 @@ impl KeyCache {
     }
 
     fn rank(&self, uses: u64, seq: u64) -> (u64, u64) {
-        match self.policy {
-            Eviction::Lru | Eviction::Fifo => (seq, 0),
-            Eviction::Lfu => (uses, seq),
-        }
+        rank_of(self.policy, uses, seq)
     }
 
     /// The cached version of `key`, if present and not expired; counts as a use.
     pub fn get(&mut self, key: u32, now: SimTime) -> Option<Version> {
-        let slot = *self.entries.get(&key)?;
+        let policy = self.policy;
+        let slot = self.entries.get_mut(&key)?;
         if slot.expires <= now {
-            self.remove(key);
+            let rank = slot.rank;
+            self.entries.remove(&key);
+            self.order.remove(&rank);
             return None;
         }
-        if self.policy != Eviction::Fifo {
-            self.order.remove(&slot.rank);
-            let seq = self.next_seq;
+        if policy != Eviction::Fifo {
+            let old = slot.rank;
+            slot.uses += 1;
+            slot.rank = rank_of(policy, slot.uses, self.next_seq);
             self.next_seq += 1;
-            let uses = slot.uses + 1;
-            let rank = self.rank(uses, seq);
+            let (version, rank) = (slot.version, slot.rank);
+            self.order.remove(&old);
             self.order.insert(rank, key);
-            if let Some(s) = self.entries.get_mut(&key) {
-                s.rank = rank;
-                s.uses = uses;
-            }
+            return Some(version);
         }
         Some(slot.version)
     }

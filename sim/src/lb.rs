@@ -291,35 +291,36 @@ impl Simulation {
         let key = session as u64;
         let lb = &mut self.lbs[t];
         let start = lb.cursor % n;
-        let usable: Vec<usize> = (0..n)
-            .map(|k| (start + k) % n)
-            .filter(|&i| lb.backends[i].usable())
-            .collect();
+        let in_turn = (0..n).map(|k| (start + k) % n);
         let pick = match strategy {
-            LbStrategy::RoundRobin => usable.first().copied(),
-            LbStrategy::LeastConnections => usable
-                .iter()
-                .copied()
+            LbStrategy::RoundRobin => in_turn.clone().find(|&i| lb.backends[i].usable()),
+            LbStrategy::LeastConnections => in_turn
+                .clone()
+                .filter(|&i| lb.backends[i].usable())
                 .min_by_key(|&i| lb.backends[i].in_progress),
             LbStrategy::WeightedRoundRobin => {
                 // Smooth weighted round robin: every server earns its weight,
                 // the richest is picked and pays the total.
-                let total: f64 = usable.iter().map(|&i| lb.backends[i].weight).sum();
-                for &i in &usable {
-                    lb.backends[i].credit += lb.backends[i].weight;
+                let mut total = 0.0;
+                let mut best: Option<(usize, f64)> = None;
+                for (i, b) in lb.backends.iter_mut().enumerate() {
+                    if !b.usable() {
+                        continue;
+                    }
+                    b.credit += b.weight;
+                    total += b.weight;
+                    if best.is_none_or(|(_, c)| b.credit > c) {
+                        best = Some((i, b.credit));
+                    }
                 }
-                let best = usable.iter().copied().max_by(|&a, &b| {
-                    lb.backends[a]
-                        .credit
-                        .total_cmp(&lb.backends[b].credit)
-                        .then(b.cmp(&a))
-                });
+                let best = best.map(|(i, _)| i);
                 if let Some(b) = best {
                     lb.backends[b].credit -= total;
                 }
                 best
             }
             LbStrategy::Random => {
+                let usable: Vec<usize> = (0..n).filter(|&i| lb.backends[i].usable()).collect();
                 if usable.is_empty() {
                     None
                 } else {
@@ -328,9 +329,8 @@ impl Simulation {
                 }
             }
             LbStrategy::IpHash => {
-                let mut sorted = usable.clone();
-                sorted.sort_unstable();
-                (!sorted.is_empty()).then(|| sorted[(hash64(key) % sorted.len() as u64) as usize])
+                let usable: Vec<usize> = (0..n).filter(|&i| lb.backends[i].usable()).collect();
+                (!usable.is_empty()).then(|| usable[(hash64(key) % usable.len() as u64) as usize])
             }
             LbStrategy::ConsistentHash => {
                 let backends = &lb.backends;
@@ -342,21 +342,19 @@ impl Simulation {
             }
             LbStrategy::Rendezvous => rendezvous(
                 key,
-                usable.iter().map(|&i| (i as u32, lb.backends[i].weight)),
+                (0..n)
+                    .filter(|&i| lb.backends[i].usable())
+                    .map(|i| (i as u32, lb.backends[i].weight)),
             )
             .map(|s| s as usize),
             LbStrategy::Path => {
-                let in_pool: Vec<usize> = usable
-                    .iter()
-                    .copied()
-                    .filter(|&i| (i < static_pool) == (kind == RequestKind::Static))
-                    .collect();
                 // With one server there is only one pool for everything.
-                if static_pool >= n {
-                    usable.first().copied()
-                } else {
-                    in_pool.first().copied()
-                }
+                let wanted = |i: usize| {
+                    static_pool >= n || (i < static_pool) == (kind == RequestKind::Static)
+                };
+                in_turn
+                    .clone()
+                    .find(|&i| lb.backends[i].usable() && wanted(i))
             }
         };
         let lb = &mut self.lbs[t];
