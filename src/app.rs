@@ -792,25 +792,35 @@ fn settings_panel(e: &Engine, act: &Act) -> Html {
             </label>
             <h2>{ "Design" }</h2>
             <label class="row">{ "Replication " }
-                <select aria-label="Replication" data-testid="replication" onchange={sender(db(|v| Some(Command::SetDb { replication: Some(if v == "sync" { Replication::Sync } else { Replication::Async }), follower_ack: None, read_from: None, fencing: None })))}>
+                <select aria-label="Replication" data-testid="replication" onchange={sender(db(|v| Some(set_db(Some(match v { "sync" => Replication::Sync, "semi-sync" => Replication::SemiSync, _ => Replication::Async }), None, None, None))))}>
                     <option value="async" selected={d.replication == Replication::Async}>{ "asynchronous" }</option>
+                    <option value="semi-sync" selected={d.replication == Replication::SemiSync}>{ format!("semi-synchronous ({} of {})", d.sync_followers, d.replicas.saturating_sub(1)) }</option>
                     <option value="sync" selected={d.replication == Replication::Sync}>{ "synchronous" }</option>
                 </select>
             </label>
+            if d.replication == Replication::SemiSync {
+                <label class="row">{ "Followers to wait for " }
+                    <input type="number" min="1" max={d.replicas.saturating_sub(1).max(1).to_string()} value={d.sync_followers.to_string()} aria-label="Followers to wait for" data-testid="sync-followers"
+                           onchange={sender(db(|v| v.trim().parse::<u32>().ok().map(|k| Command::SetDb { replication: None, follower_ack: None, read_from: None, fencing: None, sync_followers: Some(k) })))} />
+                </label>
+            }
             <label class="row">{ "Follower acknowledges when " }
-                <select aria-label="Follower acknowledgement" onchange={sender(db(|v| Some(Command::SetDb { replication: None, follower_ack: Some(if v == "received" { FollowerAck::Received } else { FollowerAck::Applied }), read_from: None, fencing: None })))}>
+                <select aria-label="Follower acknowledgement" onchange={sender(db(|v| Some(set_db(None, Some(if v == "received" { FollowerAck::Received } else { FollowerAck::Applied }), None, None))))}>
                     <option value="received" selected={d.follower_ack == FollowerAck::Received}>{ "received (durable)" }</option>
                     <option value="applied" selected={d.follower_ack == FollowerAck::Applied}>{ "applied (visible)" }</option>
                 </select>
             </label>
             <label class="row">{ "Reads go to " }
-                <select aria-label="Read routing" data-testid="read-from" onchange={sender(db(|v| Some(Command::SetDb { replication: None, follower_ack: None, read_from: Some(if v == "followers" { ReadFrom::Followers } else { ReadFrom::Leader }), fencing: None })))}>
+                <select aria-label="Read routing" data-testid="read-from" onchange={sender(db(|v| Some(set_db(None, None, Some(match v { "followers" => ReadFrom::Followers, "read-your-writes" => ReadFrom::ReadYourWrites, "sticky" => ReadFrom::Sticky, "nearest" => ReadFrom::Nearest, _ => ReadFrom::Leader }), None))))}>
                     <option value="leader" selected={d.read_from == ReadFrom::Leader}>{ "the leader" }</option>
                     <option value="followers" selected={d.read_from == ReadFrom::Followers}>{ "any follower" }</option>
+                    <option value="read-your-writes" selected={d.read_from == ReadFrom::ReadYourWrites}>{ "a follower that has my last write" }</option>
+                    <option value="sticky" selected={d.read_from == ReadFrom::Sticky}>{ "the same follower each time" }</option>
+                    <option value="nearest" selected={d.read_from == ReadFrom::Nearest}>{ "the nearest replica" }</option>
                 </select>
             </label>
             <label class="row check">
-                <input type="checkbox" checked={d.fencing} aria-label="Fencing" data-testid="fencing" onchange={sender(db(|v| Some(Command::SetDb { replication: None, follower_ack: None, read_from: None, fencing: Some(v == "true") })))} />
+                <input type="checkbox" checked={d.fencing} aria-label="Fencing" data-testid="fencing" onchange={sender(db(|v| Some(set_db(None, None, None, Some(v == "true")))))} />
                 { " Fencing: a leader cut off from the majority steps down" }
             </label>
             <label class="row">{ "Cache writes " }
@@ -852,6 +862,22 @@ fn settings_panel(e: &Engine, act: &Act) -> Html {
                 <p class="hint">{ m }</p>
             }
         </section>
+    }
+}
+
+/// A database policy change with only the given fields set.
+fn set_db(
+    replication: Option<Replication>,
+    follower_ack: Option<FollowerAck>,
+    read_from: Option<ReadFrom>,
+    fencing: Option<bool>,
+) -> Command {
+    Command::SetDb {
+        replication,
+        follower_ack,
+        read_from,
+        fencing,
+        sync_followers: None,
     }
 }
 

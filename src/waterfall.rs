@@ -166,6 +166,7 @@ fn note_words(note: HopNote) -> &'static str {
         HopNote::DbRead => "database read",
         HopNote::DbWrite => "database write, accepted by the leader",
         HopNote::NotLeader => "refused: not the leader",
+        HopNote::Behind => "refused: has not applied this user's last write yet",
         HopNote::Failed(e) => e.explain(),
         HopNote::NoAnswer => "no answer in time",
     }

@@ -143,6 +143,14 @@ impl Simulation {
                         }
                         self.app_finish(node, t, req, Reply::Ok(Some(v)), true);
                     }
+                    DbResult::Behind => {
+                        // The follower has not caught up with this session:
+                        // read from the leader instead.
+                        if let Some(r) = self.req(req) {
+                            r.db_to_leader = true;
+                        }
+                        self.app_db_retry(node, t, req, attempt);
+                    }
                     DbResult::NotLeader(hint) => {
                         let guess = hint.or_else(|| self.next_replica(self.apps[t].leader_guess));
                         self.apps[t].leader_guess = guess;
@@ -259,20 +267,44 @@ impl Simulation {
             .or_else(|| self.next_replica(None));
         let Some(guess) = guess else { return };
         let Some(r) = self.req(req) else { return };
-        let (kind, key) = (r.kind, r.key);
-        let follower_read =
-            kind == RequestKind::Read && self.scenario.db.read_from == ReadFrom::Followers;
-        let target = if follower_read && self.dbs.len() > 1 {
-            let others: Vec<NodeId> = self
-                .dbs
-                .iter()
-                .map(|d| d.id)
-                .filter(|&d| d != guess)
-                .collect();
-            let i = self.rng.design.below(others.len() as u64) as usize;
-            others[i]
+        let (kind, key, session, token, to_leader) =
+            (r.kind, r.key, r.session, r.token, r.db_to_leader);
+        let routing = if kind == RequestKind::Read && !to_leader {
+            self.scenario.db.read_from
         } else {
+            ReadFrom::Leader
+        };
+        let followers: Vec<NodeId> = self
+            .dbs
+            .iter()
+            .map(|d| d.id)
+            .filter(|&d| d != guess)
+            .collect();
+        let follower_read = routing != ReadFrom::Leader && !followers.is_empty();
+        let target = if !follower_read {
             guess
+        } else {
+            match routing {
+                ReadFrom::Sticky => {
+                    followers
+                        [(crate::hashing::hash64(session as u64) % followers.len() as u64) as usize]
+                }
+                ReadFrom::Nearest => {
+                    let here = self.nodes[node.idx()].region as usize;
+                    let dist =
+                        |id: NodeId| self.one_way[here][self.nodes[id.idx()].region as usize];
+                    let all: Vec<NodeId> = self.dbs.iter().map(|d| d.id).collect();
+                    let best = all.iter().map(|&d| dist(d)).min().unwrap_or(0);
+                    let near: Vec<NodeId> = all.into_iter().filter(|&d| dist(d) == best).collect();
+                    near[self.rng.design.below(near.len() as u64) as usize]
+                }
+                _ => followers[self.rng.design.below(followers.len() as u64) as usize],
+            }
+        };
+        let min_index = if routing == ReadFrom::ReadYourWrites {
+            token.index()
+        } else {
+            0
         };
         let Some(r) = self.req(req) else { return };
         r.app_stage = AppStage::Db;
@@ -287,6 +319,7 @@ impl Simulation {
                 key,
                 attempt,
                 need_leader: !follower_read,
+                min_index,
             },
         };
         self.send(node, target, msg, 0);

@@ -297,6 +297,7 @@ impl Simulation {
                     self.writeback_settled(r, key, Some(version));
                 }
             }
+            DbResult::Behind => {}
             DbResult::NotLeader(hint) => {
                 let next = hint.or_else(|| {
                     let ids: Vec<NodeId> = self.dbs.iter().map(|d| d.id).collect();

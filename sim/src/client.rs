@@ -71,6 +71,10 @@ pub(crate) struct Req {
     pub app_call: u32,
     pub db_attempt: u8,
     pub db_target: NodeId,
+    /// The database position of the session's last confirmed write.
+    pub token: Version,
+    /// Read from the leader (a follower was behind the session).
+    pub db_to_leader: bool,
 }
 
 impl Simulation {
@@ -137,6 +141,8 @@ impl Simulation {
             app_call: 0,
             db_attempt: 0,
             db_target: client,
+            token: self.session_tokens[session as usize],
+            db_to_leader: false,
         });
         self.hop_open(id, client, HopNote::Browser);
         let name = if kind == RequestKind::Static && !self.cdns.is_empty() {
@@ -207,6 +213,8 @@ impl Simulation {
                 self.metrics.on_read(judged);
             }
             (RequestKind::Write, Some(v)) => {
+                let token = &mut self.session_tokens[session as usize];
+                *token = (*token).max(v);
                 let durable = self.db_is_committed(v);
                 self.truth.ack_write(id, key, session, v, now, durable);
             }

@@ -126,6 +126,9 @@ pub enum Command {
         /// Whether a cut-off leader steps down.
         #[serde(default)]
         fencing: Option<bool>,
+        /// With semi-synchronous replication: followers that must acknowledge.
+        #[serde(default)]
+        sync_followers: Option<u32>,
     },
     /// Change how the load balancers pick a server, while running.
     SetLb {
@@ -233,6 +236,7 @@ impl Command {
                 follower_ack,
                 read_from,
                 fencing,
+                sync_followers,
             } => {
                 let mut parts = Vec::new();
                 if let Some(r) = replication {
@@ -250,6 +254,9 @@ impl Command {
                     } else {
                         "fencing off".into()
                     });
+                }
+                if let Some(k) = sync_followers {
+                    parts.push(format!("wait for {k} followers"));
                 }
                 format!("set database: {}", parts.join(", "))
             }

@@ -404,7 +404,8 @@ impl Simulation {
                 key,
                 attempt,
                 need_leader,
-            } => self.db_read(t, from, req, key, attempt, need_leader),
+                min_index,
+            } => self.db_read(t, from, req, key, attempt, need_leader, min_index),
             Msg::DbWrite { req, key, attempt } => self.db_write(t, from, req, key, attempt),
             Msg::Append(a) => self.db_on_append(t, from, *a),
             Msg::AppendReply {
@@ -424,6 +425,7 @@ impl Simulation {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn db_read(
         &mut self,
         t: usize,
@@ -432,9 +434,26 @@ impl Simulation {
         key: u32,
         attempt: u8,
         need_leader: bool,
+        min_index: u64,
     ) {
         let d = &self.dbs[t];
         let id = d.id;
+        if d.applied < min_index && d.role != Role::Leader {
+            // Read-your-writes: this follower has not applied the session's
+            // last write yet; the reader must go elsewhere.
+            self.hop_span(req, id, self.now, self.now, HopNote::Behind);
+            self.send(
+                id,
+                app,
+                Msg::DbReply {
+                    req,
+                    attempt,
+                    result: DbResult::Behind,
+                },
+                0,
+            );
+            return;
+        }
         if need_leader && d.role != Role::Leader {
             let hint = d.leader.filter(|&l| l != id);
             self.hop_span(req, id, self.now, self.now, HopNote::NotLeader);
@@ -514,7 +533,7 @@ impl Simulation {
                 );
                 self.db_advance_commit(t);
             }
-            Replication::Sync => {
+            Replication::Sync | Replication::SemiSync => {
                 self.dbs[t].pending.push(PendingAck {
                     index,
                     req,
@@ -688,24 +707,36 @@ impl Simulation {
             d.commit = candidate;
             committed = true;
         }
-        if !self.dbs[t].pending.is_empty() || self.scenario.db.replication == Replication::Sync {
+        let mode = self.scenario.db.replication;
+        if !self.dbs[t].pending.is_empty() || mode != Replication::Async {
             let ack = self.scenario.db.follower_ack;
-            let sync = self.scenario.db.replication == Replication::Sync;
+            let sync = mode != Replication::Async;
+            // Followers whose acknowledgement a write waits for: all of them,
+            // or `sync_followers` of them (semi-synchronous).
+            let needed = match mode {
+                Replication::SemiSync => self.scenario.db.sync_followers as usize,
+                _ => usize::MAX,
+            };
             let d = &mut self.dbs[t];
             // Asynchronous: everything is acknowledged at once (writes still
             // waiting from a switch out of synchronous mode included).
             let point = if !sync {
                 d.last_index()
             } else {
-                (0..d.members.len())
+                let mut acks: Vec<u64> = (0..d.members.len())
                     .filter(|&i| i != d.me)
                     .map(|i| match ack {
                         FollowerAck::Received => d.matched[i],
                         FollowerAck::Applied => d.peer_applied[i],
                     })
-                    .min()
-                    .unwrap_or(d.last_index())
-                    .min(d.last_index())
+                    .collect();
+                acks.sort_unstable_by(|a, b| b.cmp(a));
+                let k = needed.min(acks.len());
+                if k == 0 {
+                    d.last_index()
+                } else {
+                    acks[k - 1].min(d.last_index())
+                }
             };
             if point > d.applied {
                 d.apply_to(point);

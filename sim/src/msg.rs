@@ -44,6 +44,8 @@ pub enum DbResult {
     Ok(Version),
     /// This replica is not the leader; it names the one it believes is.
     NotLeader(Option<NodeId>),
+    /// This replica has not yet applied the position the read asked for.
+    Behind,
 }
 
 /// One entry of a database replica's log: a write of one key.
@@ -121,6 +123,8 @@ pub enum Msg {
         key: u32,
         attempt: u8,
         need_leader: bool,
+        /// Serve only if this log index has been applied (read-your-writes).
+        min_index: u64,
     },
     DbWrite {
         req: RequestId,

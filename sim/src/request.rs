@@ -177,6 +177,8 @@ pub enum HopNote {
     DbWrite,
     /// A replica refused: it is not the leader.
     NotLeader,
+    /// A follower refused: it has not applied the session's last write yet.
+    Behind,
     /// The hop failed.
     Failed(ErrorKind),
     /// Nothing came back in time.

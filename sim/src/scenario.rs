@@ -455,6 +455,8 @@ pub enum Replication {
     Async,
     /// Only after every follower acknowledged it.
     Sync,
+    /// After `sync_followers` of the followers acknowledged it.
+    SemiSync,
 }
 
 /// What a follower's acknowledgement means.
@@ -475,6 +477,12 @@ pub enum ReadFrom {
     Leader,
     /// Any follower (spreads load, may be stale).
     Followers,
+    /// A follower that has applied the session's last write, else the leader.
+    ReadYourWrites,
+    /// The same follower for a session every time.
+    Sticky,
+    /// The replica closest to the app server (ties at random).
+    Nearest,
 }
 
 /// The replicated database (one shard: a leader and followers).
@@ -489,6 +497,8 @@ pub struct DbSpec {
     pub replication: Replication,
     /// What a follower's acknowledgement means.
     pub follower_ack: FollowerAck,
+    /// With semi-synchronous replication: followers that must acknowledge.
+    pub sync_followers: u32,
     /// Where reads go.
     pub read_from: ReadFrom,
     /// Whether a leader that cannot reach a majority steps down.
@@ -512,6 +522,7 @@ impl Default for DbSpec {
             placement: Vec::new(),
             replication: Replication::Async,
             follower_ack: FollowerAck::Applied,
+            sync_followers: 1,
             read_from: ReadFrom::Leader,
             fencing: true,
             heartbeat_ms: 100.0,
@@ -755,6 +766,12 @@ impl Scenario {
                 );
             }
         }
+        count(
+            "db.sync_followers",
+            d.sync_followers,
+            1,
+            d.replicas.saturating_sub(1).max(1),
+        )?;
         range("db.heartbeat_ms", d.heartbeat_ms, 1.0, 60_000.0)?;
         range(
             "db.election_timeout_ms[0]",

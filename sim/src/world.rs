@@ -168,6 +168,9 @@ pub struct Simulation {
     pub(crate) zipf_assets: Zipf,
     pub(crate) dropped: u64,
     pub(crate) open_requests: u64,
+    /// What each session's browser remembers: the database position of its
+    /// last confirmed write (sent along for read-your-writes routing).
+    pub(crate) session_tokens: Vec<crate::request::Version>,
 }
 
 impl Simulation {
@@ -254,8 +257,12 @@ impl Simulation {
             commands: Vec::new(),
             dropped: 0,
             open_requests: 0,
+            session_tokens: Vec::new(),
         };
         sim.build(cdn_on);
+        let sessions =
+            sim.scenario.workload.sessions_per_region as usize * sim.scenario.network.regions.len();
+        sim.session_tokens = vec![crate::request::Version::default(); sessions];
         let n = sim.nodes.len();
         sim.blocked = vec![false; n * n];
         sim.start_nodes();
@@ -885,6 +892,13 @@ impl Simulation {
                 s.validate()
                     .map_err(|e| Error::BadCommand(e.to_string().replace("bad scenario: ", "")))
             }
+            Command::SetDb {
+                sync_followers: Some(k),
+                ..
+            } if *k < 1 || *k as usize >= self.dbs.len().max(2) => Err(Error::BadCommand(format!(
+                "sync_followers must be between 1 and {} (the followers there are), got {k}",
+                self.dbs.len().saturating_sub(1).max(1)
+            ))),
             Command::SetDb { .. } | Command::SetApp { .. } | Command::SetCache { .. } => Ok(()),
             Command::SetLb { virtual_nodes, .. } => match virtual_nodes {
                 Some(v) if !(1..=10_000).contains(v) => Err(Error::BadCommand(format!(
@@ -1098,6 +1112,7 @@ impl Simulation {
                 follower_ack,
                 read_from,
                 fencing,
+                sync_followers,
             } => {
                 let d = &mut self.scenario.db;
                 if let Some(v) = replication {
@@ -1111,6 +1126,9 @@ impl Simulation {
                 }
                 if let Some(v) = fencing {
                     d.fencing = *v;
+                }
+                if let Some(k) = sync_followers {
+                    d.sync_followers = *k;
                 }
                 // Writes waiting under the old policy are settled under the new one.
                 for t in 0..self.dbs.len() {

@@ -447,6 +447,7 @@ fn switching_to_follower_reads_while_running_brings_stale_reads() {
         follower_ack: None,
         read_from: Some(ReadFrom::Followers),
         fencing: None,
+        sync_followers: None,
     })
     .unwrap();
     s.step_until(at(30.0));

@@ -1,0 +1,165 @@
+//! Replication lessons: semi-synchronous acknowledgements, "received" versus "applied", and routing reads for read-your-writes, monotonic reads and nearness.
+
+use pathlab_sim::{
+    Command, ErrorKind, HopNote, Scenario, SimTime, Simulation, TimedCommand,
+    scenario::{FollowerAck, ReadFrom, Replication},
+};
+
+fn run(s: &Scenario, seed: u64, secs: f64) -> Simulation {
+    let mut sim = Simulation::new(s, seed).unwrap();
+    sim.step_until(SimTime::from_secs_f64(secs));
+    sim
+}
+
+fn db(replication: Replication, ack: FollowerAck, read_from: ReadFrom) -> Scenario {
+    let mut s = Scenario::default();
+    s.db.replication = replication;
+    s.db.follower_ack = ack;
+    s.db.read_from = read_from;
+    s.cache.enabled = false;
+    s
+}
+
+fn crash_at(mut s: Scenario, node: &str, at_s: f64) -> Scenario {
+    s.script.push(TimedCommand {
+        at_s,
+        command: Command::Crash { node: node.into() },
+    });
+    s
+}
+
+#[test]
+fn semi_synchronous_replication_keeps_confirmed_writes_through_a_leader_crash() {
+    let semi = crash_at(
+        db(
+            Replication::SemiSync,
+            FollowerAck::Received,
+            ReadFrom::Leader,
+        ),
+        "db-0-0",
+        10.0,
+    );
+    let asynchronous = crash_at(
+        db(Replication::Async, FollowerAck::Received, ReadFrom::Leader),
+        "db-0-0",
+        10.0,
+    );
+    let (mut lost_semi, mut lost_async) = (0, 0);
+    for seed in 0..10 {
+        lost_semi += run(&semi, seed, 20.0).summary().writes.lost;
+        lost_async += run(&asynchronous, seed, 20.0).summary().writes.lost;
+    }
+    // One follower's acknowledgement makes a majority of three: what was
+    // confirmed survives any single failure.
+    assert_eq!(lost_semi, 0);
+    assert!(lost_async > 0);
+}
+
+#[test]
+fn semi_synchronous_replication_keeps_writing_when_a_follower_is_down_and_synchronous_does_not() {
+    let semi = crash_at(
+        db(
+            Replication::SemiSync,
+            FollowerAck::Received,
+            ReadFrom::Leader,
+        ),
+        "db-0-2",
+        5.0,
+    );
+    let sync = crash_at(
+        db(Replication::Sync, FollowerAck::Received, ReadFrom::Leader),
+        "db-0-2",
+        5.0,
+    );
+    let failed = |s: &Scenario| {
+        run(s, 1, 20.0)
+            .metrics()
+            .errors_of(ErrorKind::DbUnavailable)
+    };
+    assert_eq!(failed(&semi), 0);
+    assert!(
+        failed(&sync) > 100,
+        "every write waits for the dead follower"
+    );
+}
+
+#[test]
+fn a_follower_that_has_only_received_a_write_still_serves_the_old_value() {
+    // Followers take 50 ms to apply what they received.
+    let slow_apply = |ack| {
+        let mut s = db(Replication::Sync, ack, ReadFrom::Followers);
+        s.db.apply_ms = 50.0;
+        s
+    };
+    let received = run(&slow_apply(FollowerAck::Received), 2, 30.0);
+    let applied = run(&slow_apply(FollowerAck::Applied), 2, 30.0);
+    assert!(received.summary().reads.stale > 0, "durable is not visible");
+    assert_eq!(applied.summary().reads.stale, 0);
+}
+
+fn chatty() -> Scenario {
+    // Few sessions and few keys, many writes: sessions often read what they wrote.
+    let mut s = db(
+        Replication::Async,
+        FollowerAck::Applied,
+        ReadFrom::Followers,
+    );
+    s.workload.sessions_per_region = 5;
+    s.workload.keys = 40;
+    s.workload.mix.write = 0.3;
+    s.db.apply_ms = 40.0;
+    s
+}
+
+#[test]
+fn read_your_writes_routing_never_shows_a_session_less_than_it_wrote() {
+    let plain = run(&chatty(), 4, 30.0).summary().anomalies;
+    let mut ryw = chatty();
+    ryw.db.read_from = ReadFrom::ReadYourWrites;
+    let sim = run(&ryw, 4, 30.0);
+    assert!(plain.read_your_writes > 0, "{plain:?}");
+    assert_eq!(sim.summary().anomalies.read_your_writes, 0);
+    // Followers that were behind said so and the read went to the leader.
+    assert!(
+        sim.traces()
+            .any(|t| t.hops.iter().any(|h| h.note == HopNote::Behind))
+    );
+}
+
+#[test]
+fn a_sticky_replica_per_session_keeps_reads_from_going_back_in_time() {
+    // One follower applies ten times more slowly than the other: reads that
+    // hop between them see a key's value move backwards.
+    let mut uneven = chatty();
+    uneven.script.push(TimedCommand {
+        at_s: 0.0,
+        command: Command::Slow {
+            node: "db-0-2".into(),
+            factor: 10.0,
+        },
+    });
+    let plain = run(&uneven, 5, 30.0).summary().anomalies;
+    let mut sticky = uneven.clone();
+    sticky.db.read_from = ReadFrom::Sticky;
+    let s = run(&sticky, 5, 30.0).summary().anomalies;
+    assert!(plain.monotonic_read > 0, "{plain:?}");
+    assert_eq!(s.monotonic_read, 0);
+}
+
+#[test]
+fn nearest_replica_reads_stay_in_the_app_servers_region() {
+    let mut s = db(Replication::Async, FollowerAck::Applied, ReadFrom::Nearest);
+    s.db.placement = vec!["eu-west".into(), "us-east".into(), "ap-southeast".into()];
+    s.db.election_timeout_ms = [1000.0, 2000.0];
+    let sim = run(&s, 6, 10.0);
+    let near = sim.node_id("db-0-1").unwrap();
+    let reads: Vec<_> = sim
+        .traces()
+        .flat_map(|t| t.hops.iter().filter(|h| h.note == HopNote::DbRead))
+        .collect();
+    assert!(reads.len() > 500);
+    assert!(
+        reads.iter().all(|h| h.node == near),
+        "app servers are in us-east, and so is db-0-1"
+    );
+}
