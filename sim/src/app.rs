@@ -274,16 +274,16 @@ impl Simulation {
         } else {
             ReadFrom::Leader
         };
-        let followers: Vec<NodeId> = self
-            .dbs
-            .iter()
-            .map(|d| d.id)
-            .filter(|&d| d != guess)
-            .collect();
-        let follower_read = routing != ReadFrom::Leader && !followers.is_empty();
+        let follower_read = routing != ReadFrom::Leader && self.dbs.len() > 1;
         let target = if !follower_read {
             guess
         } else {
+            let followers: Vec<NodeId> = self
+                .dbs
+                .iter()
+                .map(|d| d.id)
+                .filter(|&d| d != guess)
+                .collect();
             match routing {
                 ReadFrom::Sticky => {
                     followers
