@@ -858,6 +858,34 @@ fn settings_panel(e: &Engine, act: &Act) -> Html {
                 <input type="number" min="1" max="64" step="1" value={e.sim.active_app_servers().to_string()} aria-label="App servers" data-testid="servers"
                        onchange={sender(db(|v| v.trim().parse::<u32>().ok().map(|servers| Command::Scale { servers })))} />
             </label>
+            <h2>{ "Follow-up work" }</h2>
+            <label class="row check">
+                <input type="checkbox" checked={e.scenario.queue.enabled} aria-label="Order queue" data-testid="queue"
+                       onchange={{
+                           let act = act.clone();
+                           Callback::from(move |ev: Event| {
+                               let on = ev.target_unchecked_into::<HtmlInputElement>().checked();
+                               act(&move |e: &mut Engine| e.redesign(|s| s.queue.enabled = on));
+                           })
+                       }} />
+                { " Writes are orders: payment, inventory and email go through a queue (restarts the run)" }
+            </label>
+            if e.scenario.queue.enabled {
+                <label class="row">{ "Queue workers (restarts the run) " }
+                    <input type="number" min="1" max="64" value={e.scenario.queue.workers.to_string()} aria-label="Queue workers" data-testid="workers"
+                           onchange={{
+                               let act = act.clone();
+                               Callback::from(move |ev: Event| {
+                                   if let Ok(n) = ev.target_unchecked_into::<HtmlInputElement>().value().trim().parse::<u32>() {
+                                       act(&move |e: &mut Engine| e.redesign(|s| s.queue.workers = n));
+                                   }
+                               })
+                           }} />
+                </label>
+                if let Some(b) = e.sim.queue_backlog() {
+                    <p class="hint">{ format!("{b} jobs waiting or in progress; {} steps done twice so far.", e.sim.metrics().totals.job_duplicates) }</p>
+                }
+            }
             if let Some(m) = e.sim.summary_moves() {
                 <p class="hint">{ m }</p>
             }

@@ -642,6 +642,7 @@ mod tests {
             db_ops: 0,
             lost_writes: 0,
             sessions_lost: 0,
+            backlog: None,
             lag_ms: vec![Some(1.0), None],
         }
     }

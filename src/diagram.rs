@@ -59,8 +59,10 @@ pub fn view(engine: &Engine, snap: &Snapshot, events: &DiagramEvents, canvas: &N
             cb.emit((x, y));
         })
     };
-    let titles = COLUMNS.iter().enumerate().map(|(i, (title, _))| {
-        html! { <text class="column-title" x={format!("{:.0}", layout::column_x(i))} y="26" text-anchor="middle">{ *title }</text> }
+    let xs = layout::column_xs(&engine.kinds);
+    let titles = COLUMNS.iter().zip(xs).filter_map(|((title, _), x)| {
+        let x = x?;
+        Some(html! { <text class="column-title" x={format!("{x:.0}")} y="26" text-anchor="middle">{ *title }</text> })
     });
     let nodes = snap
         .nodes
@@ -261,7 +263,15 @@ fn badge_text(n: &NodeView, holds_vip: bool) -> Option<String> {
     if n.state == NodeState::Suspect {
         parts.push("? unhealthy".into());
     }
-    if let (Some(b), Some(q)) = (n.busy, n.queued)
+    if n.kind == NodeKind::Queue {
+        parts.push(format!("backlog {}", n.queued.unwrap_or(0)));
+    } else if n.kind == NodeKind::Worker {
+        parts.push(if n.busy == Some(1) {
+            "working".into()
+        } else {
+            "idle".into()
+        });
+    } else if let (Some(b), Some(q)) = (n.busy, n.queued)
         && (b > 0 || q > 0)
     {
         parts.push(format!(
@@ -287,6 +297,8 @@ pub fn kind_class(k: NodeKind) -> &'static str {
         NodeKind::App => "app",
         NodeKind::Cache => "cache",
         NodeKind::Db => "db",
+        NodeKind::Queue => "queue",
+        NodeKind::Worker => "worker",
     }
 }
 
@@ -324,6 +336,15 @@ fn glyph(kind: NodeKind, x: f64, y: f64, r: f64) -> Html {
                 <rect x={f(x - r)} y={f(y - r * 0.8)} width={f(2.0 * r)} height={f(1.6 * r)} rx={f(r * 0.6)} />
                 <path class="bolt" d={format!("M{} {}L{} {}L{} {}L{} {}", f(x + r * 0.15), f(y - r * 0.6), f(x - r * 0.3), f(y + r * 0.1), f(x + r * 0.1), f(y + r * 0.1), f(x - r * 0.15), f(y + r * 0.6))} />
             </g>
+        },
+        NodeKind::Queue => html! {
+            <g class="glyph">
+                <rect x={f(x - r * 1.2)} y={f(y - r * 0.6)} width={f(2.4 * r)} height={f(1.2 * r)} rx={f(r * 0.2)} />
+                <path d={format!("M{} {}L{} {}M{} {}L{} {}", f(x - r * 0.4), f(y - r * 0.6), f(x - r * 0.4), f(y + r * 0.6), f(x + r * 0.4), f(y - r * 0.6), f(x + r * 0.4), f(y + r * 0.6))} />
+            </g>
+        },
+        NodeKind::Worker => html! {
+            <polygon class="glyph" points={format!("{},{} {},{} {},{}", f(x), f(y - r), f(x + r), f(y + r * 0.8), f(x - r), f(y + r * 0.8))} />
         },
         NodeKind::Db => html! {
             <g class="glyph">

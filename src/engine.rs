@@ -217,6 +217,22 @@ impl Engine {
         }
     }
 
+    /// Starts again from time zero with a changed scenario (for choices that
+    /// change which nodes exist, like adding a message queue).
+    pub fn redesign(&mut self, change: impl FnOnce(&mut Scenario)) {
+        let mut s = self.scenario.clone();
+        change(&mut s);
+        if let Err(e) = s.validate() {
+            self.error = Some(e.to_string());
+            return;
+        }
+        let old = std::mem::replace(&mut self.scenario, s);
+        self.restart_with(self.seed);
+        if self.error.is_some() {
+            self.scenario = old;
+        }
+    }
+
     /// Loads another preset (keeping the seed the user chose, if any).
     pub fn load_preset(&mut self, name: &str) {
         match Engine::new(name, Some(self.seed)) {

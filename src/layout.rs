@@ -15,13 +15,14 @@ const BOTTOM: f64 = 28.0;
 const MAX_ROWS: usize = 24;
 
 /// The columns, in the order a request meets them.
-pub const COLUMNS: [(&str, &[NodeKind]); 7] = [
+pub const COLUMNS: [(&str, &[NodeKind]); 8] = [
     ("Users", &[NodeKind::Client]),
     ("DNS", &[NodeKind::Resolver, NodeKind::DnsAuthority]),
     ("CDN", &[NodeKind::Cdn]),
     ("Load balancers", &[NodeKind::Lb]),
     ("App servers", &[NodeKind::App]),
     ("Cache", &[NodeKind::Cache]),
+    ("Queue", &[NodeKind::Queue, NodeKind::Worker]),
     ("Database", &[NodeKind::Db]),
 ];
 
@@ -44,10 +45,24 @@ pub fn column_of(kind: NodeKind) -> usize {
         .unwrap_or(0)
 }
 
-/// The x coordinate of a column's centre.
-pub fn column_x(col: usize) -> f64 {
-    let step = WIDTH / COLUMNS.len() as f64;
-    step * (col as f64 + 0.5)
+/// The x coordinate of each column's centre, for the columns that have
+/// nodes (empty columns take no room).
+pub fn column_xs(kinds: &[NodeKind]) -> [Option<f64>; COLUMNS.len()] {
+    let mut used = [false; COLUMNS.len()];
+    for &k in kinds {
+        used[column_of(k)] = true;
+    }
+    let n = used.iter().filter(|u| **u).count().max(1) as f64;
+    let step = WIDTH / n;
+    let mut xs = [None; COLUMNS.len()];
+    let mut i = 0.0;
+    for (c, u) in used.iter().enumerate() {
+        if *u {
+            xs[c] = Some(step * (i + 0.5));
+            i += 1.0;
+        }
+    }
+    xs
 }
 
 /// Places every node: each column spreads its nodes evenly from top to
@@ -58,7 +73,9 @@ pub fn layout(kinds: &[NodeKind]) -> Vec<Place> {
         per_column[column_of(k)] += 1;
     }
     let mut seen = [0usize; COLUMNS.len()];
-    let column_width = WIDTH / COLUMNS.len() as f64;
+    let xs = column_xs(kinds);
+    let columns = xs.iter().filter(|x| x.is_some()).count().max(1);
+    let column_width = WIDTH / columns as f64;
     kinds
         .iter()
         .map(|&k| {
@@ -75,7 +92,7 @@ pub fn layout(kinds: &[NodeKind]) -> Vec<Place> {
             let gap_x = column_width * 0.9 / subs as f64;
             let r = (gap_y * 0.36).min(gap_x * 0.4).clamp(2.0, 26.0);
             Place {
-                x: column_x(col) + (sub as f64 - (subs as f64 - 1.0) / 2.0) * gap_x,
+                x: xs[col].unwrap_or(0.0) + (sub as f64 - (subs as f64 - 1.0) / 2.0) * gap_x,
                 y: TOP + gap_y * (row as f64 + 0.5),
                 r,
             }
@@ -105,6 +122,8 @@ mod tests {
             NodeKind::Db,
         ];
         let p = layout(&kinds);
+        // No queue here: its column takes no room.
+        assert!(column_xs(&kinds)[6].is_none());
         assert!(p[0].x < p[2].x && p[2].x < p[4].x && p[4].x < p[5].x && p[5].x < p[7].x);
         assert!(p[7].x < p[10].x && p[10].x < p[11].x);
         // Same column, stacked with room between glyphs.
@@ -126,7 +145,7 @@ mod tests {
                 assert!(d > a.r + b.r, "glyphs overlap: {a:?} {b:?}");
             }
             // Still inside the app column.
-            assert!((a.x - column_x(4)).abs() < WIDTH / 14.0);
+            assert!((a.x - column_xs(&kinds)[4].unwrap()).abs() < WIDTH / 2.0);
         }
     }
 }

@@ -13,6 +13,7 @@ pub fn links(nodes: &[NodeView]) -> Vec<(usize, usize)> {
             .map(|(i, _)| i)
             .collect()
     };
+    let (queues, workers) = (of(NodeKind::Queue), of(NodeKind::Worker));
     let (clients, resolvers, auth, cdns, lbs, apps, caches, dbs) = (
         of(NodeKind::Client),
         of(NodeKind::Resolver),
@@ -54,6 +55,14 @@ pub fn links(nodes: &[NodeView]) -> Vec<(usize, usize)> {
     for &l in &lbs {
         for &a in &apps {
             out.push((l, a));
+        }
+    }
+    for &q in &queues {
+        for &a in &apps {
+            out.push((a, q));
+        }
+        for &w in &workers {
+            out.push((q, w));
         }
     }
     for &a in &apps {

@@ -163,6 +163,7 @@ fn note_words(note: HopNote) -> &'static str {
         HopNote::CacheHit => "cache had it",
         HopNote::CacheMiss => "cache did not have it",
         HopNote::CacheWrite => "cache took the write, to pass on to the database later",
+        HopNote::Enqueued => "queue took the order's follow-up job (payment, inventory, email)",
         HopNote::DbRead => "database read",
         HopNote::DbWrite => "database write, accepted by the leader",
         HopNote::NotLeader => "refused: not the leader",

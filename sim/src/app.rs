@@ -105,12 +105,20 @@ impl Simulation {
                     }
                 }
             }
+            Msg::EnqueueAck { req } => {
+                let Some(r) = self.req(req) else { return };
+                if r.app != Some(node) || r.app_stage != AppStage::Enqueue {
+                    return;
+                }
+                let reply = r.queued_reply.take().unwrap_or(Reply::Ok(None));
+                self.app_finish(node, t, req, reply, true);
+            }
             Msg::CacheWriteAck { req } => {
                 let Some(r) = self.req(req) else { return };
                 if r.app != Some(node) || r.app_stage != AppStage::Cache {
                     return;
                 }
-                self.app_finish(node, t, req, Reply::Ok(None), true);
+                self.app_written(node, t, req, Reply::Ok(None));
             }
             Msg::DbReply {
                 req,
@@ -141,7 +149,11 @@ impl Simulation {
                                 self.send(node, cache, msg, 0);
                             }
                         }
-                        self.app_finish(node, t, req, Reply::Ok(Some(v)), true);
+                        if kind == RequestKind::Write {
+                            self.app_written(node, t, req, Reply::Ok(Some(v)));
+                        } else {
+                            self.app_finish(node, t, req, Reply::Ok(Some(v)), true);
+                        }
                     }
                     DbResult::Behind => {
                         // The follower has not caught up with this session:
@@ -349,6 +361,11 @@ impl Simulation {
                 }
                 self.app_db_call(node, req, 0);
             }
+            AppStage::Enqueue => {
+                // The write is stored, but the order's follow-up work could
+                // not be handed over: the user is told it failed.
+                self.app_finish(node, t, req, Reply::Err(ErrorKind::QueueUnavailable), true);
+            }
             AppStage::Db => {
                 let (attempt, target) = (r.db_attempt, r.db_target);
                 if self.apps[t].leader_guess == Some(target) {
@@ -359,6 +376,29 @@ impl Simulation {
             }
             _ => {}
         }
+    }
+
+    /// A write is stored. With a queue, the order's follow-up work (payment,
+    /// inventory, email) is handed to it first, and the user is answered as
+    /// soon as the queue has taken it — not when the work is done.
+    fn app_written(&mut self, node: NodeId, t: usize, req: RequestId, reply: Reply) {
+        let queue = if self.scenario.queue.enabled {
+            self.names.get("queue-1").copied()
+        } else {
+            None
+        };
+        let Some(queue) = queue else {
+            self.app_finish(node, t, req, reply, true);
+            return;
+        };
+        let Some(r) = self.req(req) else { return };
+        r.app_stage = AppStage::Enqueue;
+        r.queued_reply = Some(reply);
+        r.app_call += 1;
+        let call = r.app_call;
+        self.send(node, queue, Msg::Enqueue { req }, 0);
+        let wait = ms_to_micros(self.scenario.queue.enqueue_timeout_ms);
+        self.timer(node, wait, Timer::AppCallTimeout(req, call));
     }
 
     /// Answers the balancer, frees the worker and starts the next queued request.

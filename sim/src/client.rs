@@ -36,6 +36,7 @@ pub(crate) enum AppStage {
     Cpu,
     Cache,
     Db,
+    Enqueue,
     Done,
 }
 
@@ -75,6 +76,8 @@ pub(crate) struct Req {
     pub token: Version,
     /// Read from the leader (a follower was behind the session).
     pub db_to_leader: bool,
+    /// The answer waiting for the queue to take the order's job.
+    pub queued_reply: Option<Reply>,
 }
 
 impl Simulation {
@@ -143,6 +146,7 @@ impl Simulation {
             db_target: client,
             token: self.session_tokens[session as usize],
             db_to_leader: false,
+            queued_reply: None,
         });
         self.hop_open(id, client, HopNote::Browser);
         let name = if kind == RequestKind::Static && !self.cdns.is_empty() {

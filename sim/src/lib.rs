@@ -54,6 +54,7 @@ pub mod msg;
 pub mod node;
 pub mod presets;
 mod queue;
+pub mod queue_tier;
 pub mod request;
 pub mod rng;
 pub mod scenario;

@@ -27,6 +27,8 @@ pub enum LogEvent {
     Crashed(NodeId),
     /// A node started again.
     Restarted(NodeId),
+    /// A job whose worker went silent was handed to another worker.
+    Redelivered { job: RequestId, worker: NodeId },
     /// An app server finished its last requests and stopped (scaled in).
     Retired(NodeId),
     /// A replica asked for votes.
@@ -78,6 +80,11 @@ impl LogEvent {
             LogEvent::CommandFailed(e) => format!("command failed: {e}"),
             LogEvent::Crashed(id) => format!("{} crashed", n(id)),
             LogEvent::Restarted(id) => format!("{} restarted", n(id)),
+            LogEvent::Redelivered { job, worker } => format!(
+                "queue-1 gave the job of order #{} to another worker: {} went silent",
+                job.0,
+                n(worker)
+            ),
             LogEvent::Retired(id) => {
                 format!("{} finished its requests and stopped (scaled in)", n(id))
             }

@@ -17,7 +17,7 @@ pub struct Totals {
     /// Failed, by any cause.
     pub failed: u64,
     /// Failures by cause, in the order of [`ErrorKind::ALL`].
-    pub errors: [u64; 7],
+    pub errors: [u64; 8],
     /// Reads that finished.
     pub reads: u64,
     /// Reads answered with data older than an acknowledged write.
@@ -45,6 +45,12 @@ pub struct Totals {
     /// Requests whose user's session state was not on the server that got
     /// them (the user had to log in again).
     pub sessions_lost: u64,
+    /// Order jobs the queue took.
+    pub jobs_enqueued: u64,
+    /// Order jobs reported done.
+    pub jobs_done: u64,
+    /// Job steps done more than once (redelivered work).
+    pub job_duplicates: u64,
 }
 
 /// The current second's counters.
@@ -112,6 +118,8 @@ pub struct Point {
     pub lost_writes: u64,
     /// Requests that found their session state missing in that second.
     pub sessions_lost: u64,
+    /// Jobs waiting or in progress in the queue at the end of the second.
+    pub backlog: Option<u64>,
     /// Replication lag of each replica (ms), in replica order; absent when unknown.
     pub lag_ms: Vec<Option<f64>>,
 }
@@ -251,6 +259,7 @@ impl Simulation {
             db_ops: b.db_ops,
             lost_writes: b.lost_writes,
             sessions_lost: b.sessions_lost,
+            backlog: self.queue_backlog().map(|b| b as u64),
             lag_ms,
         };
         self.metrics.series.push(point);

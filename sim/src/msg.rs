@@ -118,6 +118,21 @@ pub enum Msg {
     CacheWriteAck {
         req: RequestId,
     },
+    Enqueue {
+        req: RequestId,
+    },
+    EnqueueAck {
+        req: RequestId,
+    },
+    JobOffer {
+        job: u64,
+        delivery: u32,
+    },
+    JobPull,
+    JobDone {
+        job: u64,
+        delivery: u32,
+    },
     DbRead {
         req: RequestId,
         key: u32,
@@ -191,6 +206,11 @@ impl Msg {
             Msg::LbAdvert { .. } => 20,
             Msg::CacheWrite { .. } => 21,
             Msg::CacheWriteAck { .. } => 22,
+            Msg::Enqueue { .. } => 23,
+            Msg::EnqueueAck { .. } => 24,
+            Msg::JobOffer { .. } => 25,
+            Msg::JobDone { .. } => 26,
+            Msg::JobPull => 27,
         }
     }
 
@@ -205,6 +225,8 @@ impl Msg {
             | Msg::CacheValue { req, .. }
             | Msg::CacheWrite { req, .. }
             | Msg::CacheWriteAck { req }
+            | Msg::Enqueue { req }
+            | Msg::EnqueueAck { req }
             | Msg::DbRead { req, .. }
             | Msg::DbWrite { req, .. }
             | Msg::DbReply { req, .. } => Some(req),
@@ -236,6 +258,8 @@ pub enum Timer {
     DbHeartbeat(u64),
     DbApply(u64),
     CacheFlush,
+    QueueTick,
+    WorkerStep(u64, u32, u8),
 }
 
 impl Timer {
@@ -254,6 +278,7 @@ impl Timer {
                 | Timer::AppCallTimeout(..)
                 | Timer::DbHeartbeat(_)
                 | Timer::CacheFlush
+                | Timer::QueueTick
         )
     }
 
@@ -273,6 +298,8 @@ impl Timer {
             Timer::DbHeartbeat(_) => 112,
             Timer::DbApply(_) => 113,
             Timer::CacheFlush => 114,
+            Timer::QueueTick => 115,
+            Timer::WorkerStep(..) => 116,
         }
     }
 }

@@ -34,6 +34,10 @@ pub enum NodeKind {
     Cache,
     /// A database replica (`db-<shard>-<replica>`).
     Db,
+    /// The message queue for work done after the user's answer (`queue-1`).
+    Queue,
+    /// A worker taking jobs from the queue (`worker-1`…).
+    Worker,
 }
 
 impl NodeKind {
@@ -48,6 +52,8 @@ impl NodeKind {
             NodeKind::App => "app server",
             NodeKind::Cache => "cache",
             NodeKind::Db => "database replica",
+            NodeKind::Queue => "message queue",
+            NodeKind::Worker => "queue worker",
         }
     }
 

@@ -83,11 +83,13 @@ pub enum ErrorKind {
     DbUnavailable,
     /// The CDN could not reach the origin (504 from the edge).
     OriginUnreachable,
+    /// The message queue did not take the job (503).
+    QueueUnavailable,
 }
 
 impl ErrorKind {
     /// Every kind, in a fixed order (for counters).
-    pub const ALL: [ErrorKind; 7] = [
+    pub const ALL: [ErrorKind; 8] = [
         ErrorKind::Timeout,
         ErrorKind::DnsFailure,
         ErrorKind::NoBackend,
@@ -95,6 +97,7 @@ impl ErrorKind {
         ErrorKind::Overloaded,
         ErrorKind::DbUnavailable,
         ErrorKind::OriginUnreachable,
+        ErrorKind::QueueUnavailable,
     ];
 
     /// Position in [`ErrorKind::ALL`].
@@ -112,6 +115,7 @@ impl ErrorKind {
             ErrorKind::Overloaded => "overloaded",
             ErrorKind::DbUnavailable => "db-unavailable",
             ErrorKind::OriginUnreachable => "origin-unreachable",
+            ErrorKind::QueueUnavailable => "queue-unavailable",
         }
     }
 
@@ -127,6 +131,7 @@ impl ErrorKind {
             ErrorKind::Overloaded => "the app server's queue was full (503)",
             ErrorKind::DbUnavailable => "the database had no reachable leader (503)",
             ErrorKind::OriginUnreachable => "the CDN edge could not reach the origin (504)",
+            ErrorKind::QueueUnavailable => "the message queue did not take the order's job (503)",
         }
     }
 }
@@ -171,6 +176,8 @@ pub enum HopNote {
     CacheMiss,
     /// The cache took a write to pass on to the database later.
     CacheWrite,
+    /// The message queue took the order's job.
+    Enqueued,
     /// A database replica served a read.
     DbRead,
     /// The database leader accepted a write.

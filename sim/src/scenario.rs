@@ -40,6 +40,8 @@ pub struct Scenario {
     pub cache: CacheSpec,
     /// The replicated database.
     pub db: DbSpec,
+    /// Work done after the user's answer: a queue and its workers.
+    pub queue: QueueSpec,
     /// How many finished request traces are kept.
     pub trace_capacity: u32,
     /// Commands to apply at given simulated times.
@@ -62,6 +64,7 @@ impl Default for Scenario {
             app: AppSpec::default(),
             cache: CacheSpec::default(),
             db: DbSpec::default(),
+            queue: QueueSpec::default(),
             trace_capacity: 2000,
             script: Vec::new(),
         }
@@ -447,6 +450,37 @@ impl Default for CacheSpec {
     }
 }
 
+/// A message queue for work that must not keep the user waiting: every
+/// write is an order whose confirmation fans out to payment, inventory and
+/// email, done by workers after the user has had the answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueueSpec {
+    /// Whether writes enqueue an order job (adds `queue-1` and workers).
+    pub enabled: bool,
+    /// Workers taking jobs.
+    pub workers: u32,
+    /// Time for each step of a job: payment, inventory, email (ms).
+    pub task_ms: [f64; 3],
+    /// A job handed to a worker and not finished within this time is given
+    /// to another worker (at-least-once delivery).
+    pub visibility_timeout_ms: f64,
+    /// How long an app server waits for the queue to take a job.
+    pub enqueue_timeout_ms: f64,
+}
+
+impl Default for QueueSpec {
+    fn default() -> Self {
+        QueueSpec {
+            enabled: false,
+            workers: 3,
+            task_ms: [60.0, 20.0, 120.0],
+            visibility_timeout_ms: 2000.0,
+            enqueue_timeout_ms: 200.0,
+        }
+    }
+}
+
 /// When the leader acknowledges a write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -797,6 +831,23 @@ impl Scenario {
         range("db.read_ms", d.read_ms, 0.0, 60_000.0)?;
         range("db.write_ms", d.write_ms, 0.0, 60_000.0)?;
         range("db.apply_ms", d.apply_ms, 0.0, 60_000.0)?;
+        let q = &self.queue;
+        count("queue.workers", q.workers, 1, 64)?;
+        for (i, ms) in q.task_ms.iter().enumerate() {
+            range(&format!("queue.task_ms[{i}]"), *ms, 0.0, 600_000.0)?;
+        }
+        range(
+            "queue.visibility_timeout_ms",
+            q.visibility_timeout_ms,
+            10.0,
+            3_600_000.0,
+        )?;
+        range(
+            "queue.enqueue_timeout_ms",
+            q.enqueue_timeout_ms,
+            1.0,
+            600_000.0,
+        )?;
         count("trace_capacity", self.trace_capacity, 0, 1_000_000)?;
         for (i, c) in self.script.iter().enumerate() {
             if !(c.at_s.is_finite() && c.at_s >= 0.0) {

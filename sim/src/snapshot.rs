@@ -194,6 +194,8 @@ impl Simulation {
                         v.dirty = Some(self.caches[t].dirty_keys() as u32);
                     }
                     NodeKind::Cdn => v.keys = Some(self.cdns[t].store.len() as u32),
+                    NodeKind::Queue => v.queued = Some(self.queues[t].backlog() as u32),
+                    NodeKind::Worker => v.busy = Some(u32::from(self.workers[t].current.is_some())),
                     _ => {}
                 }
                 v

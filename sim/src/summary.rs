@@ -81,6 +81,21 @@ pub struct LbSummary {
     pub moved_on_remove: Option<f64>,
 }
 
+/// The message queue, when there is one.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct QueueSummary {
+    /// Jobs taken.
+    pub enqueued: u64,
+    /// Jobs finished.
+    pub done: u64,
+    /// Jobs waiting or in progress at the end.
+    pub backlog: u64,
+    /// Jobs handed to another worker after the first went silent.
+    pub redelivered: u64,
+    /// Job steps done more than once (for example a card charged twice).
+    pub duplicates: u64,
+}
+
 /// Everything `run --json` prints.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Summary {
@@ -105,6 +120,8 @@ pub struct Summary {
     pub lb: LbSummary,
     /// Requests whose session state was missing on the server that got them.
     pub sessions_lost: u64,
+    /// The message queue (absent when the scenario has none).
+    pub queue: Option<QueueSummary>,
 }
 
 impl Simulation {
@@ -173,6 +190,13 @@ impl Simulation {
             },
             lb: self.lb_summary(),
             sessions_lost: t.sessions_lost,
+            queue: self.queues.first().map(|q| QueueSummary {
+                enqueued: q.enqueued,
+                done: q.completed,
+                backlog: q.backlog() as u64,
+                redelivered: q.redelivered,
+                duplicates: t.job_duplicates,
+            }),
         }
     }
 

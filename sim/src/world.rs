@@ -14,6 +14,7 @@ use crate::metrics::Metrics;
 use crate::msg::{Dest, Effect, Msg, Timer};
 use crate::node::{NodeId, NodeInfo, NodeKind, NodeStatus};
 use crate::queue::EventQueue;
+use crate::queue_tier::{QueueNode, WorkerNode};
 use crate::request::{Hop, HopNote, RequestId, Trace};
 use crate::rng::{SimRng, Stream, Zipf};
 use crate::scenario::Scenario;
@@ -152,6 +153,10 @@ pub struct Simulation {
     pub(crate) apps: Vec<AppNode>,
     pub(crate) caches: Vec<CacheNode>,
     pub(crate) dbs: Vec<DbNode>,
+    pub(crate) queues: Vec<QueueNode>,
+    pub(crate) workers: Vec<WorkerNode>,
+    /// How many times each step of each order job has been done.
+    pub(crate) job_effects: BTreeMap<u64, [u32; 3]>,
     /// Which load balancer answers the shared address.
     pub(crate) vip: Option<NodeId>,
     pub(crate) reqs: VecDeque<Req>,
@@ -246,6 +251,9 @@ impl Simulation {
             apps: Vec::new(),
             caches: Vec::new(),
             dbs: Vec::new(),
+            queues: Vec::new(),
+            workers: Vec::new(),
+            job_effects: BTreeMap::new(),
             vip: None,
             reqs: VecDeque::new(),
             req_base: 0,
@@ -368,6 +376,14 @@ impl Simulation {
                 self.scenario.workload.keys,
             ));
         }
+        if self.scenario.queue.enabled {
+            self.add_node("queue-1".into(), NodeKind::Queue, 0, 0);
+            self.queues.push(QueueNode::default());
+            for i in 0..self.scenario.queue.workers as usize {
+                self.add_node(format!("worker-{}", i + 1), NodeKind::Worker, 0, i);
+                self.workers.push(WorkerNode::default());
+            }
+        }
         // Every app server starts out believing the first replica leads.
         for a in &mut self.apps {
             a.leader_guess = members.first().copied();
@@ -402,6 +418,8 @@ impl Simulation {
             NodeKind::Lb => self.lb_boot(id, t),
             NodeKind::Db => self.db_boot(t),
             NodeKind::Cache => self.cache_boot(id),
+            NodeKind::Queue => self.queue_boot(id),
+            NodeKind::Worker => self.worker_boot(id, t),
             NodeKind::Resolver | NodeKind::Cdn | NodeKind::App => {}
         }
     }
@@ -626,6 +644,8 @@ impl Simulation {
                     NodeKind::App => self.app_on_msg(to, t, from, msg),
                     NodeKind::Cache => self.cache_on_msg(to, from, msg),
                     NodeKind::Db => self.db_on_msg(t, from, msg),
+                    NodeKind::Queue => self.queue_on_msg(to, from, msg),
+                    NodeKind::Worker => self.worker_on_msg(to, t, msg),
                 }
             }
             Event::Timer { node, life, timer } => {
@@ -652,6 +672,13 @@ impl Simulation {
                     Timer::DbHeartbeat(term) => self.db_heartbeat(t, term),
                     Timer::DbApply(i) => self.db_apply(t, i),
                     Timer::CacheFlush => self.cache_flush(node),
+                    Timer::QueueTick if self.nodes[node.idx()].kind == NodeKind::Queue => {
+                        self.queue_tick(node)
+                    }
+                    Timer::QueueTick => self.worker_tick(node, t),
+                    Timer::WorkerStep(job, delivery, step) => {
+                        self.worker_step(node, t, job, delivery, step)
+                    }
                 }
             }
             Event::Command(i) => {
@@ -1286,6 +1313,8 @@ impl Simulation {
                 self.cache_lose_dirty(t);
             }
             NodeKind::Db => self.db_crash(t),
+            NodeKind::Queue => {}
+            NodeKind::Worker => self.workers[t].current = None,
         }
     }
 
