@@ -8,7 +8,8 @@ use crate::waterfall::Waterfall;
 use gloo::events::{EventListener, EventListenerOptions};
 use gloo::render::{AnimationFrame, request_animation_frame};
 use pathlab_sim::scenario::{
-    Eviction, FollowerAck, LbStrategy, ReadFrom, Replication, SessionStore, WritePolicy,
+    Eviction, FollowerAck, LbStrategy, Partitioning, ReadFrom, Replication, SessionStore,
+    WritePolicy,
 };
 use pathlab_sim::{Command, NodeKind, NodeState, RequestId, Role, Snapshot, presets};
 use std::cell::{Cell, RefCell};
@@ -609,8 +610,16 @@ fn node_panel(e: &Engine, snap: &Snapshot, act: &Act) -> Html {
     if let Some(l) = n.lag_ms {
         facts.push(("Replication lag", format!("{l:.0} ms")));
     }
+    if let Some(shard) = n.shard {
+        facts.push(("Shard", shard.to_string()));
+    }
     if let Some(share) = n.share {
-        facts.push(("Share of requests", format!("{:.1} %", share * 100.0)));
+        let what = if n.kind == NodeKind::Db {
+            "Shard's share of database work"
+        } else {
+            "Share of requests"
+        };
+        facts.push((what, format!("{:.1} %", share * 100.0)));
     }
     let flushable = matches!(n.kind, NodeKind::Cache | NodeKind::Cdn);
     html! {
@@ -857,6 +866,33 @@ fn settings_panel(e: &Engine, act: &Act) -> Html {
             <label class="row">{ "App servers " }
                 <input type="number" min="1" max="64" step="1" value={e.sim.active_app_servers().to_string()} aria-label="App servers" data-testid="servers"
                        onchange={sender(db(|v| v.trim().parse::<u32>().ok().map(|servers| Command::Scale { servers })))} />
+            </label>
+            <h2>{ "Shards (restart the run)" }</h2>
+            <label class="row">{ "Shards " }
+                <input type="number" min="1" max="8" value={e.scenario.db.shards.to_string()} aria-label="Shards" data-testid="shards"
+                       onchange={{
+                           let act = act.clone();
+                           Callback::from(move |ev: Event| {
+                               if let Ok(n) = ev.target_unchecked_into::<HtmlInputElement>().value().trim().parse::<u32>() {
+                                   act(&move |e: &mut Engine| e.redesign(|s| {
+                                       s.db.shards = n;
+                                       s.db.range_bounds.clear();
+                                   }));
+                               }
+                           })
+                       }} />
+            </label>
+            <label class="row">{ "Keys split by " }
+                <select aria-label="Partitioning" data-testid="partitioning" onchange={{
+                    let act = act.clone();
+                    Callback::from(move |ev: Event| {
+                        let range = ev.target_unchecked_into::<HtmlSelectElement>().value() == "range";
+                        act(&move |e: &mut Engine| e.redesign(|s| s.db.partitioning = if range { Partitioning::Range } else { Partitioning::Hash }));
+                    })
+                }}>
+                    <option value="hash" selected={e.scenario.db.partitioning == Partitioning::Hash}>{ "hash of the key" }</option>
+                    <option value="range" selected={e.scenario.db.partitioning == Partitioning::Range}>{ "key ranges" }</option>
+                </select>
             </label>
             <h2>{ "Follow-up work" }</h2>
             <label class="row check">

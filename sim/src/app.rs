@@ -18,8 +18,8 @@ pub struct AppNode {
     pub busy: u32,
     /// Requests waiting for a worker.
     pub(crate) queue: VecDeque<RequestId>,
-    /// Which replica it believes leads the database.
-    pub(crate) leader_guess: Option<NodeId>,
+    /// Which replica it believes leads each shard.
+    pub(crate) leader_guess: Vec<Option<NodeId>>,
     /// Requests answered.
     pub served: u64,
     /// Requests refused because the queue was full.
@@ -38,7 +38,7 @@ impl AppNode {
             id,
             busy: 0,
             queue: VecDeque::new(),
-            leader_guess: None,
+            leader_guess: Vec::new(),
             served: 0,
             rejected: 0,
             workers: workers.max(1),
@@ -164,8 +164,9 @@ impl Simulation {
                         self.app_db_retry(node, t, req, attempt);
                     }
                     DbResult::NotLeader(hint) => {
-                        let guess = hint.or_else(|| self.next_replica(self.apps[t].leader_guess));
-                        self.apps[t].leader_guess = guess;
+                        let shard = self.shard_of(key);
+                        let guess = hint.or_else(|| self.next_replica(shard, self.guess(t, shard)));
+                        self.set_guess(t, shard, guess);
                         self.app_db_retry(node, t, req, attempt);
                     }
                 }
@@ -182,14 +183,31 @@ impl Simulation {
         }
     }
 
-    /// The replica after `current` in the group (wrapping).
-    fn next_replica(&self, current: Option<NodeId>) -> Option<NodeId> {
-        let ids: Vec<NodeId> = self.dbs.iter().map(|d| d.id).collect();
+    /// The replica of `shard` after `current` (wrapping).
+    pub(crate) fn next_replica(&self, shard: usize, current: Option<NodeId>) -> Option<NodeId> {
+        let ids: Vec<NodeId> = self
+            .shard_replicas(shard)
+            .filter_map(|t| self.dbs.get(t))
+            .map(|d| d.id)
+            .collect();
         let i = current
             .and_then(|c| ids.iter().position(|&x| x == c))
             .map(|i| i + 1)
             .unwrap_or(0);
         ids.get(i % ids.len().max(1)).copied()
+    }
+
+    /// Which replica app server `t` believes leads `shard`.
+    fn guess(&self, t: usize, shard: usize) -> Option<NodeId> {
+        self.apps[t].leader_guess.get(shard).copied().flatten()
+    }
+
+    fn set_guess(&mut self, t: usize, shard: usize, guess: Option<NodeId>) {
+        let g = &mut self.apps[t].leader_guess;
+        if g.len() <= shard {
+            g.resize(shard + 1, None);
+        }
+        g[shard] = guess;
     }
 
     fn app_start(&mut self, node: NodeId, t: usize, req: RequestId) {
@@ -274,26 +292,26 @@ impl Simulation {
     /// Sends attempt `attempt` of the request's database call.
     fn app_db_call(&mut self, node: NodeId, req: RequestId, attempt: u8) {
         let t = self.nodes[node.idx()].tier_idx as usize;
-        let guess = self.apps[t]
-            .leader_guess
-            .or_else(|| self.next_replica(None));
-        let Some(guess) = guess else { return };
         let Some(r) = self.req(req) else { return };
         let (kind, key, session, token, to_leader) =
             (r.kind, r.key, r.session, r.token, r.db_to_leader);
+        let shard = self.shard_of(key);
+        let guess = self
+            .guess(t, shard)
+            .or_else(|| self.next_replica(shard, None));
+        let Some(guess) = guess else { return };
         let routing = if kind == RequestKind::Read && !to_leader {
             self.scenario.db.read_from
         } else {
             ReadFrom::Leader
         };
-        let follower_read = routing != ReadFrom::Leader && self.dbs.len() > 1;
+        let follower_read = routing != ReadFrom::Leader && self.scenario.db.replicas > 1;
         let target = if !follower_read {
             guess
         } else {
             let followers: Vec<NodeId> = self
-                .dbs
-                .iter()
-                .map(|d| d.id)
+                .shard_replicas(shard)
+                .map(|t| self.dbs[t].id)
                 .filter(|&d| d != guess)
                 .collect();
             match routing {
@@ -305,7 +323,8 @@ impl Simulation {
                     let here = self.nodes[node.idx()].region as usize;
                     let dist =
                         |id: NodeId| self.one_way[here][self.nodes[id.idx()].region as usize];
-                    let all: Vec<NodeId> = self.dbs.iter().map(|d| d.id).collect();
+                    let all: Vec<NodeId> =
+                        self.shard_replicas(shard).map(|t| self.dbs[t].id).collect();
                     let best = all.iter().map(|&d| dist(d)).min().unwrap_or(0);
                     let near: Vec<NodeId> = all.into_iter().filter(|&d| dist(d) == best).collect();
                     near[self.rng.design.below(near.len() as u64) as usize]
@@ -367,10 +386,11 @@ impl Simulation {
                 self.app_finish(node, t, req, Reply::Err(ErrorKind::QueueUnavailable), true);
             }
             AppStage::Db => {
-                let (attempt, target) = (r.db_attempt, r.db_target);
-                if self.apps[t].leader_guess == Some(target) {
-                    let next = self.next_replica(Some(target));
-                    self.apps[t].leader_guess = next;
+                let (attempt, target, key) = (r.db_attempt, r.db_target, r.key);
+                let shard = self.shard_of(key);
+                if self.guess(t, shard) == Some(target) {
+                    let next = self.next_replica(shard, Some(target));
+                    self.set_guess(t, shard, next);
                 }
                 self.app_db_retry(node, t, req, attempt);
             }

@@ -177,8 +177,8 @@ pub struct CacheNode {
     pub ops: u64,
     /// Write-back: keys waiting to be written to the database.
     pub(crate) dirty: BTreeMap<u32, Dirty>,
-    /// Write-back: the replica it believes leads the database.
-    pub(crate) leader_guess: Option<NodeId>,
+    /// Write-back: the replica it believes leads each shard.
+    pub(crate) leader_guess: Vec<Option<NodeId>>,
 }
 
 impl CacheNode {
@@ -188,7 +188,7 @@ impl CacheNode {
             busy_until: SimTime::ZERO,
             ops: 0,
             dirty: BTreeMap::new(),
-            leader_guess: None,
+            leader_guess: Vec::new(),
         }
     }
 
@@ -251,10 +251,6 @@ impl Simulation {
         let t = self.nodes[node.idx()].tier_idx as usize;
         let every = ms_to_micros(self.scenario.cache.flush_interval_ms);
         self.timer(node, every, Timer::CacheFlush);
-        let guess = self.caches[t]
-            .leader_guess
-            .or_else(|| self.dbs.first().map(|d| d.id));
-        let Some(leader) = guess else { return };
         let mut out = Vec::new();
         for (&key, d) in self.caches[t].dirty.iter_mut() {
             if let Some(&req) = d.reqs.last() {
@@ -263,6 +259,11 @@ impl Simulation {
             }
         }
         for (key, req) in out {
+            let shard = self.shard_of(key);
+            let guess = self.caches[t].leader_guess.get(shard).copied().flatten();
+            let Some(leader) = guess.or_else(|| self.next_replica(shard, None)) else {
+                continue;
+            };
             self.send(
                 node,
                 leader,
@@ -278,15 +279,15 @@ impl Simulation {
 
     /// Write-back: the database answered a flushed write.
     fn cache_on_flushed(&mut self, t: usize, req: RequestId, result: DbResult) {
+        let Some((&key, _)) = self.caches[t]
+            .dirty
+            .iter()
+            .find(|(_, d)| d.flushing == Some(req))
+        else {
+            return;
+        };
         match result {
             DbResult::Ok(version) => {
-                let Some((&key, _)) = self.caches[t]
-                    .dirty
-                    .iter()
-                    .find(|(_, d)| d.flushing == Some(req))
-                else {
-                    return;
-                };
                 let Some(d) = self.caches[t].dirty.remove(&key) else {
                     return;
                 };
@@ -299,15 +300,14 @@ impl Simulation {
             }
             DbResult::Behind => {}
             DbResult::NotLeader(hint) => {
-                let next = hint.or_else(|| {
-                    let ids: Vec<NodeId> = self.dbs.iter().map(|d| d.id).collect();
-                    let cur = self.caches[t]
-                        .leader_guess
-                        .and_then(|g| ids.iter().position(|&x| x == g));
-                    ids.get(cur.map(|i| (i + 1) % ids.len()).unwrap_or(0))
-                        .copied()
-                });
-                self.caches[t].leader_guess = next;
+                let shard = self.shard_of(key);
+                let current = self.caches[t].leader_guess.get(shard).copied().flatten();
+                let next = hint.or_else(|| self.next_replica(shard, current));
+                let g = &mut self.caches[t].leader_guess;
+                if g.len() <= shard {
+                    g.resize(shard + 1, None);
+                }
+                g[shard] = next;
             }
         }
     }
@@ -342,7 +342,7 @@ impl Simulation {
     ) {
         match version {
             Some(v) => {
-                let durable = self.db_is_committed(v);
+                let durable = self.db_is_committed(v, key);
                 self.truth
                     .ack_write(req, key, session, v, acked_at, durable);
             }

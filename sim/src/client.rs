@@ -219,7 +219,7 @@ impl Simulation {
             (RequestKind::Write, Some(v)) => {
                 let token = &mut self.session_tokens[session as usize];
                 *token = (*token).max(v);
-                let durable = self.db_is_committed(v);
+                let durable = self.db_is_committed(v, key);
                 self.truth.ack_write(id, key, session, v, now, durable);
             }
             (RequestKind::Write, None) if matches!(reply, Reply::Ok(_)) => {

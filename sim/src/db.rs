@@ -38,6 +38,8 @@ const BATCH: usize = 1000;
 pub struct DbNode {
     pub(crate) id: NodeId,
     pub(crate) me: usize,
+    /// The shard (replica group) it belongs to.
+    pub(crate) shard: usize,
     pub(crate) members: Vec<NodeId>,
     // Durable: survives a crash.
     pub(crate) term: u64,
@@ -69,6 +71,7 @@ impl DbNode {
         DbNode {
             id,
             me,
+            shard: 0,
             members,
             term: 0,
             voted_for: None,
@@ -194,8 +197,8 @@ impl Simulation {
     pub(crate) fn db_become_leader(&mut self, t: usize, term: u64) {
         let initial = self.now == SimTime::ZERO && term == 1;
         if initial {
-            let leader = self.dbs[t].id;
-            for d in &mut self.dbs {
+            let (leader, shard) = (self.dbs[t].id, self.dbs[t].shard);
+            for d in self.dbs.iter_mut().filter(|d| d.shard == shard) {
                 d.term = 1;
                 d.leader = Some(leader);
             }
@@ -219,9 +222,10 @@ impl Simulation {
         let id = d.id;
         if !initial {
             self.metrics.totals.leader_changes += 1;
+            let shard = self.dbs[t].shard as u32;
             self.log_event(LogEvent::Elected {
                 node: id,
-                shard: 0,
+                shard,
                 term,
             });
         }
@@ -773,15 +777,17 @@ impl Simulation {
     /// Acknowledged writes at or below the leader's commit index are either
     /// safe for good (same term in the log) or gone for good (overwritten).
     fn db_settle_pending(&mut self, t: usize) {
-        let d = &self.dbs[t];
-        let commit = d.commit;
+        let commit = self.dbs[t].commit;
         let mut lost = Vec::new();
         let pending = std::mem::take(&mut self.truth.pending);
         let mut keep = Vec::with_capacity(pending.len());
+        let shard = self.dbs[t].shard;
         for p in pending {
             let i = p.version.index();
-            if i <= commit {
-                if d.term_at(i) != p.version.term() {
+            if self.shard_of(p.key) != shard {
+                keep.push(p);
+            } else if i <= commit {
+                if self.dbs[t].term_at(i) != p.version.term() {
                     lost.push(p);
                 }
             } else {
@@ -881,33 +887,36 @@ impl Simulation {
         }
     }
 
-    /// The replica the database's truth is read from: the up leader with the
-    /// highest term, else the up replica with the most up-to-date log.
-    pub(crate) fn db_authority(&self) -> Option<usize> {
-        let up = |d: &&DbNode| self.status[d.id.idx()].up;
-        self.dbs
-            .iter()
+    /// The replica (tier index) a shard's truth is read from: its up leader
+    /// with the highest term, else its up replica with the most up-to-date log.
+    pub(crate) fn db_authority(&self, shard: usize) -> Option<usize> {
+        let group = || {
+            self.dbs
+                .iter()
+                .enumerate()
+                .filter(move |(_, d)| d.shard == shard)
+        };
+        let up = |(_, d): &(usize, &DbNode)| self.status[d.id.idx()].up;
+        group()
             .filter(up)
-            .filter(|d| d.role == Role::Leader)
-            .max_by_key(|d| d.term)
+            .filter(|(_, d)| d.role == Role::Leader)
+            .max_by_key(|(_, d)| d.term)
             .or_else(|| {
-                self.dbs
-                    .iter()
+                group()
                     .filter(up)
-                    .max_by_key(|d| (d.last_term(), d.last_index()))
+                    .max_by_key(|(_, d)| (d.last_term(), d.last_index()))
             })
-            .or_else(|| {
-                self.dbs
-                    .iter()
-                    .max_by_key(|d| (d.last_term(), d.last_index()))
-            })
-            .map(|d| d.me)
+            .or_else(|| group().max_by_key(|(_, d)| (d.last_term(), d.last_index())))
+            .map(|(t, _)| t)
     }
 
-    /// Whether version `v` is committed on a majority by the current leader.
-    pub(crate) fn db_is_committed(&self, v: Version) -> bool {
+    /// Whether version `v` of `key` is committed on a majority by the
+    /// current leader of the key's shard.
+    pub(crate) fn db_is_committed(&self, v: Version, key: u32) -> bool {
+        let shard = self.shard_of(key);
         self.dbs.iter().any(|d| {
-            d.role == Role::Leader
+            d.shard == shard
+                && d.role == Role::Leader
                 && self.status[d.id.idx()].up
                 && d.commit >= v.index()
                 && d.term_at(v.index()) == v.term()
@@ -915,17 +924,23 @@ impl Simulation {
     }
 
     /// Acknowledged writes that the database no longer holds: those already
-    /// overwritten by a committed log, plus those the authority lacks now.
+    /// overwritten by a committed log, plus those their shard's authority
+    /// lacks now.
     pub fn lost_writes(&self) -> u64 {
-        let Some(a) = self.db_authority() else {
-            return self.truth.lost.len() as u64;
-        };
-        let d = &self.dbs[a];
+        let authorities: Vec<Option<usize>> = (0..self.shard_first.len())
+            .map(|s| self.db_authority(s))
+            .collect();
         let missing = self
             .truth
             .pending
             .iter()
-            .filter(|p| d.term_at(p.version.index()) != p.version.term())
+            .filter(|p| {
+                authorities
+                    .get(self.shard_of(p.key))
+                    .copied()
+                    .flatten()
+                    .is_some_and(|a| self.dbs[a].term_at(p.version.index()) != p.version.term())
+            })
             .count();
         (self.truth.lost.len() + missing) as u64
     }
@@ -933,7 +948,7 @@ impl Simulation {
     /// Replication lag of each replica behind the leader, in microseconds:
     /// how long ago the oldest entry it has not applied was written.
     pub(crate) fn db_lag(&self, t: usize) -> Option<u64> {
-        let a = self.db_authority()?;
+        let a = self.db_authority(self.dbs[t].shard)?;
         let leader = &self.dbs[a];
         let d = &self.dbs[t];
         if a == t {
@@ -953,7 +968,11 @@ impl Simulation {
         // At most one leader per term.
         for (i, a) in self.dbs.iter().enumerate() {
             for b in &self.dbs[i + 1..] {
-                if a.role == Role::Leader && b.role == Role::Leader && a.term == b.term {
+                if a.shard == b.shard
+                    && a.role == Role::Leader
+                    && b.role == Role::Leader
+                    && a.term == b.term
+                {
                     bad.push(format!(
                         "{} and {} both lead term {}",
                         self.node_name(a.id),
@@ -963,15 +982,18 @@ impl Simulation {
                 }
             }
         }
-        // The leader of the highest term holds every entry committed by any
-        // leader of a term at most its own.
-        if let Some(l) = self
-            .dbs
-            .iter()
-            .filter(|d| d.role == Role::Leader)
-            .max_by_key(|d| d.term)
-        {
-            for d in &self.dbs {
+        // In each shard, the leader of the highest term holds every entry
+        // committed by any replica of a term at most its own.
+        for shard in 0..self.shard_first.len() {
+            let Some(l) = self
+                .dbs
+                .iter()
+                .filter(|d| d.shard == shard && d.role == Role::Leader)
+                .max_by_key(|d| d.term)
+            else {
+                continue;
+            };
+            for d in self.dbs.iter().filter(|d| d.shard == shard) {
                 if d.term > l.term {
                     continue;
                 }

@@ -481,6 +481,17 @@ impl Default for QueueSpec {
     }
 }
 
+/// How keys are split between shards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Partitioning {
+    /// By a hash of the key, modulo the number of shards: even, but adding a
+    /// shard moves most keys.
+    Hash,
+    /// By key ranges: neighbours stay together, and popular ranges make hot shards.
+    Range,
+}
+
 /// When the leader acknowledges a write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -523,7 +534,14 @@ pub enum ReadFrom {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DbSpec {
-    /// Replicas in the group (leader + followers), 1 to 7.
+    /// Shards: the keys are split between this many replica groups.
+    pub shards: u32,
+    /// How keys are split between shards.
+    pub partitioning: Partitioning,
+    /// With range partitioning: the first key of every shard after the
+    /// first (ascending); empty splits the keys evenly.
+    pub range_bounds: Vec<u32>,
+    /// Replicas in each group (leader + followers), 1 to 7.
     pub replicas: u32,
     /// Region of each replica; missing entries use the first region.
     pub placement: Vec<String>,
@@ -552,6 +570,9 @@ pub struct DbSpec {
 impl Default for DbSpec {
     fn default() -> Self {
         DbSpec {
+            shards: 1,
+            partitioning: Partitioning::Hash,
+            range_bounds: Vec::new(),
             replicas: 3,
             placement: Vec::new(),
             replication: Replication::Async,
@@ -782,6 +803,33 @@ impl Scenario {
 
         let d = &self.db;
         count("db.replicas", d.replicas, 1, 7)?;
+        count("db.shards", d.shards, 1, 16)?;
+        if !d.range_bounds.is_empty() {
+            if d.range_bounds.len() + 1 != d.shards as usize {
+                return bad(
+                    "db.range_bounds",
+                    format!(
+                        "{} shards need {} bounds, got {}",
+                        d.shards,
+                        d.shards - 1,
+                        d.range_bounds.len()
+                    ),
+                );
+            }
+            let mut last = 0;
+            for (i, &b) in d.range_bounds.iter().enumerate() {
+                if b <= last || b >= self.workload.keys {
+                    return bad(
+                        &format!("db.range_bounds[{i}]"),
+                        format!(
+                            "bounds must rise from 1 to below workload.keys ({}), got {b}",
+                            self.workload.keys
+                        ),
+                    );
+                }
+                last = b;
+            }
+        }
         if d.placement.len() > d.replicas as usize {
             return bad(
                 "db.placement",

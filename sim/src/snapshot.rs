@@ -69,8 +69,11 @@ pub struct NodeView {
     pub retired: bool,
     /// Cache: keys written but not yet in the database (write-back).
     pub dirty: Option<u32>,
-    /// App server: share of the active balancer's requests it received (0–1).
+    /// App server: share of the balancers' requests it received; database
+    /// replica: its shard's share of all database work (0–1).
     pub share: Option<f64>,
+    /// Database replica: its shard.
+    pub shard: Option<u32>,
 }
 
 /// A message on the wire.
@@ -134,6 +137,14 @@ impl Simulation {
                 .any(|a| a.edges.iter().any(|e| e.node == id && !e.healthy))
         };
         let shares = self.backend_shares();
+        let shard_shares: Vec<f64> = if self.shard_first.len() > 1 {
+            self.shard_summaries()
+                .into_iter()
+                .map(|s| s.share)
+                .collect()
+        } else {
+            Vec::new()
+        };
         let nodes = self
             .nodes
             .iter()
@@ -170,6 +181,7 @@ impl Simulation {
                     retired: false,
                     dirty: None,
                     share: None,
+                    shard: None,
                     partitioned: self.n_blocked > 0
                         && (0..n).any(|j| self.blocked[i * n + j] || self.blocked[j * n + i]),
                 };
@@ -178,6 +190,8 @@ impl Simulation {
                         let d = &self.dbs[t];
                         v.role = Some(d.role);
                         v.term = Some(d.term);
+                        v.shard = Some(d.shard as u32);
+                        v.share = shard_shares.get(d.shard).copied();
                         if st.up && d.role != Role::Leader {
                             v.lag_ms = self.db_lag(t).map(|us| us as f64 / 1000.0);
                         }

@@ -59,10 +59,39 @@ pub struct HitMiss {
 /// The database at the end of the run.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct DbSummary {
-    /// The leader, if there is one.
+    /// The leader of shard 0, if there is one.
     pub leader: Option<String>,
     /// Its term.
     pub term: u64,
+    /// Every shard: its leader and its share of the database's work.
+    pub shards: Vec<ShardSummary>,
+    /// Share of keys that would move to another shard if one shard were
+    /// added: with hash-mod-N placement and with a consistent-hash ring.
+    pub keys_moved_on_add_shard: MovedKeys,
+}
+
+/// One shard.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ShardSummary {
+    /// Its number.
+    pub shard: u32,
+    /// Its leader, if any.
+    pub leader: Option<String>,
+    /// The leader's term.
+    pub term: u64,
+    /// Reads and writes its replicas served.
+    pub ops: u64,
+    /// Its share of all reads and writes (0–1).
+    pub share: f64,
+}
+
+/// How many keys move when a shard is added.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct MovedKeys {
+    /// With `hash(key) mod N`.
+    pub hash_mod: f64,
+    /// With a consistent-hash ring (100 virtual nodes per shard).
+    pub consistent_hash: f64,
 }
 
 /// The load balancers: strategy, who got what, and what scaling would move.
@@ -132,6 +161,7 @@ impl Simulation {
         let lost = self.lost_writes();
         let leader = self
             .replicas()
+            .take(self.scenario().db.replicas as usize)
             .filter(|(_, role, _, up)| *role == crate::db::Role::Leader && *up)
             .max_by_key(|(_, _, term, _)| *term);
         Summary {
@@ -187,6 +217,16 @@ impl Simulation {
             db: DbSummary {
                 leader: leader.map(|(n, ..)| n.to_string()),
                 term: leader.map(|(_, _, term, _)| term).unwrap_or(0),
+                shards: self.shard_summaries(),
+                keys_moved_on_add_shard: {
+                    use crate::hashing::{Placement, moved_fraction};
+                    let n = self.shard_first.len() as u32;
+                    let keys = self.scenario().workload.keys;
+                    MovedKeys {
+                        hash_mod: moved_fraction(Placement::Modulo, n, n + 1, keys),
+                        consistent_hash: moved_fraction(Placement::Ring(100), n, n + 1, keys),
+                    }
+                },
             },
             lb: self.lb_summary(),
             sessions_lost: t.sessions_lost,
@@ -198,6 +238,32 @@ impl Simulation {
                 duplicates: t.job_duplicates,
             }),
         }
+    }
+
+    /// Each shard's leader and load.
+    pub fn shard_summaries(&self) -> Vec<ShardSummary> {
+        let total: u64 = self.dbs.iter().map(|d| d.ops).sum();
+        (0..self.shard_first.len())
+            .map(|s| {
+                let group = self.shard_replicas(s);
+                let ops: u64 = group.clone().map(|t| self.dbs[t].ops).sum();
+                let leader = group
+                    .map(|t| &self.dbs[t])
+                    .filter(|d| d.role == crate::db::Role::Leader && self.status[d.id.idx()].up)
+                    .max_by_key(|d| d.term);
+                ShardSummary {
+                    shard: s as u32,
+                    leader: leader.map(|d| self.node_name(d.id).to_string()),
+                    term: leader.map(|d| d.term).unwrap_or(0),
+                    ops,
+                    share: if total == 0 {
+                        0.0
+                    } else {
+                        ops as f64 / total as f64
+                    },
+                }
+            })
+            .collect()
     }
 
     /// In words, how many users a hash-based balancer would move if one

@@ -154,6 +154,10 @@ pub struct Simulation {
     pub(crate) caches: Vec<CacheNode>,
     pub(crate) dbs: Vec<DbNode>,
     pub(crate) queues: Vec<QueueNode>,
+    /// Tier index of each shard's first replica.
+    pub(crate) shard_first: Vec<usize>,
+    /// With range partitioning, the first key of shards 1, 2, ….
+    pub(crate) shard_bounds: Vec<u32>,
     pub(crate) workers: Vec<WorkerNode>,
     /// How many times each step of each order job has been done.
     pub(crate) job_effects: BTreeMap<u64, [u32; 3]>,
@@ -252,6 +256,8 @@ impl Simulation {
             caches: Vec::new(),
             dbs: Vec::new(),
             queues: Vec::new(),
+            shard_first: Vec::new(),
+            shard_bounds: Vec::new(),
             workers: Vec::new(),
             job_effects: BTreeMap::new(),
             vip: None,
@@ -356,26 +362,36 @@ impl Simulation {
             ));
         }
         let replicas = self.scenario.db.replicas as usize;
-        let mut members = Vec::new();
-        for r in 0..replicas {
-            let region = self
-                .scenario
-                .db
-                .placement
-                .get(r)
-                .and_then(|p| self.scenario.region_index(p))
-                .unwrap_or(0);
-            let id = self.add_node(format!("db-0-{r}"), NodeKind::Db, region, r);
-            members.push(id);
+        let keys = self.scenario.workload.keys;
+        for shard in 0..self.scenario.db.shards as usize {
+            let mut members = Vec::new();
+            let first = self.dbs.len();
+            for r in 0..replicas {
+                let region = self
+                    .scenario
+                    .db
+                    .placement
+                    .get(r)
+                    .and_then(|p| self.scenario.region_index(p))
+                    .unwrap_or(0);
+                let id = self.add_node(format!("db-{shard}-{r}"), NodeKind::Db, region, first + r);
+                members.push(id);
+            }
+            for (r, &id) in members.iter().enumerate() {
+                let mut d = DbNode::new(id, r, members.clone(), keys);
+                d.shard = shard;
+                self.dbs.push(d);
+            }
+            self.shard_first.push(first);
         }
-        for (r, &id) in members.iter().enumerate() {
-            self.dbs.push(DbNode::new(
-                id,
-                r,
-                members.clone(),
-                self.scenario.workload.keys,
-            ));
-        }
+        let n = self.scenario.db.shards as usize;
+        self.shard_bounds = if self.scenario.db.range_bounds.is_empty() {
+            (1..n)
+                .map(|i| (keys as u64 * i as u64 / n as u64) as u32)
+                .collect()
+        } else {
+            self.scenario.db.range_bounds.clone()
+        };
         if self.scenario.queue.enabled {
             self.add_node("queue-1".into(), NodeKind::Queue, 0, 0);
             self.queues.push(QueueNode::default());
@@ -384,10 +400,44 @@ impl Simulation {
                 self.workers.push(WorkerNode::default());
             }
         }
-        // Every app server starts out believing the first replica leads.
+        // Every app server starts out believing each shard's first replica leads.
+        let guesses = self.first_replicas();
         for a in &mut self.apps {
-            a.leader_guess = members.first().copied();
+            a.leader_guess = guesses.clone();
         }
+        for c in &mut self.caches {
+            c.leader_guess = guesses.clone();
+        }
+    }
+
+    /// The shard a key lives on.
+    pub(crate) fn shard_of(&self, key: u32) -> usize {
+        let n = self.shard_first.len().max(1);
+        if n == 1 {
+            return 0;
+        }
+        match self.scenario.db.partitioning {
+            crate::scenario::Partitioning::Hash => {
+                (crate::hashing::hash64(key as u64) % n as u64) as usize
+            }
+            crate::scenario::Partitioning::Range => {
+                self.shard_bounds.partition_point(|&b| b <= key)
+            }
+        }
+    }
+
+    /// The first replica of each shard (where leadership starts).
+    pub(crate) fn first_replicas(&self) -> Vec<Option<NodeId>> {
+        self.shard_first
+            .iter()
+            .map(|&t| self.dbs.get(t).map(|d| d.id))
+            .collect()
+    }
+
+    /// The replicas (tier indices) of one shard.
+    pub(crate) fn shard_replicas(&self, shard: usize) -> std::ops::Range<usize> {
+        let start = self.shard_first.get(shard).copied().unwrap_or(0);
+        start..start + self.scenario.db.replicas as usize
     }
 
     /// The relative size of app server `i` (1 unless the scenario says).
@@ -402,8 +452,8 @@ impl Simulation {
         }
         // The first replica starts as leader of term 1 so the system is
         // healthy from the first request; elections happen only on failure.
-        if !self.dbs.is_empty() {
-            self.db_become_leader(0, 1);
+        for first in self.shard_first.clone() {
+            self.db_become_leader(first, 1);
         }
         self.flush();
     }
@@ -922,10 +972,12 @@ impl Simulation {
             Command::SetDb {
                 sync_followers: Some(k),
                 ..
-            } if *k < 1 || *k as usize >= self.dbs.len().max(2) => Err(Error::BadCommand(format!(
-                "sync_followers must be between 1 and {} (the followers there are), got {k}",
-                self.dbs.len().saturating_sub(1).max(1)
-            ))),
+            } if *k < 1 || *k >= self.scenario.db.replicas.max(2) => {
+                Err(Error::BadCommand(format!(
+                    "sync_followers must be between 1 and {} (the followers there are), got {k}",
+                    self.scenario.db.replicas.saturating_sub(1).max(1)
+                )))
+            }
             Command::SetDb { .. } | Command::SetApp { .. } | Command::SetCache { .. } => Ok(()),
             Command::SetLb { virtual_nodes, .. } => match virtual_nodes {
                 Some(v) if !(1..=10_000).contains(v) => Err(Error::BadCommand(format!(
@@ -1222,7 +1274,7 @@ impl Simulation {
                 let id = self.add_node(format!("app-{}", t + 1), NodeKind::App, 0, t);
                 self.grow_blocked();
                 let mut app = AppNode::new(id, self.scenario.app.workers);
-                app.leader_guess = self.dbs.first().map(|d| d.id);
+                app.leader_guess = self.first_replicas();
                 self.apps.push(app);
                 for lb in &mut self.lbs {
                     lb.add_backend(1.0, vnodes);
