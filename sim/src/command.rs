@@ -240,13 +240,37 @@ impl Command {
             } => {
                 let mut parts = Vec::new();
                 if let Some(r) = replication {
-                    parts.push(format!("{r:?} replication").to_lowercase());
+                    parts.push(
+                        match r {
+                            Replication::Async => "asynchronous replication",
+                            Replication::Sync => "synchronous replication",
+                            Replication::SemiSync => "semi-synchronous replication",
+                        }
+                        .to_string(),
+                    );
                 }
                 if let Some(a) = follower_ack {
-                    parts.push(format!("followers acknowledge when {a:?}").to_lowercase());
+                    parts.push(
+                        match a {
+                            FollowerAck::Received => "followers acknowledge what they received",
+                            FollowerAck::Applied => "followers acknowledge what they applied",
+                        }
+                        .to_string(),
+                    );
                 }
                 if let Some(r) = read_from {
-                    parts.push(format!("reads from {r:?}").to_lowercase());
+                    parts.push(
+                        match r {
+                            ReadFrom::Leader => "reads from the leader",
+                            ReadFrom::Followers => "reads from any follower",
+                            ReadFrom::ReadYourWrites => {
+                                "reads from a follower that has the session's last write"
+                            }
+                            ReadFrom::Sticky => "reads from one follower per session",
+                            ReadFrom::Nearest => "reads from the nearest replica",
+                        }
+                        .to_string(),
+                    );
                 }
                 if let Some(f) = fencing {
                     parts.push(if *f {
