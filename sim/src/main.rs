@@ -200,7 +200,7 @@ fn bench(o: Opts) -> Result<(), String> {
     };
     let mut best = 0.0f64;
     let mut line = String::new();
-    for round in 1..=3 {
+    for round in 1..=5 {
         let mut sim = build(&o)?;
         let start = std::time::Instant::now();
         sim.run();
