@@ -801,12 +801,56 @@ fn settings_panel(e: &Engine, act: &Act) -> Html {
             </label>
             <h2>{ "Design" }</h2>
             <label class="row">{ "Replication " }
-                <select aria-label="Replication" data-testid="replication" onchange={sender(db(|v| Some(set_db(Some(match v { "sync" => Replication::Sync, "semi-sync" => Replication::SemiSync, _ => Replication::Async }), None, None, None))))}>
+                <select aria-label="Replication" data-testid="replication" onchange={{
+                    let act = act.clone();
+                    let quorum_now = d.replication == Replication::Quorum;
+                    Callback::from(move |ev: Event| {
+                        let v = ev.target_unchecked_into::<HtmlSelectElement>().value();
+                        let mode = match v.as_str() { "sync" => Replication::Sync, "semi-sync" => Replication::SemiSync, "quorum" => Replication::Quorum, _ => Replication::Async };
+                        if (mode == Replication::Quorum) != quorum_now {
+                            // Leaderless and leader-based groups differ in kind: start a new run.
+                            act(&move |e: &mut Engine| e.redesign(|s| s.db.replication = mode));
+                        } else {
+                            let cmd = set_db(Some(mode), None, None, None);
+                            act(&move |e: &mut Engine| { e.send(cmd.clone()); });
+                        }
+                    })
+                }}>
                     <option value="async" selected={d.replication == Replication::Async}>{ "asynchronous" }</option>
                     <option value="semi-sync" selected={d.replication == Replication::SemiSync}>{ format!("semi-synchronous ({} of {})", d.sync_followers, d.replicas.saturating_sub(1)) }</option>
                     <option value="sync" selected={d.replication == Replication::Sync}>{ "synchronous" }</option>
+                    <option value="quorum" selected={d.replication == Replication::Quorum}>{ "leaderless quorums (restarts the run)" }</option>
                 </select>
             </label>
+            if d.replication == Replication::Quorum {
+                <div class="row mix">
+                    { for [("R", "Replicas a read waits for", true), ("W", "Replicas a write waits for", false)].into_iter().map(|(label, aria, is_r)| {
+                        let act = act.clone();
+                        let value = if is_r { d.quorum_r } else { d.quorum_w };
+                        html! {
+                            <label>{ label }
+                                <input type="number" min="1" max={d.replicas.to_string()} value={value.to_string()} aria-label={aria} data-testid={if is_r { "quorum-r" } else { "quorum-w" }}
+                                       onchange={Callback::from(move |ev: Event| {
+                                           if let Ok(n) = ev.target_unchecked_into::<HtmlInputElement>().value().trim().parse::<u32>() {
+                                               act(&move |e: &mut Engine| e.redesign(|s| if is_r { s.db.quorum_r = n } else { s.db.quorum_w = n }));
+                                           }
+                                       })} />
+                            </label>
+                        }
+                    }) }
+                    <label>{ "repair" }
+                        <input type="checkbox" checked={d.read_repair} aria-label="Read repair" data-testid="read-repair"
+                               onchange={{
+                                   let act = act.clone();
+                                   Callback::from(move |ev: Event| {
+                                       let on = ev.target_unchecked_into::<HtmlInputElement>().checked();
+                                       act(&move |e: &mut Engine| e.redesign(|s| s.db.read_repair = on));
+                                   })
+                               }} />
+                    </label>
+                </div>
+                <p class="hint">{ format!("N = {}, R = {}, W = {}: {}", d.replicas, d.quorum_r, d.quorum_w, if d.quorum_r + d.quorum_w > d.replicas { "every read meets the newest write" } else { "reads can miss the newest write" }) }</p>
+            }
             if d.replication == Replication::SemiSync {
                 <label class="row">{ "Followers to wait for " }
                     <input type="number" min="1" max={d.replicas.saturating_sub(1).max(1).to_string()} value={d.sync_followers.to_string()} aria-label="Followers to wait for" data-testid="sync-followers"

@@ -3,7 +3,7 @@
 use crate::client::AppStage;
 use crate::msg::{DbResult, Msg, Reply, Timer};
 use crate::node::NodeId;
-use crate::request::{ErrorKind, HopNote, RequestId, RequestKind};
+use crate::request::{ErrorKind, HopNote, RequestId, RequestKind, Version};
 use crate::scenario::ReadFrom;
 use crate::scenario::{SessionStore, WritePolicy};
 use crate::time::ms_to_micros;
@@ -104,6 +104,10 @@ impl Simulation {
                         self.app_db_call(node, req, 0);
                     }
                 }
+            }
+            Msg::QPutAck { req } => self.app_quorum_reply(node, t, from, req, None),
+            Msg::QValue { req, version } => {
+                self.app_quorum_reply(node, t, from, req, Some(version))
             }
             Msg::EnqueueAck { req } => {
                 let Some(r) = self.req(req) else { return };
@@ -292,6 +296,10 @@ impl Simulation {
     /// Sends attempt `attempt` of the request's database call.
     fn app_db_call(&mut self, node: NodeId, req: RequestId, attempt: u8) {
         let t = self.nodes[node.idx()].tier_idx as usize;
+        if self.scenario.db.replication == crate::scenario::Replication::Quorum {
+            self.app_quorum_call(node, t, req);
+            return;
+        }
         let Some(r) = self.req(req) else { return };
         let (kind, key, session, token, to_leader) =
             (r.kind, r.key, r.session, r.token, r.db_to_leader);
@@ -357,6 +365,115 @@ impl Simulation {
         self.timer(node, self.cfg.db_timeout, Timer::AppCallTimeout(req, call));
     }
 
+    /// Leaderless: sends a write to every replica of the key's shard (with a
+    /// version from this server's clock) or asks every replica for a read.
+    fn app_quorum_call(&mut self, node: NodeId, t: usize, req: RequestId) {
+        let now = self.now;
+        let Some(r) = self.req(req) else { return };
+        let (kind, key) = (r.kind, r.key);
+        r.app_stage = AppStage::Db;
+        r.app_call += 1;
+        r.q_app = Some(node);
+        r.q_count = 0;
+        r.q_replies.clear();
+        let call = r.app_call;
+        let version = Version((now.0 << 8) | (t as u64 & 0xff));
+        r.q_best = if kind == RequestKind::Write {
+            version
+        } else {
+            Version::default()
+        };
+        let shard = self.shard_of(key);
+        let replicas: Vec<NodeId> = self.shard_replicas(shard).map(|i| self.dbs[i].id).collect();
+        for id in replicas {
+            let msg = if kind == RequestKind::Write {
+                Msg::QPut { req, key, version }
+            } else {
+                Msg::QGet { req, key }
+            };
+            self.send(node, id, msg, 0);
+        }
+        self.timer(node, self.cfg.db_timeout, Timer::AppCallTimeout(req, call));
+    }
+
+    /// Leaderless: a replica stored a write, or answered a read.
+    fn app_quorum_reply(
+        &mut self,
+        node: NodeId,
+        t: usize,
+        from: NodeId,
+        req: RequestId,
+        value: Option<Version>,
+    ) {
+        let (w, r_needed, repair) = (
+            self.scenario.db.quorum_w,
+            self.scenario.db.quorum_r,
+            self.scenario.db.read_repair,
+        );
+        let Some(r) = self.req(req) else { return };
+        if r.app != Some(node) || r.app_stage != AppStage::Db {
+            // A reply after the read was answered: repair that replica too
+            // if it turned out to be behind.
+            if let Some(v) = value
+                && repair
+                && r.q_app == Some(node)
+                && v < r.q_best
+            {
+                let (key, best) = (r.key, r.q_best);
+                self.send(
+                    node,
+                    from,
+                    Msg::QPut {
+                        req,
+                        key,
+                        version: best,
+                    },
+                    0,
+                );
+            }
+            return;
+        }
+        r.q_count += 1;
+        match value {
+            None => {
+                if u32::from(r.q_count) == w {
+                    let v = r.q_best;
+                    self.app_written(node, t, req, Reply::Ok(Some(v)));
+                }
+            }
+            Some(v) => {
+                r.q_replies.push((from, v));
+                if v > r.q_best {
+                    r.q_best = v;
+                }
+                if u32::from(r.q_count) == r_needed {
+                    let (best, key) = (r.q_best, r.key);
+                    let stale: Vec<NodeId> = r
+                        .q_replies
+                        .iter()
+                        .filter(|(_, x)| *x < best)
+                        .map(|(n, _)| *n)
+                        .collect();
+                    if repair {
+                        for n in stale {
+                            self.send(
+                                node,
+                                n,
+                                Msg::QPut {
+                                    req,
+                                    key,
+                                    version: best,
+                                },
+                                0,
+                            );
+                        }
+                    }
+                    self.app_finish(node, t, req, Reply::Ok(Some(best)), true);
+                }
+            }
+        }
+    }
+
     fn app_db_retry(&mut self, node: NodeId, t: usize, req: RequestId, attempt: u8) {
         if (attempt as u32 + 1) < self.scenario.app.db_attempts {
             self.app_db_call(node, req, attempt + 1);
@@ -366,6 +483,7 @@ impl Simulation {
     }
 
     pub(crate) fn app_call_timeout(&mut self, node: NodeId, t: usize, req: RequestId, call: u32) {
+        let quorum = self.scenario.db.replication == crate::scenario::Replication::Quorum;
         let Some(r) = self.req(req) else { return };
         if r.app != Some(node) || r.app_call != call {
             return;
@@ -384,6 +502,10 @@ impl Simulation {
                 // The write is stored, but the order's follow-up work could
                 // not be handed over: the user is told it failed.
                 self.app_finish(node, t, req, Reply::Err(ErrorKind::QueueUnavailable), true);
+            }
+            AppStage::Db if quorum => {
+                // Too few replicas answered in time.
+                self.app_finish(node, t, req, Reply::Err(ErrorKind::DbUnavailable), true);
             }
             AppStage::Db => {
                 let (attempt, target, key) = (r.db_attempt, r.db_target, r.key);

@@ -78,6 +78,14 @@ pub(crate) struct Req {
     pub db_to_leader: bool,
     /// The answer waiting for the queue to take the order's job.
     pub queued_reply: Option<Reply>,
+    /// Leaderless: replicas that answered so far.
+    pub q_count: u8,
+    /// Leaderless: the version written, or the newest read so far.
+    pub q_best: Version,
+    /// Leaderless: who answered a read with what (for read repair).
+    pub q_replies: Vec<(NodeId, Version)>,
+    /// Leaderless: the app server that asked the replicas.
+    pub q_app: Option<NodeId>,
 }
 
 impl Simulation {
@@ -147,6 +155,10 @@ impl Simulation {
             token: self.session_tokens[session as usize],
             db_to_leader: false,
             queued_reply: None,
+            q_count: 0,
+            q_best: Version::default(),
+            q_replies: Vec::new(),
+            q_app: None,
         });
         self.hop_open(id, client, HopNote::Browser);
         let name = if kind == RequestKind::Static && !self.cdns.is_empty() {

@@ -245,6 +245,7 @@ impl Command {
                             Replication::Async => "asynchronous replication",
                             Replication::Sync => "synchronous replication",
                             Replication::SemiSync => "semi-synchronous replication",
+                            Replication::Quorum => "leaderless quorums",
                         }
                         .to_string(),
                     );

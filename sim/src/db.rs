@@ -173,6 +173,11 @@ impl Simulation {
     }
 
     pub(crate) fn db_boot(&mut self, t: usize) {
+        if self.scenario.db.replication == Replication::Quorum {
+            // Leaderless: no elections, no heartbeats.
+            self.dbs[t].role = Role::Follower;
+            return;
+        }
         let delay = self.election_delay();
         let d = &mut self.dbs[t];
         d.role = Role::Follower;
@@ -412,6 +417,31 @@ impl Simulation {
             } => self.db_read(t, from, req, key, attempt, need_leader, min_index),
             Msg::DbWrite { req, key, attempt } => self.db_write(t, from, req, key, attempt),
             Msg::Append(a) => self.db_on_append(t, from, *a),
+            Msg::QPut { req, key, version } => {
+                // Leaderless: keep the newest version (last writer wins).
+                let delay = self.disk(t, ms_to_micros(self.scenario.db.write_ms));
+                let d = &mut self.dbs[t];
+                d.ops += 1;
+                if let Some(slot) = d.kv.get_mut(key as usize)
+                    && version > *slot
+                {
+                    *slot = version;
+                }
+                let id = d.id;
+                self.metrics.bucket.db_ops += 1;
+                self.hop_span(req, id, self.now, self.now.after(delay), HopNote::DbWrite);
+                self.send(id, from, Msg::QPutAck { req }, delay);
+            }
+            Msg::QGet { req, key } => {
+                let delay = self.disk(t, ms_to_micros(self.scenario.db.read_ms));
+                let d = &mut self.dbs[t];
+                d.ops += 1;
+                let version = d.kv.get(key as usize).copied().unwrap_or_default();
+                let id = d.id;
+                self.metrics.bucket.db_ops += 1;
+                self.hop_span(req, id, self.now, self.now.after(delay), HopNote::DbRead);
+                self.send(id, from, Msg::QValue { req, version }, delay);
+            }
             Msg::AppendReply {
                 term,
                 success,
@@ -523,7 +553,8 @@ impl Simulation {
         self.metrics.bucket.db_ops += 1;
         self.hop_span(req, id, now, now.after(delay), HopNote::DbWrite);
         match self.scenario.db.replication {
-            Replication::Async => {
+            // A leaderless group has no leader to write to; treat it as asynchronous.
+            Replication::Async | Replication::Quorum => {
                 self.dbs[t].apply_to(index);
                 self.send(
                     id,
@@ -913,6 +944,11 @@ impl Simulation {
     /// Whether version `v` of `key` is committed on a majority by the
     /// current leader of the key's shard.
     pub(crate) fn db_is_committed(&self, v: Version, key: u32) -> bool {
+        if self.scenario.db.replication == Replication::Quorum {
+            // Stored on W replicas and never rolled back: only a newer
+            // write replaces it.
+            return true;
+        }
         let shard = self.shard_of(key);
         self.dbs.iter().any(|d| {
             d.shard == shard

@@ -129,6 +129,22 @@ pub enum Msg {
         delivery: u32,
     },
     JobPull,
+    QPut {
+        req: RequestId,
+        key: u32,
+        version: Version,
+    },
+    QPutAck {
+        req: RequestId,
+    },
+    QGet {
+        req: RequestId,
+        key: u32,
+    },
+    QValue {
+        req: RequestId,
+        version: Version,
+    },
     JobDone {
         job: u64,
         delivery: u32,
@@ -211,6 +227,10 @@ impl Msg {
             Msg::JobOffer { .. } => 25,
             Msg::JobDone { .. } => 26,
             Msg::JobPull => 27,
+            Msg::QPut { .. } => 28,
+            Msg::QPutAck { .. } => 29,
+            Msg::QGet { .. } => 30,
+            Msg::QValue { .. } => 31,
         }
     }
 
@@ -227,6 +247,10 @@ impl Msg {
             | Msg::CacheWriteAck { req }
             | Msg::Enqueue { req }
             | Msg::EnqueueAck { req }
+            | Msg::QPut { req, .. }
+            | Msg::QPutAck { req }
+            | Msg::QGet { req, .. }
+            | Msg::QValue { req, .. }
             | Msg::DbRead { req, .. }
             | Msg::DbWrite { req, .. }
             | Msg::DbReply { req, .. } => Some(req),

@@ -502,6 +502,10 @@ pub enum Replication {
     Sync,
     /// After `sync_followers` of the followers acknowledged it.
     SemiSync,
+    /// No leader: the app server writes to all replicas and waits for
+    /// `quorum_w` of them, reads from all and waits for `quorum_r`; the
+    /// newest version wins (chosen in the scenario, not while running).
+    Quorum,
 }
 
 /// What a follower's acknowledgement means.
@@ -551,6 +555,13 @@ pub struct DbSpec {
     pub follower_ack: FollowerAck,
     /// With semi-synchronous replication: followers that must acknowledge.
     pub sync_followers: u32,
+    /// With quorum replication: replicas that must answer a read (R).
+    pub quorum_r: u32,
+    /// With quorum replication: replicas that must store a write (W).
+    pub quorum_w: u32,
+    /// With quorum replication: replicas found stale by a read are sent the
+    /// newest version.
+    pub read_repair: bool,
     /// Where reads go.
     pub read_from: ReadFrom,
     /// Whether a leader that cannot reach a majority steps down.
@@ -578,6 +589,9 @@ impl Default for DbSpec {
             replication: Replication::Async,
             follower_ack: FollowerAck::Applied,
             sync_followers: 1,
+            quorum_r: 2,
+            quorum_w: 2,
+            read_repair: true,
             read_from: ReadFrom::Leader,
             fencing: true,
             heartbeat_ms: 100.0,
@@ -804,6 +818,8 @@ impl Scenario {
         let d = &self.db;
         count("db.replicas", d.replicas, 1, 7)?;
         count("db.shards", d.shards, 1, 16)?;
+        count("db.quorum_r", d.quorum_r, 1, d.replicas)?;
+        count("db.quorum_w", d.quorum_w, 1, d.replicas)?;
         if !d.range_bounds.is_empty() {
             if d.range_bounds.len() + 1 != d.shards as usize {
                 return bad(

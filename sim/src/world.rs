@@ -452,8 +452,10 @@ impl Simulation {
         }
         // The first replica starts as leader of term 1 so the system is
         // healthy from the first request; elections happen only on failure.
-        for first in self.shard_first.clone() {
-            self.db_become_leader(first, 1);
+        if self.scenario.db.replication != crate::scenario::Replication::Quorum {
+            for first in self.shard_first.clone() {
+                self.db_become_leader(first, 1);
+            }
         }
         self.flush();
     }
@@ -977,6 +979,13 @@ impl Simulation {
                     "sync_followers must be between 1 and {} (the followers there are), got {k}",
                     self.scenario.db.replicas.saturating_sub(1).max(1)
                 )))
+            }
+            Command::SetDb {
+                replication: Some(r), ..
+            } if (*r == crate::scenario::Replication::Quorum) != (self.scenario.db.replication == crate::scenario::Replication::Quorum) => {
+                Err(Error::BadCommand(
+                    "switching between leaderless quorums and a leader needs a new run: set db.replication in the scenario".into(),
+                ))
             }
             Command::SetDb { .. } | Command::SetApp { .. } | Command::SetCache { .. } => Ok(()),
             Command::SetLb { virtual_nodes, .. } => match virtual_nodes {
