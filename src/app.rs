@@ -803,11 +803,11 @@ fn settings_panel(e: &Engine, act: &Act) -> Html {
             <label class="row">{ "Replication " }
                 <select aria-label="Replication" data-testid="replication" onchange={{
                     let act = act.clone();
-                    let quorum_now = d.replication == Replication::Quorum;
+                    let leaderless_now = d.replication.leaderless();
                     Callback::from(move |ev: Event| {
                         let v = ev.target_unchecked_into::<HtmlSelectElement>().value();
-                        let mode = match v.as_str() { "sync" => Replication::Sync, "semi-sync" => Replication::SemiSync, "quorum" => Replication::Quorum, _ => Replication::Async };
-                        if (mode == Replication::Quorum) != quorum_now {
+                        let mode = match v.as_str() { "sync" => Replication::Sync, "semi-sync" => Replication::SemiSync, "quorum" => Replication::Quorum, "multi-leader" => Replication::MultiLeader, _ => Replication::Async };
+                        if mode.leaderless() || leaderless_now {
                             // Leaderless and leader-based groups differ in kind: start a new run.
                             act(&move |e: &mut Engine| e.redesign(|s| s.db.replication = mode));
                         } else {
@@ -820,6 +820,7 @@ fn settings_panel(e: &Engine, act: &Act) -> Html {
                     <option value="semi-sync" selected={d.replication == Replication::SemiSync}>{ format!("semi-synchronous ({} of {})", d.sync_followers, d.replicas.saturating_sub(1)) }</option>
                     <option value="sync" selected={d.replication == Replication::Sync}>{ "synchronous" }</option>
                     <option value="quorum" selected={d.replication == Replication::Quorum}>{ "leaderless quorums (restarts the run)" }</option>
+                    <option value="multi-leader" selected={d.replication == Replication::MultiLeader}>{ "a leader in every region (restarts the run)" }</option>
                 </select>
             </label>
             if d.replication == Replication::Quorum {

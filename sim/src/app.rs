@@ -136,23 +136,7 @@ impl Simulation {
                 let (kind, key) = (r.kind, r.key);
                 match result {
                     DbResult::Ok(v) => {
-                        if let Some(cache) = self.cache_node() {
-                            // Reads fill the cache; writes replace the value
-                            // (write-through) or delete it (invalidate).
-                            let through =
-                                self.scenario.cache.write_policy == WritePolicy::WriteThrough;
-                            let msg = match kind {
-                                RequestKind::Read => Some(Msg::CacheSet { key, version: v }),
-                                RequestKind::Write if through => {
-                                    Some(Msg::CacheSet { key, version: v })
-                                }
-                                RequestKind::Write => Some(Msg::CacheDel { key }),
-                                RequestKind::Static => None,
-                            };
-                            if let Some(msg) = msg {
-                                self.send(node, cache, msg, 0);
-                            }
-                        }
+                        self.app_update_cache(node, kind, key, v);
                         if kind == RequestKind::Write {
                             self.app_written(node, t, req, Reply::Ok(Some(v)));
                         } else {
@@ -296,7 +280,7 @@ impl Simulation {
     /// Sends attempt `attempt` of the request's database call.
     fn app_db_call(&mut self, node: NodeId, req: RequestId, attempt: u8) {
         let t = self.nodes[node.idx()].tier_idx as usize;
-        if self.scenario.db.replication == crate::scenario::Replication::Quorum {
+        if self.scenario.db.replication.leaderless() {
             self.app_quorum_call(node, t, req);
             return;
         }
@@ -365,26 +349,51 @@ impl Simulation {
         self.timer(node, self.cfg.db_timeout, Timer::AppCallTimeout(req, call));
     }
 
+    /// After a database answer: reads fill the cache; writes replace the
+    /// value (write-through) or delete it (invalidate).
+    fn app_update_cache(&mut self, node: NodeId, kind: RequestKind, key: u32, v: Version) {
+        let Some(cache) = self.cache_node() else {
+            return;
+        };
+        let through = self.scenario.cache.write_policy == WritePolicy::WriteThrough;
+        let msg = match kind {
+            RequestKind::Read => Msg::CacheSet { key, version: v },
+            RequestKind::Write if through => Msg::CacheSet { key, version: v },
+            RequestKind::Write => Msg::CacheDel { key },
+            RequestKind::Static => return,
+        };
+        self.send(node, cache, msg, 0);
+    }
+
     /// Leaderless: sends a write to every replica of the key's shard (with a
     /// version from this server's clock) or asks every replica for a read.
     fn app_quorum_call(&mut self, node: NodeId, t: usize, req: RequestId) {
         let now = self.now;
         let Some(r) = self.req(req) else { return };
-        let (kind, key) = (r.kind, r.key);
+        let (kind, key, client_tier) = (r.kind, r.key, r.client_tier);
         r.app_stage = AppStage::Db;
         r.app_call += 1;
         r.q_app = Some(node);
         r.q_count = 0;
         r.q_replies.clear();
         let call = r.app_call;
-        let version = Version((now.0 << 8) | (t as u64 & 0xff));
+        let version = Version::stamped(now.0, t as u64);
         r.q_best = if kind == RequestKind::Write {
             version
         } else {
             Version::default()
         };
         let shard = self.shard_of(key);
-        let replicas: Vec<NodeId> = self.shard_replicas(shard).map(|i| self.dbs[i].id).collect();
+        let mut replicas: Vec<NodeId> =
+            self.shard_replicas(shard).map(|i| self.dbs[i].id).collect();
+        if self.scenario.db.replication == crate::scenario::Replication::MultiLeader {
+            // Multi-leader: the replica in the user's region (or the nearest to it).
+            let user_region = self.clients[client_tier as usize].region;
+            let dist =
+                |id: &NodeId| self.one_way[user_region][self.nodes[id.idx()].region as usize];
+            replicas.sort_by_key(|id| (dist(id), *id));
+            replicas.truncate(1);
+        }
         for id in replicas {
             let msg = if kind == RequestKind::Write {
                 Msg::QPut { req, key, version }
@@ -405,11 +414,17 @@ impl Simulation {
         req: RequestId,
         value: Option<Version>,
     ) {
-        let (w, r_needed, repair) = (
-            self.scenario.db.quorum_w,
-            self.scenario.db.quorum_r,
-            self.scenario.db.read_repair,
-        );
+        // Multi-leader: one replica (the user's region's leader) answers.
+        let multi = self.scenario.db.replication == crate::scenario::Replication::MultiLeader;
+        let (w, r_needed, repair) = if multi {
+            (1, 1, false)
+        } else {
+            (
+                self.scenario.db.quorum_w,
+                self.scenario.db.quorum_r,
+                self.scenario.db.read_repair,
+            )
+        };
         let Some(r) = self.req(req) else { return };
         if r.app != Some(node) || r.app_stage != AppStage::Db {
             // A reply after the read was answered: repair that replica too
@@ -437,7 +452,8 @@ impl Simulation {
         match value {
             None => {
                 if u32::from(r.q_count) == w {
-                    let v = r.q_best;
+                    let (v, key) = (r.q_best, r.key);
+                    self.app_update_cache(node, RequestKind::Write, key, v);
                     self.app_written(node, t, req, Reply::Ok(Some(v)));
                 }
             }
@@ -468,6 +484,7 @@ impl Simulation {
                             );
                         }
                     }
+                    self.app_update_cache(node, RequestKind::Read, key, best);
                     self.app_finish(node, t, req, Reply::Ok(Some(best)), true);
                 }
             }
@@ -483,7 +500,7 @@ impl Simulation {
     }
 
     pub(crate) fn app_call_timeout(&mut self, node: NodeId, t: usize, req: RequestId, call: u32) {
-        let quorum = self.scenario.db.replication == crate::scenario::Replication::Quorum;
+        let quorum = self.scenario.db.replication.leaderless();
         let Some(r) = self.req(req) else { return };
         if r.app != Some(node) || r.app_call != call {
             return;

@@ -246,6 +246,7 @@ impl Command {
                             Replication::Sync => "synchronous replication",
                             Replication::SemiSync => "semi-synchronous replication",
                             Replication::Quorum => "leaderless quorums",
+                            Replication::MultiLeader => "a leader in every region",
                         }
                         .to_string(),
                     );

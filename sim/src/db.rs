@@ -173,7 +173,7 @@ impl Simulation {
     }
 
     pub(crate) fn db_boot(&mut self, t: usize) {
-        if self.scenario.db.replication == Replication::Quorum {
+        if self.scenario.db.replication.leaderless() {
             // Leaderless: no elections, no heartbeats.
             self.dbs[t].role = Role::Follower;
             return;
@@ -422,15 +422,31 @@ impl Simulation {
                 let delay = self.disk(t, ms_to_micros(self.scenario.db.write_ms));
                 let d = &mut self.dbs[t];
                 d.ops += 1;
+                let prev = d.kv.get(key as usize).copied().unwrap_or_default();
                 if let Some(slot) = d.kv.get_mut(key as usize)
                     && version > *slot
                 {
                     *slot = version;
                 }
                 let id = d.id;
+                if self.scenario.db.replication == Replication::MultiLeader {
+                    // This region's leader passes the write on to the others.
+                    let shard = self.dbs[t].shard;
+                    let others: Vec<NodeId> = self
+                        .shard_replicas(shard)
+                        .map(|i| self.dbs[i].id)
+                        .filter(|&o| o != id)
+                        .collect();
+                    for o in others {
+                        self.send(id, o, Msg::MReplicate { key, version, prev }, delay);
+                    }
+                }
                 self.metrics.bucket.db_ops += 1;
                 self.hop_span(req, id, self.now, self.now.after(delay), HopNote::DbWrite);
                 self.send(id, from, Msg::QPutAck { req }, delay);
+            }
+            Msg::MReplicate { key, version, prev } => {
+                self.db_on_replicated(t, from, key, version, prev)
             }
             Msg::QGet { req, key } => {
                 let delay = self.disk(t, ms_to_micros(self.scenario.db.read_ms));
@@ -554,7 +570,7 @@ impl Simulation {
         self.hop_span(req, id, now, now.after(delay), HopNote::DbWrite);
         match self.scenario.db.replication {
             // A leaderless group has no leader to write to; treat it as asynchronous.
-            Replication::Async | Replication::Quorum => {
+            Replication::Async | Replication::Quorum | Replication::MultiLeader => {
                 self.dbs[t].apply_to(index);
                 self.send(
                     id,
@@ -918,6 +934,49 @@ impl Simulation {
         }
     }
 
+    /// Multi-leader: a write taken by another region's leader arrives. If
+    /// this replica holds a version the other did not know when it took its
+    /// write, the two were concurrent: the later one wins, the other is
+    /// overwritten.
+    fn db_on_replicated(
+        &mut self,
+        t: usize,
+        from: NodeId,
+        key: u32,
+        version: Version,
+        prev: Version,
+    ) {
+        let delay = self.disk(t, ms_to_micros(self.scenario.db.write_ms));
+        let _ = delay;
+        let d = &mut self.dbs[t];
+        d.ops += 1;
+        let id = d.id;
+        let Some(slot) = d.kv.get_mut(key as usize) else {
+            return;
+        };
+        let cur = *slot;
+        if version > cur {
+            *slot = version;
+        }
+        if cur != prev && cur != version && cur > prev {
+            let (kept, lost) = if version > cur {
+                (version, cur)
+            } else {
+                (cur, version)
+            };
+            if self.truth.conflicts.insert((key, lost.0)) {
+                self.metrics.totals.conflicts += 1;
+                self.log_event(LogEvent::Conflict {
+                    key,
+                    kept,
+                    overwritten: lost,
+                    at: id,
+                    from,
+                });
+            }
+        }
+    }
+
     /// The replica (tier index) a shard's truth is read from: its up leader
     /// with the highest term, else its up replica with the most up-to-date log.
     pub(crate) fn db_authority(&self, shard: usize) -> Option<usize> {
@@ -944,7 +1003,7 @@ impl Simulation {
     /// Whether version `v` of `key` is committed on a majority by the
     /// current leader of the key's shard.
     pub(crate) fn db_is_committed(&self, v: Version, key: u32) -> bool {
-        if self.scenario.db.replication == Replication::Quorum {
+        if self.scenario.db.replication.leaderless() {
             // Stored on W replicas and never rolled back: only a newer
             // write replaces it.
             return true;

@@ -27,6 +27,14 @@ pub enum LogEvent {
     Crashed(NodeId),
     /// A node started again.
     Restarted(NodeId),
+    /// Multi-leader: two regions wrote a key concurrently; the later write won.
+    Conflict {
+        key: u32,
+        kept: Version,
+        overwritten: Version,
+        at: NodeId,
+        from: NodeId,
+    },
     /// A job whose worker went silent was handed to another worker.
     Redelivered { job: RequestId, worker: NodeId },
     /// An app server finished its last requests and stopped (scaled in).
@@ -80,6 +88,17 @@ impl LogEvent {
             LogEvent::CommandFailed(e) => format!("command failed: {e}"),
             LogEvent::Crashed(id) => format!("{} crashed", n(id)),
             LogEvent::Restarted(id) => format!("{} restarted", n(id)),
+            LogEvent::Conflict {
+                key,
+                kept,
+                overwritten,
+                at,
+                from,
+            } => format!(
+                "{} and {} took concurrent writes to key {key}: the later one ({kept}) wins, {overwritten} is overwritten",
+                n(at),
+                n(from)
+            ),
             LogEvent::Redelivered { job, worker } => format!(
                 "queue-1 gave the job of order #{} to another worker: {} went silent",
                 job.0,

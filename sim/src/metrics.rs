@@ -51,6 +51,8 @@ pub struct Totals {
     pub jobs_done: u64,
     /// Job steps done more than once (redelivered work).
     pub job_duplicates: u64,
+    /// Multi-leader: concurrent writes to one key (one was overwritten).
+    pub conflicts: u64,
 }
 
 /// The current second's counters.

@@ -145,6 +145,13 @@ pub enum Msg {
         req: RequestId,
         version: Version,
     },
+    /// Multi-leader: a write passed on from the replica that took it, with
+    /// the version that replica had for the key before.
+    MReplicate {
+        key: u32,
+        version: Version,
+        prev: Version,
+    },
     JobDone {
         job: u64,
         delivery: u32,
@@ -231,6 +238,7 @@ impl Msg {
             Msg::QPutAck { .. } => 29,
             Msg::QGet { .. } => 30,
             Msg::QValue { .. } => 31,
+            Msg::MReplicate { .. } => 32,
         }
     }
 

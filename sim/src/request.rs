@@ -45,6 +45,12 @@ impl Version {
     pub fn new(term: u64, index: u64) -> Version {
         Version((term << 32) | (index & 0xFFFF_FFFF))
     }
+    /// A version from a writer's clock (leaderless replication): the top bit
+    /// marks it, then the time in µs and the writer's number break ties.
+    pub fn stamped(time_us: u64, writer: u64) -> Version {
+        Version((1 << 63) | ((time_us & ((1 << 55) - 1)) << 8) | (writer & 0xff))
+    }
+
     /// The term that wrote it.
     pub fn term(self) -> u64 {
         self.0 >> 32
@@ -59,6 +65,10 @@ impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.0 == 0 {
             f.write_str("initial")
+        } else if self.term() > 0xFFFF {
+            // Leaderless versions are timestamps (µs << 8 | writer).
+            let us = (self.0 & !(1 << 63)) >> 8;
+            write!(f, "@{}.{:06}s", us / 1_000_000, us % 1_000_000)
         } else {
             write!(f, "t{}#{}", self.term(), self.index())
         }

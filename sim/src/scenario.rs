@@ -506,6 +506,17 @@ pub enum Replication {
     /// `quorum_w` of them, reads from all and waits for `quorum_r`; the
     /// newest version wins (chosen in the scenario, not while running).
     Quorum,
+    /// A leader in every region: users write to their region's replica,
+    /// which confirms at once and passes the write on to the others; the
+    /// later write wins a conflict (chosen in the scenario).
+    MultiLeader,
+}
+
+impl Replication {
+    /// Whether replicas work without an elected leader.
+    pub fn leaderless(self) -> bool {
+        matches!(self, Replication::Quorum | Replication::MultiLeader)
+    }
 }
 
 /// What a follower's acknowledgement means.

@@ -151,6 +151,9 @@ pub struct Summary {
     pub sessions_lost: u64,
     /// The message queue (absent when the scenario has none).
     pub queue: Option<QueueSummary>,
+    /// Multi-leader: concurrent writes to one key; each overwrote a write
+    /// its user had been told succeeded.
+    pub conflicts: u64,
 }
 
 impl Simulation {
@@ -230,6 +233,7 @@ impl Simulation {
             },
             lb: self.lb_summary(),
             sessions_lost: t.sessions_lost,
+            conflicts: t.conflicts,
             queue: self.queues.first().map(|q| QueueSummary {
                 enqueued: q.enqueued,
                 done: q.completed,

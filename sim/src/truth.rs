@@ -91,6 +91,8 @@ pub(crate) struct Truth {
     pub session_home: Vec<Option<crate::node::NodeId>>,
     /// Write-back writes whose confirmation or fate is still unknown.
     writeback: BTreeMap<u64, WriteBack>,
+    /// Multi-leader: (key, overwritten version) of every conflict found.
+    pub conflicts: std::collections::BTreeSet<(u32, u64)>,
 }
 
 /// What is known of one write-back write.
@@ -114,6 +116,7 @@ impl Truth {
             acked: 0,
             session_home: vec![None; sessions],
             writeback: BTreeMap::new(),
+            conflicts: std::collections::BTreeSet::new(),
         }
     }
 

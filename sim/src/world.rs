@@ -367,13 +367,20 @@ impl Simulation {
             let mut members = Vec::new();
             let first = self.dbs.len();
             for r in 0..replicas {
+                // A multi-leader group puts a replica in each region unless placed otherwise.
+                let default_region =
+                    if self.scenario.db.replication == crate::scenario::Replication::MultiLeader {
+                        r % self.scenario.network.regions.len()
+                    } else {
+                        0
+                    };
                 let region = self
                     .scenario
                     .db
                     .placement
                     .get(r)
                     .and_then(|p| self.scenario.region_index(p))
-                    .unwrap_or(0);
+                    .unwrap_or(default_region);
                 let id = self.add_node(format!("db-{shard}-{r}"), NodeKind::Db, region, first + r);
                 members.push(id);
             }
@@ -452,7 +459,7 @@ impl Simulation {
         }
         // The first replica starts as leader of term 1 so the system is
         // healthy from the first request; elections happen only on failure.
-        if self.scenario.db.replication != crate::scenario::Replication::Quorum {
+        if !self.scenario.db.replication.leaderless() {
             for first in self.shard_first.clone() {
                 self.db_become_leader(first, 1);
             }
@@ -982,9 +989,9 @@ impl Simulation {
             }
             Command::SetDb {
                 replication: Some(r), ..
-            } if (*r == crate::scenario::Replication::Quorum) != (self.scenario.db.replication == crate::scenario::Replication::Quorum) => {
+            } if *r != self.scenario.db.replication && (r.leaderless() || self.scenario.db.replication.leaderless()) => {
                 Err(Error::BadCommand(
-                    "switching between leaderless quorums and a leader needs a new run: set db.replication in the scenario".into(),
+                    "switching to or from leaderless quorums or multiple leaders needs a new run: set db.replication in the scenario".into(),
                 ))
             }
             Command::SetDb { .. } | Command::SetApp { .. } | Command::SetCache { .. } => Ok(()),
