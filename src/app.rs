@@ -429,6 +429,9 @@ pub fn App(props: &AppProps) -> Html {
 
 type Act = Rc<dyn Fn(&dyn Fn(&mut Engine))>;
 
+/// What a settings field does with the text typed into it.
+type Apply = Rc<dyn Fn(&mut Engine, String)>;
+
 /// The points the charts show: the last minute (and one more for the edge).
 fn last_minute(e: &Engine) -> Vec<pathlab_sim::Point> {
     let series = &e.sim.metrics().series;
@@ -549,6 +552,9 @@ fn metrics(e: &Engine, snap: &Snapshot) -> Html {
             { tile("Stale reads", t.stale_reads.to_string(), sum(&|p| p.stale) > 0, "stale") }
             { tile("Lost writes", e.sim.lost_writes().to_string(), e.sim.lost_writes() > 0, "lost") }
             { tile("DB leader", leader, false, "leader") }
+            if t.conflicts > 0 {
+                { tile("Conflicts", t.conflicts.to_string(), true, "conflicts") }
+            }
             if t.sessions_lost > 0 {
                 { tile("Logged out", t.sessions_lost.to_string(), true, "sessions-lost") }
             }
@@ -878,14 +884,14 @@ fn settings_panel(e: &Engine, act: &Act) -> Html {
                 { " Fencing: a leader cut off from the majority steps down" }
             </label>
             <label class="row">{ "Cache writes " }
-                <select aria-label="Cache write policy" data-testid="write-policy" onchange={sender(db(|v| Some(Command::SetCache { write_policy: Some(match v { "write-through" => WritePolicy::WriteThrough, "write-back" => WritePolicy::WriteBack, _ => WritePolicy::Invalidate }), eviction: None })))}>
+                <select aria-label="Cache write policy" data-testid="write-policy" onchange={sender(db(|v| Some(Command::SetCache { write_policy: Some(match v { "write-through" => WritePolicy::WriteThrough, "write-back" => WritePolicy::WriteBack, _ => WritePolicy::Invalidate }), eviction: None, ttl_s: None })))}>
                     <option value="invalidate" selected={s.cache.write_policy == WritePolicy::Invalidate}>{ "invalidate" }</option>
                     <option value="write-through" selected={s.cache.write_policy == WritePolicy::WriteThrough}>{ "write-through" }</option>
                     <option value="write-back" selected={s.cache.write_policy == WritePolicy::WriteBack}>{ "write-back" }</option>
                 </select>
             </label>
             <label class="row">{ "Cache eviction " }
-                <select aria-label="Cache eviction" data-testid="eviction" onchange={sender(db(|v| Some(Command::SetCache { write_policy: None, eviction: Some(match v { "lfu" => Eviction::Lfu, "fifo" => Eviction::Fifo, _ => Eviction::Lru }) })))}>
+                <select aria-label="Cache eviction" data-testid="eviction" onchange={sender(db(|v| Some(Command::SetCache { write_policy: None, eviction: Some(match v { "lfu" => Eviction::Lfu, "fifo" => Eviction::Fifo, _ => Eviction::Lru }), ttl_s: None })))}>
                     <option value="lru" selected={s.cache.eviction == Eviction::Lru}>{ "least recently used" }</option>
                     <option value="lfu" selected={s.cache.eviction == Eviction::Lfu}>{ "least frequently used" }</option>
                     <option value="fifo" selected={s.cache.eviction == Eviction::Fifo}>{ "first in, first out" }</option>
@@ -939,6 +945,9 @@ fn settings_panel(e: &Engine, act: &Act) -> Html {
                     <option value="range" selected={e.scenario.db.partitioning == Partitioning::Range}>{ "key ranges" }</option>
                 </select>
             </label>
+            if e.scenario.db.shards > 1 {
+                <p class="hint">{ shard_moves_text(e) }</p>
+            }
             <h2>{ "Follow-up work" }</h2>
             <label class="row check">
                 <input type="checkbox" checked={e.scenario.queue.enabled} aria-label="Order queue" data-testid="queue"
@@ -967,10 +976,93 @@ fn settings_panel(e: &Engine, act: &Act) -> Html {
                     <p class="hint">{ format!("{b} jobs waiting or in progress; {} steps done twice so far.", e.sim.metrics().totals.job_duplicates) }</p>
                 }
             }
+            { advanced_panel(e, act) }
             if let Some(m) = e.sim.summary_moves() {
                 <p class="hint">{ m }</p>
             }
         </section>
+    }
+}
+
+/// In words, how many keys an added shard would move.
+fn shard_moves_text(e: &Engine) -> String {
+    let m = e.sim.summary_shard_moves();
+    format!(
+        "Adding a shard would move {:.0} % of keys with hash mod N, {:.0} % with a consistent-hash ring.",
+        m.hash_mod * 100.0,
+        m.consistent_hash * 100.0
+    )
+}
+
+/// Parses a list of numbers like "1, 1, 2, 1"; `None` if any is not a number.
+fn numbers<T: std::str::FromStr>(text: &str) -> Option<Vec<T>> {
+    text.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().ok())
+        .collect()
+}
+
+/// The rarer knobs, folded away: each is a scenario field; those that
+/// change which nodes exist or how they were built start a new run.
+fn advanced_panel(e: &Engine, act: &Act) -> Html {
+    let s = &e.scenario;
+    let live = e.sim.scenario();
+    let field = |label: &'static str, testid: &'static str, value: String, apply: Apply| {
+        let act = act.clone();
+        html! {
+            <label class="row">{ label }
+                <input type="text" size="10" value={value} aria-label={label} data-testid={testid}
+                       onchange={Callback::from(move |ev: Event| {
+                           let text = ev.target_unchecked_into::<HtmlInputElement>().value();
+                           let apply = apply.clone();
+                           act(&move |e: &mut Engine| apply(e, text.clone()));
+                       })} />
+            </label>
+        }
+    };
+    let join = |v: &[f64]| {
+        v.iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    html! {
+        <details class="advanced">
+            <summary>{ "More settings" }</summary>
+            { field("Ring points per server", "virtual-nodes", live.lb.virtual_nodes.to_string(), Rc::new(|e: &mut Engine, t: String| match t.trim().parse::<u32>() {
+                Ok(v) => { e.send(Command::SetLb { strategy: None, sticky: None, virtual_nodes: Some(v) }); }
+                Err(_) => e.error = Some(format!("ring points must be a whole number, not {t:?}")),
+            })) }
+            { field("Cache entry lifetime (s)", "cache-ttl", live.cache.ttl_s.to_string(), Rc::new(|e: &mut Engine, t: String| match t.trim().parse::<f64>() {
+                Ok(v) => { e.send(Command::SetCache { write_policy: None, eviction: None, ttl_s: Some(v) }); }
+                Err(_) => e.error = Some(format!("the cache lifetime must be a number of seconds, not {t:?}")),
+            })) }
+            <p class="hint">{ "These start a new run:" }</p>
+            { field("Server weights", "weights", join(&s.app.weights), Rc::new(|e: &mut Engine, t: String| match numbers::<f64>(&t) {
+                Some(w) => e.redesign(|s| s.app.weights = w),
+                None => e.error = Some(format!("weights are numbers separated by commas, like 1, 1, 2, 1 — not {t:?}")),
+            })) }
+            { field("Static-asset servers (path balancing)", "path-static", s.lb.path_static_servers.to_string(), Rc::new(|e: &mut Engine, t: String| match t.trim().parse::<u32>() {
+                Ok(n) => e.redesign(|s| s.lb.path_static_servers = n),
+                Err(_) => e.error = Some(format!("the number of static-asset servers must be a whole number, not {t:?}")),
+            })) }
+            { field("Shard range bounds", "range-bounds", s.db.range_bounds.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(", "), Rc::new(|e: &mut Engine, t: String| match numbers::<u32>(&t) {
+                Some(b) => e.redesign(|s| s.db.range_bounds = b),
+                None => e.error = Some(format!("range bounds are whole numbers separated by commas, like 100, 400 — not {t:?}")),
+            })) }
+            { field("Write-back flush interval (ms)", "flush-interval", s.cache.flush_interval_ms.to_string(), Rc::new(|e: &mut Engine, t: String| match t.trim().parse::<f64>() {
+                Ok(v) => e.redesign(|s| s.cache.flush_interval_ms = v),
+                Err(_) => e.error = Some(format!("the flush interval must be a number of milliseconds, not {t:?}")),
+            })) }
+            { field("Queue visibility timeout (ms)", "visibility-timeout", s.queue.visibility_timeout_ms.to_string(), Rc::new(|e: &mut Engine, t: String| match t.trim().parse::<f64>() {
+                Ok(v) => e.redesign(|s| s.queue.visibility_timeout_ms = v),
+                Err(_) => e.error = Some(format!("the visibility timeout must be a number of milliseconds, not {t:?}")),
+            })) }
+            { field("Job steps: payment, inventory, email (ms)", "task-ms", join(&s.queue.task_ms), Rc::new(|e: &mut Engine, t: String| match numbers::<f64>(&t) {
+                Some(v) if v.len() == 3 => e.redesign(|s| s.queue.task_ms = [v[0], v[1], v[2]]),
+                _ => e.error = Some(format!("give three times in milliseconds, like 60, 20, 120 — not {t:?}")),
+            })) }
+        </details>
     }
 }
 

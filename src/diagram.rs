@@ -263,6 +263,11 @@ fn badge_text(n: &NodeView, holds_vip: bool) -> Option<String> {
     if n.state == NodeState::Suspect {
         parts.push("? unhealthy".into());
     }
+    if n.kind == NodeKind::App
+        && let Some(share) = n.share.filter(|s| *s > 0.0)
+    {
+        parts.push(format!("{:.0} % of load", share * 100.0));
+    }
     if n.kind == NodeKind::Queue {
         parts.push(format!("backlog {}", n.queued.unwrap_or(0)));
     } else if n.kind == NodeKind::Worker {

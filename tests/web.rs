@@ -267,3 +267,43 @@ async fn an_internal_error_shows_a_panel_with_its_message() {
     );
     panel.remove();
 }
+
+/// Sets a select's value and fires `change`, as a person choosing would.
+fn choose(root: &Element, selector: &str, value: &str) {
+    let select = find(root, selector)
+        .dyn_into::<web_sys::HtmlSelectElement>()
+        .unwrap();
+    select.set_value(value);
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    select
+        .dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap())
+        .unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn choosing_a_balancing_strategy_sends_a_command_the_log_records() {
+    let root = mount("default");
+    ready(&root).await;
+    choose(&root, "[data-testid='lb-strategy']", "consistent-hash");
+    settle().await;
+    assert!(text(&root, "[data-testid='event-log']").contains("consistent-hash"));
+    // Hash-based strategies say how many users a new server would take.
+    assert!(text(&root, ".settings").contains("would move to another server"));
+}
+
+#[wasm_bindgen_test]
+async fn turning_on_the_order_queue_adds_the_queue_and_its_workers() {
+    let root = mount("default");
+    ready(&root).await;
+    assert!(
+        root.query_selector("[data-node='queue-1']")
+            .unwrap()
+            .is_none()
+    );
+    click(&root, "[data-testid='queue']");
+    settle().await;
+    settle().await;
+    assert_eq!(attr(&root, "[data-node='queue-1']", "data-kind"), "queue");
+    assert_eq!(attr(&root, "[data-node='worker-3']", "data-kind"), "worker");
+}

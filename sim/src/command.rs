@@ -155,6 +155,9 @@ pub enum Command {
         /// Which key leaves when the cache is full.
         #[serde(default)]
         eviction: Option<Eviction>,
+        /// How long new entries live, in seconds.
+        #[serde(default)]
+        ttl_s: Option<f64>,
     },
     /// Run this many app servers: new ones join the balancers' pool, removed
     /// ones (the highest numbered) are taken out of it and stopped.
@@ -315,6 +318,7 @@ impl Command {
             Command::SetCache {
                 write_policy,
                 eviction,
+                ttl_s,
             } => {
                 let mut parts = Vec::new();
                 if let Some(w) = write_policy {
@@ -331,6 +335,9 @@ impl Command {
                         Eviction::Fifo => "evict oldest first",
                     });
                 }
+                let ttl = ttl_s.map(|t| format!("entries live {t} s"));
+                let mut parts: Vec<String> = parts.into_iter().map(String::from).collect();
+                parts.extend(ttl);
                 format!("set cache: {}", parts.join(", "))
             }
         }

@@ -221,15 +221,7 @@ impl Simulation {
                 leader: leader.map(|(n, ..)| n.to_string()),
                 term: leader.map(|(_, _, term, _)| term).unwrap_or(0),
                 shards: self.shard_summaries(),
-                keys_moved_on_add_shard: {
-                    use crate::hashing::{Placement, moved_fraction};
-                    let n = self.shard_first.len() as u32;
-                    let keys = self.scenario().workload.keys;
-                    MovedKeys {
-                        hash_mod: moved_fraction(Placement::Modulo, n, n + 1, keys),
-                        consistent_hash: moved_fraction(Placement::Ring(100), n, n + 1, keys),
-                    }
-                },
+                keys_moved_on_add_shard: self.summary_shard_moves(),
             },
             lb: self.lb_summary(),
             sessions_lost: t.sessions_lost,
@@ -241,6 +233,17 @@ impl Simulation {
                 redelivered: q.redelivered,
                 duplicates: t.job_duplicates,
             }),
+        }
+    }
+
+    /// How many keys an added shard would move (hash-mod-N and a ring).
+    pub fn summary_shard_moves(&self) -> MovedKeys {
+        use crate::hashing::{Placement, moved_fraction};
+        let n = self.shard_first.len() as u32;
+        let keys = self.scenario().workload.keys;
+        MovedKeys {
+            hash_mod: moved_fraction(Placement::Modulo, n, n + 1, keys),
+            consistent_hash: moved_fraction(Placement::Ring(100), n, n + 1, keys),
         }
     }
 

@@ -994,6 +994,9 @@ impl Simulation {
                     "switching to or from leaderless quorums or multiple leaders needs a new run: set db.replication in the scenario".into(),
                 ))
             }
+            Command::SetCache { ttl_s: Some(t), .. } if !(t.is_finite() && (0.0..=86_400.0).contains(t)) => {
+                Err(Error::BadCommand(format!("ttl_s must be between 0 and 86400 seconds, got {t}")))
+            }
             Command::SetDb { .. } | Command::SetApp { .. } | Command::SetCache { .. } => Ok(()),
             Command::SetLb { virtual_nodes, .. } => match virtual_nodes {
                 Some(v) if !(1..=10_000).contains(v) => Err(Error::BadCommand(format!(
@@ -1255,7 +1258,12 @@ impl Simulation {
             Command::SetCache {
                 write_policy,
                 eviction,
+                ttl_s,
             } => {
+                if let Some(t) = ttl_s {
+                    self.scenario.cache.ttl_s = *t;
+                    self.cfg.cache_ttl = secs_to_micros(*t);
+                }
                 if let Some(w) = write_policy {
                     self.scenario.cache.write_policy = *w;
                 }
