@@ -526,13 +526,27 @@ fn metrics(e: &Engine, snap: &Snapshot) -> Html {
         answered as f64 * 100.0 / reqs as f64
     };
     let last = m.series.last();
-    let leader = snap
+    let db = &e.sim.scenario().db;
+    let shards = db.shards as usize;
+    let led = snap
         .nodes
         .iter()
         .filter(|n| n.role == Some(Role::Leader) && n.state != NodeState::Down)
-        .max_by_key(|n| n.term)
-        .map(|n| format!("{} · t{}", n.id, n.term.unwrap_or(0)))
-        .unwrap_or_else(|| "none".into());
+        .filter_map(|n| n.shard)
+        .collect::<std::collections::BTreeSet<u32>>()
+        .len();
+    let leader = if db.replication.leaderless() {
+        "no leader needed".to_string()
+    } else if shards > 1 {
+        format!("{led} of {shards} shards led")
+    } else {
+        snap.nodes
+            .iter()
+            .filter(|n| n.role == Some(Role::Leader) && n.state != NodeState::Down)
+            .max_by_key(|n| n.term)
+            .map(|n| format!("{} · t{}", n.id, n.term.unwrap_or(0)))
+            .unwrap_or_else(|| "none".into())
+    };
     let t = &m.totals;
     let tile = |label: &'static str, value: String, bad: bool, key: &'static str| {
         html! {
@@ -1049,6 +1063,14 @@ fn advanced_panel(e: &Engine, act: &Act) -> Html {
             { field("Shard range bounds", "range-bounds", s.db.range_bounds.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(", "), Rc::new(|e: &mut Engine, t: String| match numbers::<u32>(&t) {
                 Some(b) => e.redesign(|s| s.db.range_bounds = b),
                 None => e.error = Some(format!("range bounds are whole numbers separated by commas, like 100, 400 — not {t:?}")),
+            })) }
+            { field("Replica regions", "placement", s.db.placement.join(", "), Rc::new(|e: &mut Engine, t: String| {
+                let regions: Vec<String> = t.split(|c: char| c == ',' || c.is_whitespace()).filter(|r| !r.is_empty()).map(String::from).collect();
+                e.redesign(|s| s.db.placement = regions);
+            })) }
+            { field("Queue wait before a 503 (ms)", "enqueue-timeout", s.queue.enqueue_timeout_ms.to_string(), Rc::new(|e: &mut Engine, t: String| match t.trim().parse::<f64>() {
+                Ok(v) => e.redesign(|s| s.queue.enqueue_timeout_ms = v),
+                Err(_) => e.error = Some(format!("the queue wait must be a number of milliseconds, not {t:?}")),
             })) }
             { field("Write-back flush interval (ms)", "flush-interval", s.cache.flush_interval_ms.to_string(), Rc::new(|e: &mut Engine, t: String| match t.trim().parse::<f64>() {
                 Ok(v) => e.redesign(|s| s.cache.flush_interval_ms = v),

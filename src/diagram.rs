@@ -268,6 +268,16 @@ fn badge_text(n: &NodeView, holds_vip: bool) -> Option<String> {
     {
         parts.push(format!("{:.0} % of load", share * 100.0));
     }
+    if n.kind == NodeKind::Db
+        && n.role == Some(Role::Leader)
+        && let Some(share) = n.share
+    {
+        parts.push(format!(
+            "shard {}: {:.0} % of load",
+            n.shard.unwrap_or(0),
+            share * 100.0
+        ));
+    }
     if n.kind == NodeKind::Queue {
         parts.push(format!("backlog {}", n.queued.unwrap_or(0)));
     } else if n.kind == NodeKind::Worker {
