@@ -878,56 +878,41 @@ fn settings_panel(e: &Engine, act: &Act) -> Html {
                            onchange={sender(db(|v| v.trim().parse::<u32>().ok().map(|k| Command::SetDb { replication: None, follower_ack: None, read_from: None, fencing: None, sync_followers: Some(k) })))} />
                 </label>
             }
-            <label class="row">{ "Follower acknowledges when " }
-                <select aria-label="Follower acknowledgement" onchange={sender(db(|v| Some(set_db(None, Some(if v == "received" { FollowerAck::Received } else { FollowerAck::Applied }), None, None))))}>
-                    <option value="received" selected={d.follower_ack == FollowerAck::Received}>{ "received (durable)" }</option>
-                    <option value="applied" selected={d.follower_ack == FollowerAck::Applied}>{ "applied (visible)" }</option>
-                </select>
-            </label>
-            <label class="row">{ "Reads go to " }
-                <select aria-label="Read routing" data-testid="read-from" onchange={sender(db(|v| Some(set_db(None, None, Some(match v { "followers" => ReadFrom::Followers, "read-your-writes" => ReadFrom::ReadYourWrites, "sticky" => ReadFrom::Sticky, "nearest" => ReadFrom::Nearest, _ => ReadFrom::Leader }), None))))}>
-                    <option value="leader" selected={d.read_from == ReadFrom::Leader}>{ "the leader" }</option>
-                    <option value="followers" selected={d.read_from == ReadFrom::Followers}>{ "any follower" }</option>
-                    <option value="read-your-writes" selected={d.read_from == ReadFrom::ReadYourWrites}>{ "a follower that has my last write" }</option>
-                    <option value="sticky" selected={d.read_from == ReadFrom::Sticky}>{ "the same follower each time" }</option>
-                    <option value="nearest" selected={d.read_from == ReadFrom::Nearest}>{ "the nearest replica" }</option>
-                </select>
-            </label>
+            { choice("Follower acknowledges when", "follower-ack", &[
+                ("received", "received (durable)", d.follower_ack == FollowerAck::Received),
+                ("applied", "applied (visible)", d.follower_ack == FollowerAck::Applied),
+            ], sender(db(|v| Some(set_db(None, Some(if v == "received" { FollowerAck::Received } else { FollowerAck::Applied }), None, None))))) }
+            { choice("Reads go to", "read-from", &[
+                ("leader", "the leader", d.read_from == ReadFrom::Leader),
+                ("followers", "any follower", d.read_from == ReadFrom::Followers),
+                ("read-your-writes", "a follower that has my last write", d.read_from == ReadFrom::ReadYourWrites),
+                ("sticky", "the same follower each time", d.read_from == ReadFrom::Sticky),
+                ("nearest", "the nearest replica", d.read_from == ReadFrom::Nearest),
+            ], sender(db(|v| Some(set_db(None, None, Some(match v { "followers" => ReadFrom::Followers, "read-your-writes" => ReadFrom::ReadYourWrites, "sticky" => ReadFrom::Sticky, "nearest" => ReadFrom::Nearest, _ => ReadFrom::Leader }), None))))) }
             <label class="row check">
                 <input type="checkbox" checked={d.fencing} aria-label="Fencing" data-testid="fencing" onchange={sender(db(|v| Some(set_db(None, None, None, Some(v == "true")))))} />
                 { " Fencing: a leader cut off from the majority steps down" }
             </label>
-            <label class="row">{ "Cache writes " }
-                <select aria-label="Cache write policy" data-testid="write-policy" onchange={sender(db(|v| Some(Command::SetCache { write_policy: Some(match v { "write-through" => WritePolicy::WriteThrough, "write-back" => WritePolicy::WriteBack, _ => WritePolicy::Invalidate }), eviction: None, ttl_s: None })))}>
-                    <option value="invalidate" selected={s.cache.write_policy == WritePolicy::Invalidate}>{ "invalidate" }</option>
-                    <option value="write-through" selected={s.cache.write_policy == WritePolicy::WriteThrough}>{ "write-through" }</option>
-                    <option value="write-back" selected={s.cache.write_policy == WritePolicy::WriteBack}>{ "write-back" }</option>
-                </select>
-            </label>
-            <label class="row">{ "Cache eviction " }
-                <select aria-label="Cache eviction" data-testid="eviction" onchange={sender(db(|v| Some(Command::SetCache { write_policy: None, eviction: Some(match v { "lfu" => Eviction::Lfu, "fifo" => Eviction::Fifo, _ => Eviction::Lru }), ttl_s: None })))}>
-                    <option value="lru" selected={s.cache.eviction == Eviction::Lru}>{ "least recently used" }</option>
-                    <option value="lfu" selected={s.cache.eviction == Eviction::Lfu}>{ "least frequently used" }</option>
-                    <option value="fifo" selected={s.cache.eviction == Eviction::Fifo}>{ "first in, first out" }</option>
-                </select>
-            </label>
-            <label class="row">{ "Load balancing " }
-                <select aria-label="Load-balancing strategy" data-testid="lb-strategy" onchange={sender(db(|v| LbStrategy::from_label(v).map(|s| Command::SetLb { strategy: Some(s), sticky: None, virtual_nodes: None })))}>
-                    { for LbStrategy::ALL.iter().map(|st| html! {
-                        <option value={st.label()} selected={s.lb.strategy == *st}>{ st.label().replace('-', " ") }</option>
-                    }) }
-                </select>
-            </label>
+            { choice("Cache writes", "write-policy", &[
+                ("invalidate", "invalidate", s.cache.write_policy == WritePolicy::Invalidate),
+                ("write-through", "write-through", s.cache.write_policy == WritePolicy::WriteThrough),
+                ("write-back", "write-back", s.cache.write_policy == WritePolicy::WriteBack),
+            ], sender(db(|v| Some(Command::SetCache { write_policy: Some(match v { "write-through" => WritePolicy::WriteThrough, "write-back" => WritePolicy::WriteBack, _ => WritePolicy::Invalidate }), eviction: None, ttl_s: None })))) }
+            { choice("Cache eviction", "eviction", &[
+                ("lru", "least recently used", s.cache.eviction == Eviction::Lru),
+                ("lfu", "least frequently used", s.cache.eviction == Eviction::Lfu),
+                ("fifo", "first in, first out", s.cache.eviction == Eviction::Fifo),
+            ], sender(db(|v| Some(Command::SetCache { write_policy: None, eviction: Some(match v { "lfu" => Eviction::Lfu, "fifo" => Eviction::Fifo, _ => Eviction::Lru }), ttl_s: None })))) }
+            { choice("Load balancing", "lb-strategy", &LbStrategy::ALL.map(|st| (st.label(), st.label(), s.lb.strategy == st)),
+                sender(db(|v| LbStrategy::from_label(v).map(|s| Command::SetLb { strategy: Some(s), sticky: None, virtual_nodes: None })))) }
             <label class="row check">
                 <input type="checkbox" checked={s.lb.sticky} aria-label="Sticky sessions" data-testid="sticky" onchange={sender(db(|v| Some(Command::SetLb { strategy: None, sticky: Some(v == "true"), virtual_nodes: None })))} />
                 { " Sticky sessions" }
             </label>
-            <label class="row">{ "Session state " }
-                <select aria-label="Session state" data-testid="session-store" onchange={sender(db(|v| Some(Command::SetApp { session_store: if v == "local" { SessionStore::Local } else { SessionStore::Shared } })))}>
-                    <option value="shared" selected={s.app.session_store == SessionStore::Shared}>{ "shared store" }</option>
-                    <option value="local" selected={s.app.session_store == SessionStore::Local}>{ "each server's memory" }</option>
-                </select>
-            </label>
+            { choice("Session state", "session-store", &[
+                ("shared", "shared store", s.app.session_store == SessionStore::Shared),
+                ("local", "each server's memory", s.app.session_store == SessionStore::Local),
+            ], sender(db(|v| Some(Command::SetApp { session_store: if v == "local" { SessionStore::Local } else { SessionStore::Shared } })))) }
             <label class="row">{ "App servers " }
                 <input type="number" min="1" max="64" step="1" value={e.sim.active_app_servers().to_string()} aria-label="App servers" data-testid="servers"
                        onchange={sender(db(|v| v.trim().parse::<u32>().ok().map(|servers| Command::Scale { servers })))} />
@@ -947,18 +932,16 @@ fn settings_panel(e: &Engine, act: &Act) -> Html {
                            })
                        }} />
             </label>
-            <label class="row">{ "Keys split by " }
-                <select aria-label="Partitioning" data-testid="partitioning" onchange={{
-                    let act = act.clone();
-                    Callback::from(move |ev: Event| {
-                        let range = ev.target_unchecked_into::<HtmlSelectElement>().value() == "range";
-                        act(&move |e: &mut Engine| e.redesign(|s| s.db.partitioning = if range { Partitioning::Range } else { Partitioning::Hash }));
-                    })
-                }}>
-                    <option value="hash" selected={e.scenario.db.partitioning == Partitioning::Hash}>{ "hash of the key" }</option>
-                    <option value="range" selected={e.scenario.db.partitioning == Partitioning::Range}>{ "key ranges" }</option>
-                </select>
-            </label>
+            { choice("Keys split by", "partitioning", &[
+                ("hash", "hash of the key", e.scenario.db.partitioning == Partitioning::Hash),
+                ("range", "key ranges", e.scenario.db.partitioning == Partitioning::Range),
+            ], {
+                let act = act.clone();
+                Callback::from(move |ev: Event| {
+                    let range = ev.target_unchecked_into::<HtmlSelectElement>().value() == "range";
+                    act(&move |e: &mut Engine| e.redesign(|s| s.db.partitioning = if range { Partitioning::Range } else { Partitioning::Hash }));
+                })
+            }) }
             if e.scenario.db.shards > 1 {
                 <p class="hint">{ shard_moves_text(e) }</p>
             }
@@ -995,6 +978,22 @@ fn settings_panel(e: &Engine, act: &Act) -> Html {
                 <p class="hint">{ m }</p>
             }
         </section>
+    }
+}
+
+/// A labelled choice: `options` are (value, words, selected).
+fn choice(
+    label: &'static str,
+    testid: &'static str,
+    options: &[(&'static str, &'static str, bool)],
+    onchange: Callback<Event>,
+) -> Html {
+    html! {
+        <label class="row">{ label }{ " " }
+            <select aria-label={label} data-testid={testid} {onchange}>
+                { for options.iter().map(|&(value, words, selected)| html! { <option {value} {selected}>{ words }</option> }) }
+            </select>
+        </label>
     }
 }
 
