@@ -950,31 +950,9 @@ impl Simulation {
                 }
                 Ok(())
             }
-            Command::SetLoad {
-                requests_per_s,
-                static_,
-                read,
-                write,
-                key_skew,
-            } => {
-                let mut w = self.scenario.workload.clone();
-                if let Some(v) = requests_per_s {
-                    w.requests_per_s = *v;
-                }
-                if let Some(v) = static_ {
-                    w.mix.static_ = *v;
-                }
-                if let Some(v) = read {
-                    w.mix.read = *v;
-                }
-                if let Some(v) = write {
-                    w.mix.write = *v;
-                }
-                if let Some(v) = key_skew {
-                    w.key_skew = *v;
-                }
+            Command::SetLoad { .. } => {
                 let mut s = self.scenario.clone();
-                s.workload = w;
+                s.workload = self.load_after(cmd);
                 s.validate()
                     .map_err(|e| Error::BadCommand(e.to_string().replace("bad scenario: ", "")))
             }
@@ -1165,29 +1143,10 @@ impl Simulation {
                     self.auth[0].overrides[r] = None;
                 }
             }
-            Command::SetLoad {
-                requests_per_s,
-                static_,
-                read,
-                write,
-                key_skew,
-            } => {
-                let w = &mut self.scenario.workload;
-                if let Some(v) = requests_per_s {
-                    w.requests_per_s = *v;
-                }
-                if let Some(v) = static_ {
-                    w.mix.static_ = *v;
-                }
-                if let Some(v) = read {
-                    w.mix.read = *v;
-                }
-                if let Some(v) = write {
-                    w.mix.write = *v;
-                }
+            Command::SetLoad { key_skew, .. } => {
+                self.scenario.workload = self.load_after(cmd);
                 if let Some(v) = key_skew {
-                    w.key_skew = *v;
-                    self.zipf_keys = Zipf::new(w.keys, *v);
+                    self.zipf_keys = Zipf::new(self.scenario.workload.keys, *v);
                 }
                 let was_idle = self
                     .cfg
@@ -1277,6 +1236,32 @@ impl Simulation {
             Command::Scale { servers } => self.scale_apps(*servers as usize),
         }
         Ok(())
+    }
+
+    /// The workload as it would be after a `set-load` command (other
+    /// commands leave it as it is).
+    fn load_after(&self, cmd: &Command) -> crate::scenario::WorkloadSpec {
+        let mut w = self.scenario.workload.clone();
+        if let Command::SetLoad {
+            requests_per_s,
+            static_,
+            read,
+            write,
+            key_skew,
+        } = cmd
+        {
+            let set = |field: &mut f64, v: &Option<f64>| {
+                if let Some(v) = v {
+                    *field = *v;
+                }
+            };
+            set(&mut w.requests_per_s, requests_per_s);
+            set(&mut w.mix.static_, static_);
+            set(&mut w.mix.read, read);
+            set(&mut w.mix.write, write);
+            set(&mut w.key_skew, key_skew);
+        }
+        w
     }
 
     /// Brings the number of app servers in service to `target`: retired
