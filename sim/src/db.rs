@@ -491,32 +491,11 @@ impl Simulation {
         if d.applied < min_index && d.role != Role::Leader {
             // Read-your-writes: this follower has not applied the session's
             // last write yet; the reader must go elsewhere.
-            self.hop_span(req, id, self.now, self.now, HopNote::Behind);
-            self.send(
-                id,
-                app,
-                Msg::DbReply {
-                    req,
-                    attempt,
-                    result: DbResult::Behind,
-                },
-                0,
-            );
+            self.db_refuse(t, app, req, attempt, DbResult::Behind);
             return;
         }
         if need_leader && d.role != Role::Leader {
-            let hint = d.leader.filter(|&l| l != id);
-            self.hop_span(req, id, self.now, self.now, HopNote::NotLeader);
-            self.send(
-                id,
-                app,
-                Msg::DbReply {
-                    req,
-                    attempt,
-                    result: DbResult::NotLeader(hint),
-                },
-                0,
-            );
+            self.db_refuse_not_leader(t, app, req, attempt);
             return;
         }
         let v = d.kv.get(key as usize).copied().unwrap_or_default();
@@ -536,23 +515,40 @@ impl Simulation {
         );
     }
 
+    /// Turns a request away at once: this replica is not the leader, and
+    /// names the one it believes is.
+    fn db_refuse_not_leader(&mut self, t: usize, app: NodeId, req: RequestId, attempt: u8) {
+        let d = &self.dbs[t];
+        let hint = d.leader.filter(|&l| l != d.id);
+        self.db_refuse(t, app, req, attempt, DbResult::NotLeader(hint));
+    }
+
+    /// Turns a request away at once with `result`, noting why in its trace.
+    fn db_refuse(&mut self, t: usize, app: NodeId, req: RequestId, attempt: u8, result: DbResult) {
+        let id = self.dbs[t].id;
+        let note = match result {
+            DbResult::Behind => HopNote::Behind,
+            _ => HopNote::NotLeader,
+        };
+        self.hop_span(req, id, self.now, self.now, note);
+        self.send(
+            id,
+            app,
+            Msg::DbReply {
+                req,
+                attempt,
+                result,
+            },
+            0,
+        );
+    }
+
     fn db_write(&mut self, t: usize, app: NodeId, req: RequestId, key: u32, attempt: u8) {
         let now = self.now;
         let d = &self.dbs[t];
         let id = d.id;
         if d.role != Role::Leader {
-            let hint = d.leader.filter(|&l| l != id);
-            self.hop_span(req, id, now, now, HopNote::NotLeader);
-            self.send(
-                id,
-                app,
-                Msg::DbReply {
-                    req,
-                    attempt,
-                    result: DbResult::NotLeader(hint),
-                },
-                0,
-            );
+            self.db_refuse_not_leader(t, app, req, attempt);
             return;
         }
         let delay = self.disk(t, ms_to_micros(self.scenario.db.write_ms));
