@@ -526,7 +526,7 @@ fn metrics(e: &Engine, snap: &Snapshot) -> Html {
         answered as f64 * 100.0 / reqs as f64
     };
     let last = m.series.last();
-    let db = &e.sim.scenario().db;
+    let db = &e.sim.settings().db;
     let shards = db.shards as usize;
     let led = snap
         .nodes
@@ -739,7 +739,7 @@ fn partition_panel(
 }
 
 fn settings_panel(e: &Engine, act: &Act) -> Html {
-    let s = e.sim.scenario();
+    let s = e.sim.settings();
     let sender = |make: Rc<dyn Fn(String) -> Option<Command>>| {
         let act = act.clone();
         Callback::from(move |ev: Event| {
@@ -1019,7 +1019,7 @@ fn numbers<T: std::str::FromStr>(text: &str) -> Option<Vec<T>> {
 /// change which nodes exist or how they were built start a new run.
 fn advanced_panel(e: &Engine, act: &Act) -> Html {
     let s = &e.scenario;
-    let live = e.sim.scenario();
+    let live = e.sim.settings();
     let field = |label: &'static str, testid: &'static str, value: String, apply: Apply| {
         let act = act.clone();
         html! {

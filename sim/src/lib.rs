@@ -4,10 +4,10 @@
 //!
 //! Users in several regions send requests (static assets, reads and writes
 //! of keys) with Poisson arrivals. Each request resolves a name through a
-//! caching resolver ([`dns`]), then goes either to a CDN edge ([`cdn`]) or to
-//! the load balancers' shared address ([`lb`]), on to an application server
-//! ([`app`]) that reads through a cache ([`cache`]) and writes to a
-//! replicated database ([`db`]). Every hop is a message over a network with
+//! caching resolver, then goes either to a CDN edge or to the load
+//! balancers' shared address, on to an application server that reads
+//! through a cache and writes to a replicated database. Every hop is a
+//! message over a network with
 //! realistic delays, partitions and loss.
 //!
 //! # Driving it
@@ -38,34 +38,31 @@
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations)]
 
-pub mod app;
-pub mod cache;
-pub mod cdn;
-mod client;
-pub mod command;
-pub mod db;
-pub mod dns;
+pub mod commands;
+mod context;
+mod engine;
 pub mod error;
 pub mod hashing;
-pub mod lb;
 pub mod log;
 pub mod metrics;
 pub mod msg;
 pub mod node;
 pub mod presets;
-mod queue;
-pub mod queue_tier;
 pub mod request;
+mod requests;
 pub mod rng;
 pub mod scenario;
+mod settings;
 pub mod snapshot;
+pub mod store;
 pub mod summary;
+mod tiers;
 pub mod time;
+mod topology;
 mod truth;
-mod world;
 
-pub use command::{Command, TimedCommand};
-pub use db::Role;
+pub use commands::{Command, TimedCommand};
+pub use engine::Simulation;
 pub use error::Error;
 pub use log::{LogEntry, LogEvent};
 pub use metrics::{Metrics, Point, Totals};
@@ -74,9 +71,9 @@ pub use request::{ErrorKind, Hop, HopNote, Outcome, RequestId, RequestKind, Trac
 pub use scenario::Scenario;
 pub use snapshot::{Flight, NodeState, NodeView, Snapshot};
 pub use summary::Summary;
+pub use tiers::db::Role;
 pub use time::SimTime;
 pub use truth::{HistoryOp, ReadJudgement};
-pub use world::Simulation;
 
 impl Simulation {
     /// Starts keeping every read and write for [`Simulation::history`].

@@ -1,9 +1,9 @@
 //! The event log: what happened, in plain words, with simulated timestamps.
 
+use crate::engine::Simulation;
 use crate::node::NodeId;
 use crate::request::{RequestId, Version};
 use crate::time::SimTime;
-use crate::world::Simulation;
 use serde::Serialize;
 
 /// One line of the log.

@@ -1,9 +1,7 @@
 //! Metrics: running totals, latency percentiles from an HDR histogram, and a per-second time series for charts.
 
 use crate::request::{ErrorKind, Outcome, RequestKind};
-use crate::time::SimTime;
 use crate::truth::ReadJudgement;
-use crate::world::Simulation;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
@@ -73,7 +71,7 @@ pub(crate) struct Bucket {
 }
 
 impl Bucket {
-    fn new() -> Bucket {
+    pub(crate) fn new() -> Bucket {
         Bucket {
             requests: 0,
             ok: 0,
@@ -144,7 +142,7 @@ fn latency_histogram(sigfig: u8) -> Histogram<u64> {
         .unwrap_or_else(|_| Histogram::new(sigfig).unwrap_or_else(|_| unreachable!()))
 }
 
-fn ratio(hits: u64, misses: u64) -> Option<f64> {
+pub(crate) fn ratio(hits: u64, misses: u64) -> Option<f64> {
     let n = hits + misses;
     (n > 0).then(|| hits as f64 / n as f64)
 }
@@ -224,47 +222,5 @@ impl Metrics {
     /// Failures of one kind.
     pub fn errors_of(&self, e: ErrorKind) -> u64 {
         self.totals.errors[e.idx()]
-    }
-}
-
-impl Simulation {
-    /// Closes the current second of metrics.
-    pub(crate) fn metrics_tick(&mut self) {
-        let lag_ms: Vec<Option<f64>> = (0..self.dbs.len())
-            .map(|t| {
-                if self.status[self.dbs[t].id.idx()].up {
-                    self.db_lag(t).map(|us| us as f64 / 1000.0)
-                } else {
-                    None
-                }
-            })
-            .collect();
-        let b = std::mem::replace(&mut self.metrics.bucket, Bucket::new());
-        let q = |x: f64| {
-            if b.latency.is_empty() {
-                0.0
-            } else {
-                b.latency.value_at_quantile(x) as f64 / 1000.0
-            }
-        };
-        let point = Point {
-            t_s: (self.now.0 / crate::time::SEC) as u32,
-            requests: b.requests,
-            ok: b.ok,
-            errors: b.failed,
-            stale: b.stale,
-            p50_ms: q(0.5),
-            p95_ms: q(0.95),
-            p99_ms: q(0.99),
-            cdn_hit_ratio: ratio(b.cdn_hits, b.cdn_misses),
-            cache_hit_ratio: ratio(b.cache_hits, b.cache_misses),
-            db_ops: b.db_ops,
-            lost_writes: b.lost_writes,
-            sessions_lost: b.sessions_lost,
-            backlog: self.queue_backlog().map(|b| b as u64),
-            lag_ms,
-        };
-        self.metrics.series.push(point);
-        let _ = SimTime::ZERO;
     }
 }

@@ -360,10 +360,11 @@ impl From<Target> for Dest {
     }
 }
 
-/// What a handler asks the engine to do. Handlers never touch the network
-/// or the clock themselves; the engine interprets these.
+/// What a handler asks the engine to do. Handlers never touch the network,
+/// the clock or another node themselves; the engine carries these out, in
+/// order, once the handler returns.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Effect {
+pub(crate) enum Effect {
     /// Send `msg` from `from` after `delay` of local work.
     Send {
         from: NodeId,
@@ -376,5 +377,25 @@ pub enum Effect {
         node: NodeId,
         after: Micros,
         timer: Timer,
+    },
+    /// A balancer takes over the shared address.
+    ClaimAddress(NodeId),
+    /// A node stops (a server scaled in has drained).
+    Stop(NodeId),
+    /// Something for the ground truth, which sees the whole world.
+    Observe(Observation),
+}
+
+/// A fact a tier reports to the ground truth.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Observation {
+    /// A request's answer (or its timeout) reached its user.
+    Answered { req: RequestId, reply: Reply },
+    /// A write-back cache wrote a confirmed write to the database (with the
+    /// version it got) or lost it (none).
+    WriteBackSettled {
+        req: RequestId,
+        key: u32,
+        version: Option<Version>,
     },
 }

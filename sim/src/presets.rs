@@ -1,6 +1,6 @@
 //! Presets: named scenarios, each a lesson — a healthy system, stale follower reads, safe synchronous replication, a leader crash, a partitioned leader.
 
-use crate::command::{Command, TimedCommand};
+use crate::commands::{Command, TimedCommand};
 use crate::error::Error;
 use crate::scenario::{FollowerAck, ReadFrom, Replication, Scenario};
 

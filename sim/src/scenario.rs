@@ -1,9 +1,9 @@
 //! Scenarios: the versioned JSON description of a system, its workload and a timed script of commands, with documented defaults and strict parsing.
 
-pub use crate::cache::Eviction;
-use crate::command::TimedCommand;
+use crate::commands::TimedCommand;
 use crate::error::Error;
 use crate::rng::ServiceTime;
+pub use crate::store::Eviction;
 use serde::{Deserialize, Serialize};
 
 /// The scenario format version this build reads and writes.
@@ -482,11 +482,12 @@ impl Default for QueueSpec {
 }
 
 /// How keys are split between shards.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Partitioning {
     /// By a hash of the key, modulo the number of shards: even, but adding a
     /// shard moves most keys.
+    #[default]
     Hash,
     /// By key ranges: neighbours stay together, and popular ranges make hot shards.
     Range,

@@ -1,11 +1,11 @@
 //! Plain-data snapshots of the world for an interface to draw: nodes and their states, cut links, and messages in flight.
 
-use crate::db::Role;
+use crate::engine::{Event, Simulation};
 use crate::msg::Msg;
 use crate::node::{NodeId, NodeKind};
 use crate::request::RequestKind;
+use crate::tiers::db::Role;
 use crate::time::SimTime;
-use crate::world::{Event, Simulation};
 use serde::Serialize;
 
 /// How a node is doing, as the diagram shows it.
@@ -114,30 +114,20 @@ impl Simulation {
     /// A plain-data picture of the world now. `max_flights` bounds the
     /// number of in-flight messages listed.
     pub fn snapshot(&self, max_flights: usize) -> Snapshot {
-        let n = self.nodes.len();
-        let mut cut = Vec::new();
-        if self.n_blocked > 0 {
-            for a in 0..n {
-                for b in 0..n {
-                    if self.blocked[a * n + b] {
-                        cut.push((a as u16, b as u16));
-                    }
-                }
-            }
-        }
+        let cut = self.net.cuts();
         let suspect = |id: NodeId| {
-            self.lbs.iter().any(|lb| {
-                self.apps
-                    .iter()
-                    .position(|a| a.id == id)
+            self.tiers.lbs.iter().any(|lb| {
+                self.topo
+                    .app_index(id)
                     .is_some_and(|i| !lb.backends[i].healthy)
             }) || self
+                .tiers
                 .auth
                 .iter()
                 .any(|a| a.edges.iter().any(|e| e.node == id && !e.healthy))
         };
         let shares = self.backend_shares();
-        let shard_shares: Vec<f64> = if self.shard_first.len() > 1 {
+        let shard_shares: Vec<f64> = if self.topo.shards() > 1 {
             self.shard_summaries()
                 .into_iter()
                 .map(|s| s.share)
@@ -146,6 +136,7 @@ impl Simulation {
             Vec::new()
         };
         let nodes = self
+            .topo
             .nodes
             .iter()
             .enumerate()
@@ -166,7 +157,7 @@ impl Simulation {
                     id: info.name.clone(),
                     index: i as u16,
                     kind: info.kind,
-                    region: self.scenario.network.regions[info.region as usize]
+                    region: self.initial.network.regions[info.region as usize]
                         .name
                         .clone(),
                     state,
@@ -182,12 +173,11 @@ impl Simulation {
                     dirty: None,
                     share: None,
                     shard: None,
-                    partitioned: self.n_blocked > 0
-                        && (0..n).any(|j| self.blocked[i * n + j] || self.blocked[j * n + i]),
+                    partitioned: self.net.touches(i),
                 };
                 match info.kind {
                     NodeKind::Db => {
-                        let d = &self.dbs[t];
+                        let d = &self.tiers.dbs[t];
                         v.role = Some(d.role);
                         v.term = Some(d.term);
                         v.shard = Some(d.shard as u32);
@@ -196,20 +186,22 @@ impl Simulation {
                             v.lag_ms = self.db_lag(t).map(|us| us as f64 / 1000.0);
                         }
                     }
-                    NodeKind::Lb => v.active = Some(self.lbs[t].active && st.up),
+                    NodeKind::Lb => v.active = Some(self.tiers.lbs[t].active && st.up),
                     NodeKind::App => {
-                        v.busy = Some(self.apps[t].busy);
-                        v.queued = Some(self.apps[t].queued() as u32);
-                        v.retired = self.apps[t].retired;
+                        v.busy = Some(self.tiers.apps[t].busy);
+                        v.queued = Some(self.tiers.apps[t].queued() as u32);
+                        v.retired = self.tiers.apps[t].retired;
                         v.share = shares.get(t).copied();
                     }
                     NodeKind::Cache => {
-                        v.keys = Some(self.caches[t].store.len() as u32);
-                        v.dirty = Some(self.caches[t].dirty_keys() as u32);
+                        v.keys = Some(self.tiers.caches[t].store.len() as u32);
+                        v.dirty = Some(self.tiers.caches[t].dirty_keys() as u32);
                     }
-                    NodeKind::Cdn => v.keys = Some(self.cdns[t].store.len() as u32),
-                    NodeKind::Queue => v.queued = Some(self.queues[t].backlog() as u32),
-                    NodeKind::Worker => v.busy = Some(u32::from(self.workers[t].current.is_some())),
+                    NodeKind::Cdn => v.keys = Some(self.tiers.cdns[t].store.len() as u32),
+                    NodeKind::Queue => v.queued = Some(self.tiers.queues[t].backlog() as u32),
+                    NodeKind::Worker => {
+                        v.busy = Some(u32::from(self.tiers.workers[t].current.is_some()))
+                    }
                     _ => {}
                 }
                 v
@@ -222,7 +214,7 @@ impl Simulation {
             now: self.now,
             nodes,
             cut,
-            vip: self.vip.map(|v| v.0),
+            vip: self.net.vip.map(|v| v.0),
             flights,
         }
     }
@@ -267,9 +259,9 @@ impl Simulation {
 
     /// Each app server's share of all requests the balancers forwarded.
     pub fn backend_shares(&self) -> Vec<f64> {
-        let n = self.apps.len();
+        let n = self.tiers.apps.len();
         let mut counts = vec![0u64; n];
-        for lb in &self.lbs {
+        for lb in &self.tiers.lbs {
             for (i, b) in lb.backends.iter().enumerate().take(n) {
                 counts[i] += b.forwarded;
             }
@@ -288,7 +280,6 @@ impl Simulation {
     }
 
     fn request_kind(&self, id: crate::request::RequestId) -> Option<RequestKind> {
-        let i = id.0.checked_sub(self.req_base)? as usize;
-        self.reqs.get(i).map(|r| r.kind)
+        self.reqs.peek(id).map(|r| r.kind)
     }
 }

@@ -1,7 +1,7 @@
 //! The run summary: the figures a person (or the CLI's `--json`) wants after a run.
 
+use crate::engine::Simulation;
 use crate::request::ErrorKind;
-use crate::world::Simulation;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -164,11 +164,11 @@ impl Simulation {
         let lost = self.lost_writes();
         let leader = self
             .replicas()
-            .take(self.scenario().db.replicas as usize)
-            .filter(|(_, role, _, up)| *role == crate::db::Role::Leader && *up)
+            .take(self.settings().db.replicas as usize)
+            .filter(|(_, role, _, up)| *role == crate::tiers::db::Role::Leader && *up)
             .max_by_key(|(_, _, term, _)| *term);
         Summary {
-            scenario: self.scenario().name.clone(),
+            scenario: self.settings().name.clone(),
             seed: self.seed(),
             duration_s: self.now().as_secs_f64(),
             fingerprint: self.fingerprint_hex(),
@@ -226,7 +226,7 @@ impl Simulation {
             lb: self.lb_summary(),
             sessions_lost: t.sessions_lost,
             conflicts: t.conflicts,
-            queue: self.queues.first().map(|q| QueueSummary {
+            queue: self.tiers.queues.first().map(|q| QueueSummary {
                 enqueued: q.enqueued,
                 done: q.completed,
                 backlog: q.backlog() as u64,
@@ -239,8 +239,8 @@ impl Simulation {
     /// How many keys an added shard would move (hash-mod-N and a ring).
     pub fn summary_shard_moves(&self) -> MovedKeys {
         use crate::hashing::{Placement, moved_fraction};
-        let n = self.shard_first.len() as u32;
-        let keys = self.scenario().workload.keys;
+        let n = self.topo.shards() as u32;
+        let keys = self.settings().workload.keys;
         MovedKeys {
             hash_mod: moved_fraction(Placement::Modulo, n, n + 1, keys),
             consistent_hash: moved_fraction(Placement::Ring(100), n, n + 1, keys),
@@ -249,14 +249,16 @@ impl Simulation {
 
     /// Each shard's leader and load.
     pub fn shard_summaries(&self) -> Vec<ShardSummary> {
-        let total: u64 = self.dbs.iter().map(|d| d.ops).sum();
-        (0..self.shard_first.len())
+        let dbs = &self.tiers.dbs;
+        let total: u64 = dbs.iter().map(|d| d.ops).sum();
+        (0..self.topo.shards())
             .map(|s| {
-                let group = self.shard_replicas(s);
-                let ops: u64 = group.clone().map(|t| self.dbs[t].ops).sum();
-                let leader = group
-                    .map(|t| &self.dbs[t])
-                    .filter(|d| d.role == crate::db::Role::Leader && self.status[d.id.idx()].up)
+                let group = || dbs.iter().filter(move |d| d.shard == s);
+                let ops: u64 = group().map(|d| d.ops).sum();
+                let leader = group()
+                    .filter(|d| {
+                        d.role == crate::tiers::db::Role::Leader && self.status[d.id.idx()].up
+                    })
                     .max_by_key(|d| d.term);
                 ShardSummary {
                     shard: s as u32,
@@ -292,7 +294,7 @@ impl Simulation {
     pub fn lb_summary(&self) -> LbSummary {
         use crate::hashing::{Placement, moved_fraction};
         use crate::scenario::LbStrategy;
-        let spec = &self.scenario().lb;
+        let spec = &self.settings().lb;
         let shares = self.backend_shares();
         let names: Vec<String> = self
             .nodes()
@@ -306,8 +308,8 @@ impl Simulation {
             _ => None,
         };
         let n = self.active_app_servers() as u32;
-        let users = self.scenario().workload.sessions_per_region
-            * self.scenario().network.regions.len() as u32;
+        let users = self.settings().workload.sessions_per_region
+            * self.settings().network.regions.len() as u32;
         LbSummary {
             strategy: spec.strategy.label().to_string(),
             sticky: spec.sticky,

@@ -93,6 +93,9 @@ pub(crate) struct Truth {
     writeback: BTreeMap<u64, WriteBack>,
     /// Multi-leader: (key, overwritten version) of every conflict found.
     pub conflicts: std::collections::BTreeSet<(u32, u64)>,
+    /// How many times each step of each order job has been done (payment,
+    /// inventory, email): more than once is a duplicate the world sees.
+    pub job_effects: BTreeMap<u64, [u32; 3]>,
 }
 
 /// What is known of one write-back write.
@@ -117,6 +120,7 @@ impl Truth {
             session_home: vec![None; sessions],
             writeback: BTreeMap::new(),
             conflicts: std::collections::BTreeSet::new(),
+            job_effects: BTreeMap::new(),
         }
     }
 

@@ -1,11 +1,12 @@
 //! DNS: a caching resolver per region and one authority that answers by geography and health; a changed answer reaches users only when their resolver's copy expires.
 
+use crate::context::Cx;
 use crate::log::LogEvent;
 use crate::msg::{DnsName, Msg, Target, Timer};
 use crate::node::NodeId;
 use crate::request::{HopNote, RequestId};
 use crate::time::SimTime;
-use crate::world::Simulation;
+use crate::topology::Topology;
 
 /// A caching resolver near the users of one region.
 #[derive(Clone, Debug, Default)]
@@ -58,27 +59,18 @@ impl AuthNode {
 /// Time a DNS server takes to answer.
 const DNS_WORK: u64 = 100;
 
-impl Simulation {
-    /// The resolver serving users in `region`.
-    pub(crate) fn resolver_for(&self, region: usize) -> NodeId {
-        NodeId((self.clients.len() + region) as u16)
-    }
-
-    fn auth_id(&self) -> NodeId {
-        NodeId((self.clients.len() + self.resolvers.len()) as u16)
-    }
-
-    pub(crate) fn resolver_on_msg(&mut self, node: NodeId, t: usize, from: NodeId, msg: Msg) {
-        let now = self.now;
+impl ResolverNode {
+    /// Handles a message from `from`.
+    pub(crate) fn on_msg(&mut self, cx: &mut Cx, from: NodeId, msg: Msg) {
+        let now = cx.now;
         match msg {
             Msg::DnsQuery { req, name } => {
                 let n = name.idx();
-                if let Some((target, expires)) = self.resolvers[t].cache[n]
+                if let Some((target, expires)) = self.cache[n]
                     && expires > now
                 {
-                    self.hop_span(req, node, now, now.after(DNS_WORK), HopNote::DnsCached);
-                    self.send(
-                        node,
+                    cx.hop_span(req, now, now.after(DNS_WORK), HopNote::DnsCached);
+                    cx.send(
                         from,
                         Msg::DnsAnswer {
                             req,
@@ -88,26 +80,23 @@ impl Simulation {
                     );
                     return;
                 }
-                let hop = self.hop_open(req, node, HopNote::DnsLookup);
-                let r = &mut self.resolvers[t];
+                let hop = cx.hop_open(req, HopNote::DnsLookup);
+                let r = &mut *self;
                 r.waiting[n].push((req, from, hop));
                 if !r.asking[n] {
                     r.asking[n] = true;
                     r.epoch[n] += 1;
                     let epoch = r.epoch[n];
-                    let region = self.nodes[node.idx()].region;
-                    let auth = self.auth_id();
-                    self.send(node, auth, Msg::AuthQuery { name, region }, 0);
-                    self.timer(
-                        node,
-                        self.cfg.dns_timeout,
-                        Timer::ResolverTimeout(name, epoch),
-                    );
+                    let region = cx.topo.region(cx.me) as u8;
+                    if let Some(auth) = cx.topo.auth {
+                        cx.send(auth, Msg::AuthQuery { name, region }, 0);
+                    }
+                    cx.timer(cx.cfg().dns_timeout, Timer::ResolverTimeout(name, epoch));
                 }
             }
             Msg::AuthAnswer { name, target, ttl } => {
                 let n = name.idx();
-                let r = &mut self.resolvers[t];
+                let r = &mut *self;
                 if !r.asking[n] {
                     return;
                 }
@@ -115,9 +104,8 @@ impl Simulation {
                 r.cache[n] = Some((target, now.after(ttl)));
                 let waiting = std::mem::take(&mut r.waiting[n]);
                 for (req, client, hop) in waiting {
-                    self.hop_close(req, hop, now.after(DNS_WORK), HopNote::DnsLookup);
-                    self.send(
-                        node,
+                    cx.hop_close(req, hop, now.after(DNS_WORK), HopNote::DnsLookup);
+                    cx.send(
                         client,
                         Msg::DnsAnswer {
                             req,
@@ -131,63 +119,66 @@ impl Simulation {
         }
     }
 
-    pub(crate) fn resolver_timeout(&mut self, node: NodeId, t: usize, name: DnsName, epoch: u32) {
+    /// The authority did not answer in time: everyone waiting gets a failure.
+    pub(crate) fn on_timeout(&mut self, cx: &mut Cx, name: DnsName, epoch: u32) {
         let n = name.idx();
-        let r = &mut self.resolvers[t];
+        let r = &mut *self;
         if !r.asking[n] || r.epoch[n] != epoch {
             return;
         }
         r.asking[n] = false;
         let waiting = std::mem::take(&mut r.waiting[n]);
-        let now = self.now;
+        let now = cx.now;
         for (req, client, hop) in waiting {
-            self.hop_close(
+            cx.hop_close(
                 req,
                 hop,
                 now,
                 HopNote::Failed(crate::request::ErrorKind::DnsFailure),
             );
-            self.send(node, client, Msg::DnsAnswer { req, target: None }, DNS_WORK);
+            cx.send(client, Msg::DnsAnswer { req, target: None }, DNS_WORK);
         }
     }
+}
 
-    pub(crate) fn auth_boot(&mut self, node: NodeId) {
-        self.timer(node, self.cfg.dns_health, Timer::AuthHealth);
+impl AuthNode {
+    /// Starts health-checking the edges (at time zero or on restart).
+    pub(crate) fn boot(&mut self, cx: &mut Cx) {
+        cx.timer(cx.cfg().dns_health, Timer::AuthHealth);
     }
 
     /// The authority's answer for `name` asked from `region`.
-    pub(crate) fn auth_answer(&self, name: DnsName, region: usize) -> Target {
+    /// The answer for users in `region`: the origin for the API; for static
+    /// content the override if one is set, else the nearest healthy edge,
+    /// else the origin.
+    pub(crate) fn answer(&self, topo: &Topology, name: DnsName, region: usize) -> Target {
         match name {
             DnsName::Api => Target::Origin,
             DnsName::Static => {
-                let a = &self.auth[0];
+                let a = self;
                 if let Some(t) = a.overrides.get(region).copied().flatten() {
                     return t;
                 }
                 a.edges
                     .iter()
                     .filter(|e| e.healthy)
-                    .min_by_key(|e| {
-                        (
-                            self.one_way[region][self.nodes[e.node.idx()].region as usize],
-                            e.node,
-                        )
-                    })
+                    .min_by_key(|e| (topo.distance(region, e.node), e.node))
                     .map(|e| Target::Node(e.node))
                     .unwrap_or(Target::Origin)
             }
         }
     }
 
-    pub(crate) fn auth_on_msg(&mut self, node: NodeId, from: NodeId, msg: Msg) {
+    /// Handles a message from `from`.
+    pub(crate) fn on_msg(&mut self, cx: &mut Cx, from: NodeId, msg: Msg) {
         match msg {
             Msg::AuthQuery { name, region } => {
-                let target = self.auth_answer(name, region as usize);
-                let ttl = self.cfg.dns_ttl;
-                self.send(node, from, Msg::AuthAnswer { name, target, ttl }, DNS_WORK);
+                let target = self.answer(cx.topo, name, region as usize);
+                let ttl = cx.cfg().dns_ttl;
+                cx.send(from, Msg::AuthAnswer { name, target, ttl }, DNS_WORK);
             }
             Msg::Pong { seq } => {
-                if let Some(e) = self.auth[0].edges.iter_mut().find(|e| e.node == from) {
+                if let Some(e) = self.edges.iter_mut().find(|e| e.node == from) {
                     e.answered = e.answered.max(seq);
                 }
             }
@@ -197,10 +188,11 @@ impl Simulation {
 
     /// Health-checks every CDN edge: an edge that missed its last check
     /// `failures_to_down` times in a row leaves the answers; one answer brings it back.
-    pub(crate) fn auth_health(&mut self, node: NodeId) {
-        let limit = self.scenario.dns.failures_to_down;
+    /// Checks every edge: `failures_to_down` missed checks mark it down, one answer up.
+    pub(crate) fn on_health_timer(&mut self, cx: &mut Cx) {
+        let limit = cx.scenario().dns.failures_to_down;
         let mut changes = Vec::new();
-        let a = &mut self.auth[0];
+        let a = &mut *self;
         a.seq += 1;
         let seq = a.seq;
         for e in &mut a.edges {
@@ -223,11 +215,64 @@ impl Simulation {
         }
         let edges: Vec<NodeId> = a.edges.iter().map(|e| e.node).collect();
         for (edge, up, fails) in changes {
-            self.log_event(LogEvent::DnsEdgeHealth { edge, up, fails });
+            cx.log(LogEvent::DnsEdgeHealth { edge, up, fails });
         }
         for edge in edges {
-            self.send(node, edge, Msg::Ping { seq }, 0);
+            cx.send(edge, Msg::Ping { seq }, 0);
         }
-        self.timer(node, self.cfg.dns_health, Timer::AuthHealth);
+        cx.timer(cx.cfg().dns_health, Timer::AuthHealth);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::NodeKind;
+    use crate::time::MS;
+
+    /// Three regions in a line (0 — 1 — 2), an edge in each.
+    fn world() -> (Topology, AuthNode) {
+        let mut topo = Topology {
+            one_way: vec![
+                vec![MS, 40 * MS, 80 * MS],
+                vec![40 * MS, MS, 40 * MS],
+                vec![80 * MS, 40 * MS, MS],
+            ],
+            ..Topology::default()
+        };
+        for r in 0..3 {
+            let id = topo.add(format!("cdn-{r}"), NodeKind::Cdn, r, r);
+            topo.cdns.push(id);
+        }
+        let auth = AuthNode::new(&topo.cdns, 3);
+        (topo, auth)
+    }
+
+    #[test]
+    fn static_content_goes_to_the_nearest_healthy_edge() {
+        let (topo, mut auth) = world();
+        let edge = |r: usize| Target::Node(topo.cdns[r]);
+        assert_eq!(auth.answer(&topo, DnsName::Static, 2), edge(2));
+        auth.edges[2].healthy = false;
+        assert_eq!(auth.answer(&topo, DnsName::Static, 2), edge(1));
+        auth.edges.iter_mut().for_each(|e| e.healthy = false);
+        assert_eq!(auth.answer(&topo, DnsName::Static, 2), Target::Origin);
+    }
+
+    #[test]
+    fn the_api_name_always_points_at_the_origin() {
+        let (topo, auth) = world();
+        assert_eq!(auth.answer(&topo, DnsName::Api, 1), Target::Origin);
+    }
+
+    #[test]
+    fn an_override_wins_over_geography_for_its_region_only() {
+        let (topo, mut auth) = world();
+        auth.overrides[0] = Some(Target::Origin);
+        assert_eq!(auth.answer(&topo, DnsName::Static, 0), Target::Origin);
+        assert_eq!(
+            auth.answer(&topo, DnsName::Static, 1),
+            Target::Node(topo.cdns[1])
+        );
     }
 }

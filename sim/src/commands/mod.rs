@@ -1,7 +1,10 @@
 //! Commands: every way the outside world (a script, a test, a click) can change a running simulation.
 
+mod apply;
+mod check;
+
 use crate::scenario::{
-    Eviction, FollowerAck, LbStrategy, ReadFrom, Replication, SessionStore, WritePolicy,
+    Eviction, FollowerAck, LbStrategy, ReadFrom, Replication, Scenario, SessionStore, WritePolicy,
 };
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -375,6 +378,86 @@ impl<'de> Deserialize<'de> for TimedCommand {
         let command =
             Command::deserialize(serde_json::Value::Object(map)).map_err(D::Error::custom)?;
         Ok(TimedCommand { at_s, command })
+    }
+}
+
+/// The change a command makes to the settings (none for faults). Checking a
+/// command applies this to a copy of the settings and validates the result
+/// as a scenario; applying it does the same to the settings themselves, so
+/// every bound is written once, in [`Scenario::validate`].
+pub(crate) fn edit_settings(s: &mut Scenario, cmd: &Command) {
+    fn set<T: Copy>(field: &mut T, value: &Option<T>) {
+        if let Some(v) = value {
+            *field = *v;
+        }
+    }
+    match cmd {
+        Command::SetLoad {
+            requests_per_s,
+            static_,
+            read,
+            write,
+            key_skew,
+        } => {
+            let w = &mut s.workload;
+            set(&mut w.requests_per_s, requests_per_s);
+            set(&mut w.mix.static_, static_);
+            set(&mut w.mix.read, read);
+            set(&mut w.mix.write, write);
+            set(&mut w.key_skew, key_skew);
+        }
+        Command::SetDb {
+            replication,
+            follower_ack,
+            read_from,
+            fencing,
+            sync_followers,
+        } => {
+            let d = &mut s.db;
+            set(&mut d.replication, replication);
+            set(&mut d.follower_ack, follower_ack);
+            set(&mut d.read_from, read_from);
+            set(&mut d.fencing, fencing);
+            set(&mut d.sync_followers, sync_followers);
+        }
+        Command::SetLb {
+            strategy,
+            sticky,
+            virtual_nodes,
+        } => {
+            set(&mut s.lb.strategy, strategy);
+            set(&mut s.lb.sticky, sticky);
+            set(&mut s.lb.virtual_nodes, virtual_nodes);
+        }
+        Command::SetApp { session_store } => s.app.session_store = *session_store,
+        Command::SetCache {
+            write_policy,
+            eviction,
+            ttl_s,
+        } => {
+            set(&mut s.cache.write_policy, write_policy);
+            set(&mut s.cache.eviction, eviction);
+            set(&mut s.cache.ttl_s, ttl_s);
+        }
+        Command::Scale { servers } => {
+            // Sizes given in the scenario stay with the servers that keep
+            // running; servers added later have size 1.
+            s.app.servers = *servers;
+            s.app.weights.truncate(*servers as usize);
+        }
+        Command::Crash { .. }
+        | Command::Restart { .. }
+        | Command::Partition { .. }
+        | Command::PartitionOneWay { .. }
+        | Command::Isolate { .. }
+        | Command::Heal
+        | Command::Link { .. }
+        | Command::Slow { .. }
+        | Command::RegionDown { .. }
+        | Command::RegionUp { .. }
+        | Command::Flush { .. }
+        | Command::DnsSet { .. }
+        | Command::DnsAuto { .. } => {}
     }
 }
 

@@ -1,0 +1,326 @@
+//! Replication: the leader ships its log to followers with heartbeats, followers append, apply and acknowledge, and the leader moves the commit index and answers writes by the replication mode (asynchronous, semi-synchronous or synchronous).
+
+use super::{BATCH, DbNode, Role, StepDown, election_delay};
+use crate::context::Cx;
+use crate::log::LogEvent;
+use crate::msg::{Append, DbResult, Msg, Timer};
+use crate::node::NodeId;
+use crate::request::Version;
+use crate::scenario::{FollowerAck, Replication};
+use crate::time::ms_to_micros;
+use crate::truth::PendingWrite;
+
+impl DbNode {
+    pub(crate) fn on_heartbeat_timer(&mut self, cx: &mut Cx, term: u64) {
+        let d = &*self;
+        if d.role != Role::Leader || d.term != term {
+            return;
+        }
+        if cx.scenario().db.fencing {
+            // A leader that has not heard from a majority within the
+            // shortest election timeout may already have been replaced.
+            let lease = cx.cfg().election_min;
+            let now = cx.now;
+            let fresh = (0..d.members.len())
+                .filter(|&i| i == d.me || now.since(d.last_ack[i]) < lease)
+                .count();
+            if fresh < d.majority() {
+                self.step_down(cx, term, StepDown::Fenced);
+                return;
+            }
+        }
+        self.replicate(cx);
+        let hb = cx.cfg().db_heartbeat;
+        cx.timer(hb, Timer::DbHeartbeat(term));
+    }
+
+    /// Sends every follower what it lacks (or an empty heartbeat).
+    pub(super) fn replicate(&mut self, cx: &mut Cx) {
+        let d = &mut *self;
+        let mut out = Vec::new();
+        for i in 0..d.members.len() {
+            if i == d.me {
+                continue;
+            }
+            let next = d.next[i].max(1);
+            let prev_index = next - 1;
+            let prev_term = d.term_at(prev_index);
+            let start = prev_index as usize;
+            let end = (start + BATCH).min(d.log.len());
+            let entries = d
+                .log
+                .get(start..end)
+                .map(|s| s.to_vec())
+                .unwrap_or_default();
+            d.next[i] = prev_index + entries.len() as u64 + 1;
+            out.push((
+                d.members[i],
+                Append {
+                    term: d.term,
+                    prev_index,
+                    prev_term,
+                    entries,
+                    leader_commit: d.commit,
+                },
+            ));
+        }
+        for (to, a) in out {
+            cx.send(to, Msg::Append(Box::new(a)), 0);
+        }
+    }
+
+    pub(super) fn on_append(&mut self, cx: &mut Cx, from: NodeId, a: Append) {
+        let now = cx.now;
+        let d = &*self;
+        let id = d.id;
+        if a.term < d.term {
+            let (term, commit, applied) = (d.term, d.commit, d.applied);
+            cx.send(
+                from,
+                Msg::AppendReply {
+                    term,
+                    success: false,
+                    match_index: commit,
+                    applied,
+                },
+                0,
+            );
+            return;
+        }
+        if a.term > d.term || d.role != Role::Follower {
+            self.step_down(cx, a.term, StepDown::HigherTerm);
+        }
+        let delay = election_delay(cx);
+        let d = &mut *self;
+        d.term = a.term;
+        d.role = Role::Follower;
+        d.pre_voting = false;
+        d.leader = Some(from);
+        d.last_leader_contact = now;
+        d.deadline = now.after(delay);
+        let ok = a.prev_index <= d.last_index() && d.term_at(a.prev_index) == a.prev_term;
+        if !ok {
+            let (term, commit, applied) = (d.term, d.commit, d.applied);
+            cx.send(
+                from,
+                Msg::AppendReply {
+                    term,
+                    success: false,
+                    match_index: commit,
+                    applied,
+                },
+                0,
+            );
+            return;
+        }
+        let mut truncated = 0;
+        let n = a.entries.len() as u64;
+        for (k, e) in a.entries.into_iter().enumerate() {
+            let index = a.prev_index + 1 + k as u64;
+            if index <= d.last_index() {
+                if d.term_at(index) == e.term {
+                    continue;
+                }
+                truncated += d.truncate(index);
+            }
+            d.log.push(e);
+        }
+        let last_new = a.prev_index + n;
+        if a.leader_commit > d.commit {
+            d.commit = a.leader_commit.min(last_new);
+        }
+        let (term, applied) = (d.term, d.applied);
+        if truncated > 0 {
+            cx.log(LogEvent::Truncated {
+                node: id,
+                entries: truncated,
+            });
+        }
+        let delay = if n > 0 {
+            let disk = self.disk(cx, ms_to_micros(cx.scenario().db.write_ms));
+            let apply = cx.work(ms_to_micros(cx.scenario().db.apply_ms));
+            cx.timer(disk + apply, Timer::DbApply(last_new));
+            disk
+        } else {
+            0
+        };
+        cx.send(
+            from,
+            Msg::AppendReply {
+                term,
+                success: true,
+                match_index: last_new,
+                applied,
+            },
+            delay,
+        );
+    }
+
+    pub(crate) fn on_apply_timer(&mut self, cx: &mut Cx, upto: u64) {
+        let d = &mut *self;
+        let before = d.applied;
+        d.apply_to(upto);
+        if d.applied > before
+            && d.role == Role::Follower
+            && let Some(leader) = d.leader
+        {
+            // Tell the leader at once: with acknowledgements that mean
+            // "applied", a write is waiting for exactly this.
+            let (term, m, applied) = (d.term, d.last_index(), d.applied);
+            cx.send(
+                leader,
+                Msg::AppendReply {
+                    term,
+                    success: true,
+                    match_index: m,
+                    applied,
+                },
+                0,
+            );
+        }
+    }
+
+    pub(super) fn on_append_reply(
+        &mut self,
+        cx: &mut Cx,
+        from: NodeId,
+        term: u64,
+        success: bool,
+        match_index: u64,
+        applied: u64,
+    ) {
+        if term > self.term {
+            self.step_down(cx, term, StepDown::HigherTerm);
+            return;
+        }
+        let now = cx.now;
+        let d = &mut *self;
+        if d.role != Role::Leader || term != d.term {
+            return;
+        }
+        let Some(i) = d.members.iter().position(|&m| m == from) else {
+            return;
+        };
+        d.last_ack[i] = now;
+        if success {
+            let m = match_index.min(d.last_index());
+            d.matched[i] = d.matched[i].max(m);
+            d.next[i] = d.next[i].max(m + 1);
+            d.peer_applied[i] = d.peer_applied[i].max(applied.min(m));
+        } else {
+            d.next[i] = (match_index + 1).min(d.last_index() + 1).max(1);
+        }
+        self.advance_commit(cx);
+    }
+
+    /// Moves the commit index (majority, current term) and, for synchronous
+    /// replication, acknowledges writes every follower has confirmed.
+    pub(crate) fn advance_commit(&mut self, cx: &mut Cx) {
+        let d = &mut *self;
+        let mut m = d.matched.clone();
+        m[d.me] = d.last_index();
+        m.sort_unstable_by(|a, b| b.cmp(a));
+        let candidate = m[d.majority() - 1];
+        let mut committed = false;
+        if candidate > d.commit && d.term_at(candidate) == d.term {
+            d.commit = candidate;
+            committed = true;
+        }
+        let mode = cx.scenario().db.replication;
+        if !self.pending.is_empty() || mode != Replication::Async {
+            let ack = cx.scenario().db.follower_ack;
+            let sync = mode != Replication::Async;
+            // Followers whose acknowledgement a write waits for: all of them,
+            // or `sync_followers` of them (semi-synchronous).
+            let needed = match mode {
+                Replication::SemiSync => cx.scenario().db.sync_followers as usize,
+                _ => usize::MAX,
+            };
+            let d = &mut *self;
+            // Asynchronous: everything is acknowledged at once (writes still
+            // waiting from a switch out of synchronous mode included).
+            let point = if !sync {
+                d.last_index()
+            } else {
+                let mut acks: Vec<u64> = (0..d.members.len())
+                    .filter(|&i| i != d.me)
+                    .map(|i| match ack {
+                        FollowerAck::Received => d.matched[i],
+                        FollowerAck::Applied => d.peer_applied[i],
+                    })
+                    .collect();
+                acks.sort_unstable_by(|a, b| b.cmp(a));
+                let k = needed.min(acks.len());
+                if k == 0 {
+                    d.last_index()
+                } else {
+                    acks[k - 1].min(d.last_index())
+                }
+            };
+            if point > d.applied {
+                d.apply_to(point);
+            }
+            let mut done = Vec::new();
+            d.pending.retain(|p| {
+                if p.index <= point {
+                    done.push(*p);
+                    false
+                } else {
+                    true
+                }
+            });
+            for p in done {
+                let v = Version::new(self.term_at(p.index), p.index);
+                cx.send(
+                    p.app,
+                    Msg::DbReply {
+                        req: p.req,
+                        attempt: p.attempt,
+                        result: DbResult::Ok(v),
+                    },
+                    0,
+                );
+            }
+        }
+        if committed {
+            self.settle_pending(cx);
+        }
+    }
+
+    /// Acknowledged writes at or below the leader's commit index are either
+    /// safe for good (same term in the log) or gone for good (overwritten).
+    fn settle_pending(&mut self, cx: &mut Cx) {
+        let commit = self.commit;
+        let mut lost = Vec::new();
+        let pending = std::mem::take(&mut cx.truth.pending);
+        let mut keep = Vec::with_capacity(pending.len());
+        let shard = self.shard;
+        for p in pending {
+            let i = p.version.index();
+            if cx.topo.shard_of(p.key) != shard {
+                keep.push(p);
+            } else if i <= commit {
+                if self.term_at(i) != p.version.term() {
+                    lost.push(p);
+                }
+            } else {
+                keep.push(p);
+            }
+        }
+        cx.truth.pending = keep;
+        for p in lost {
+            self.report_lost(cx, p);
+        }
+    }
+
+    fn report_lost(&mut self, cx: &mut Cx, p: PendingWrite) {
+        cx.truth.lost.push(p);
+        cx.metrics.bucket.lost_writes += 1;
+        cx.log(LogEvent::LostWrite {
+            request: p.request,
+            key: p.key,
+            version: p.version,
+            acked_at: p.acked_at,
+        });
+    }
+}
