@@ -59,6 +59,7 @@ pub(crate) struct Cx<'a> {
 
 impl<'a> Cx<'a> {
     /// A context for `me` at `now`.
+    #[inline]
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         now: SimTime,
@@ -89,16 +90,19 @@ impl<'a> Cx<'a> {
     }
 
     /// The settings as they are now.
+    #[inline]
     pub fn scenario(&self) -> &'a Scenario {
         self.settings.scenario()
     }
 
     /// Figures derived from the settings (durations in microseconds, …).
+    #[inline]
     pub fn cfg(&self) -> &'a Config {
         self.settings.cfg()
     }
 
     /// Sends `msg` to `to` after `delay` of local work.
+    #[inline]
     pub fn send(&mut self, to: impl Into<Dest>, msg: Msg, delay: Micros) {
         self.effects.push(Effect::Send {
             from: self.me,
@@ -109,6 +113,7 @@ impl<'a> Cx<'a> {
     }
 
     /// Wakes this node with `timer` after `after`.
+    #[inline]
     pub fn timer(&mut self, after: Micros, timer: Timer) {
         self.effects.push(Effect::Timer {
             node: self.me,
@@ -133,7 +138,17 @@ impl<'a> Cx<'a> {
         self.effects.push(Effect::Observe(what));
     }
 
+    /// Reports a message this node's tier never expects (a routing bug):
+    /// it is counted, never silently dropped.
+    pub fn misrouted(&mut self, msg: &Msg) {
+        self.effects.push(Effect::Misrouted {
+            node: self.me,
+            tag: msg.tag(),
+        });
+    }
+
     /// Scales a span of work by this node's slowness.
+    #[inline]
     pub fn work(&self, us: Micros) -> Micros {
         if self.slow == 1.0 {
             us
@@ -148,6 +163,7 @@ impl<'a> Cx<'a> {
     }
 
     /// The record of a request, if it is still kept.
+    #[inline]
     pub fn req(&mut self, id: RequestId) -> Option<&mut Req> {
         self.reqs.get(id)
     }

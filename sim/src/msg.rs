@@ -384,6 +384,8 @@ pub(crate) enum Effect {
     Stop(NodeId),
     /// Something for the ground truth, which sees the whole world.
     Observe(Observation),
+    /// `node` got a message (of kind `tag`) its tier never expects.
+    Misrouted { node: NodeId, tag: u64 },
 }
 
 /// A fact a tier reports to the ground truth.

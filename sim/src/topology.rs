@@ -76,21 +76,25 @@ impl Topology {
     }
 
     /// The region a node is in.
+    #[inline]
     pub fn region(&self, id: NodeId) -> usize {
         self.nodes[id.idx()].region as usize
     }
 
     /// One-way base delay from a region to a node.
+    #[inline]
     pub fn distance(&self, from_region: usize, to: NodeId) -> Micros {
         self.one_way[from_region][self.region(to)]
     }
 
     /// Number of shards.
+    #[inline]
     pub fn shards(&self) -> usize {
         (self.dbs.len() / self.replicas.max(1)).max(1)
     }
 
     /// The shard a key lives on.
+    #[inline]
     pub fn shard_of(&self, key: u32) -> usize {
         let n = self.shards();
         if n == 1 {

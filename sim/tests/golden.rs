@@ -202,6 +202,8 @@ fn cases() -> Vec<(String, Scenario, u64)> {
 fn outcome(scenario: &Scenario, seed: u64) -> Value {
     let mut sim = Simulation::new(scenario, seed).expect("valid scenario");
     sim.run();
+    // Every message reaches a tier that expects it.
+    assert_eq!(sim.misrouted(), 0, "{} seed {seed}", scenario.name);
     let value = json!({
         "fingerprint": sim.fingerprint_hex(),
         "events": sim.events(),

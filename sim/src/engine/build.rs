@@ -61,6 +61,7 @@ impl Simulation {
             events: 0,
             fp: TraceHash(0xcbf2_9ce4_8422_2325),
             commands: Vec::new(),
+            misrouted: 0,
         };
         sim.net.vip = sim.topo.lbs.first().copied();
         sim.start_nodes();

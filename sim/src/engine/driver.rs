@@ -86,6 +86,9 @@ pub struct Simulation {
     pub(crate) events: u64,
     pub(crate) fp: TraceHash,
     pub(crate) commands: Vec<Command>,
+    /// Messages that reached a tier that never expects them (always 0
+    /// unless routing has a bug).
+    pub(crate) misrouted: u64,
 }
 
 /// Builds the context for `$me` from the simulation's parts and evaluates
@@ -167,6 +170,7 @@ impl Simulation {
             Effect::ClaimAddress(node) => self.net.vip = Some(node),
             Effect::Stop(node) => self.crash(node),
             Effect::Observe(what) => self.observe(what),
+            Effect::Misrouted { .. } => self.misrouted += 1,
         }
     }
 
@@ -446,6 +450,12 @@ impl Simulation {
     /// App servers in service (not retired by scaling in).
     pub fn active_app_servers(&self) -> usize {
         self.tiers.apps.iter().filter(|a| !a.retired).count()
+    }
+
+    /// Messages that reached a node whose tier never expects them: 0 unless
+    /// the engine routes wrongly (tests check it stays 0).
+    pub fn misrouted(&self) -> u64 {
+        self.misrouted
     }
 
     /// Events waiting in the queue.

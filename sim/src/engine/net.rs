@@ -115,6 +115,7 @@ impl Network {
 
     /// How long a message from `from` to `to` takes, or none if it is cut
     /// or lost on the way (counted as dropped).
+    #[inline]
     pub fn latency(&mut self, topo: &Topology, from: NodeId, to: NodeId) -> Option<Micros> {
         if self.is_blocked(from, to) {
             self.dropped += 1;

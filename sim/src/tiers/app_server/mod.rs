@@ -1,5 +1,7 @@
 //! Application servers: a worker limit and a bounded queue (503 when full), service times from a distribution, cache-aside reads and writes to the database leader.
 
+mod quorum;
+
 use crate::context::Cx;
 use crate::msg::{DbResult, Msg, Reply, Timer};
 use crate::node::NodeId;
@@ -159,7 +161,32 @@ impl AppNode {
                     }
                 }
             }
-            _ => {}
+            // Nothing else is ever sent to an app server; a message that arrives anyway
+            // is counted as misrouted rather than dropped in silence.
+            msg @ (Msg::DnsQuery { .. }
+            | Msg::DnsAnswer { .. }
+            | Msg::AuthQuery { .. }
+            | Msg::AuthAnswer { .. }
+            | Msg::HttpReply { .. }
+            | Msg::CacheGet { .. }
+            | Msg::CacheSet { .. }
+            | Msg::CacheDel { .. }
+            | Msg::CacheWrite { .. }
+            | Msg::Enqueue { .. }
+            | Msg::JobOffer { .. }
+            | Msg::JobPull
+            | Msg::QPut { .. }
+            | Msg::QGet { .. }
+            | Msg::MReplicate { .. }
+            | Msg::JobDone { .. }
+            | Msg::DbRead { .. }
+            | Msg::DbWrite { .. }
+            | Msg::Append(_)
+            | Msg::AppendReply { .. }
+            | Msg::Vote { .. }
+            | Msg::VoteReply { .. }
+            | Msg::Pong { .. }
+            | Msg::LbAdvert { .. }) => cx.misrouted(&msg),
         }
     }
 
@@ -329,124 +356,6 @@ impl AppNode {
             RequestKind::Static => return,
         };
         cx.send(cache, msg, 0);
-    }
-
-    /// Leaderless: sends a write to every replica of the key's shard (with a
-    /// version from this server's clock) or asks every replica for a read.
-    fn quorum_call(&mut self, cx: &mut Cx, req: RequestId) {
-        let me = cx.me;
-        let now = cx.now;
-        let index = cx.topo.nodes[cx.me.idx()].tier_idx;
-        let Some(r) = cx.req(req) else { return };
-        let (kind, key, client_tier) = (r.kind, r.key, r.client_tier);
-        r.app_stage = AppStage::Db;
-        r.app_call += 1;
-        r.q_app = Some(me);
-        r.q_count = 0;
-        r.q_replies.clear();
-        let call = r.app_call;
-        let version = Version::stamped(now.0, u64::from(index));
-        r.q_best = if kind == RequestKind::Write {
-            version
-        } else {
-            Version::default()
-        };
-        let shard = cx.topo.shard_of(key);
-        let mut replicas: Vec<NodeId> = cx.topo.shard_replicas(shard).to_vec();
-        if cx.scenario().db.replication == crate::scenario::Replication::MultiLeader {
-            // Multi-leader: the replica in the user's region (or the nearest to it).
-            let user_region = cx.topo.region(cx.topo.clients[client_tier as usize]);
-            let dist = |id: &NodeId| cx.topo.distance(user_region, *id);
-            replicas.sort_by_key(|id| (dist(id), *id));
-            replicas.truncate(1);
-        }
-        for id in replicas {
-            let msg = if kind == RequestKind::Write {
-                Msg::QPut { req, key, version }
-            } else {
-                Msg::QGet { req, key }
-            };
-            cx.send(id, msg, 0);
-        }
-        cx.timer(cx.cfg().db_timeout, Timer::AppCallTimeout(req, call));
-    }
-
-    /// Leaderless: a replica stored a write, or answered a read.
-    fn quorum_reply(&mut self, cx: &mut Cx, from: NodeId, req: RequestId, value: Option<Version>) {
-        let me = cx.me;
-        // Multi-leader: one replica (the user's region's leader) answers.
-        let multi = cx.scenario().db.replication == crate::scenario::Replication::MultiLeader;
-        let (w, r_needed, repair) = if multi {
-            (1, 1, false)
-        } else {
-            (
-                cx.scenario().db.quorum_w,
-                cx.scenario().db.quorum_r,
-                cx.scenario().db.read_repair,
-            )
-        };
-        let Some(r) = cx.req(req) else { return };
-        if r.app != Some(me) || r.app_stage != AppStage::Db {
-            // A reply after the read was answered: repair that replica too
-            // if it turned out to be behind.
-            if let Some(v) = value
-                && repair
-                && r.q_app == Some(me)
-                && v < r.q_best
-            {
-                let (key, best) = (r.key, r.q_best);
-                cx.send(
-                    from,
-                    Msg::QPut {
-                        req,
-                        key,
-                        version: best,
-                    },
-                    0,
-                );
-            }
-            return;
-        }
-        r.q_count += 1;
-        match value {
-            None => {
-                if u32::from(r.q_count) == w {
-                    let (v, key) = (r.q_best, r.key);
-                    self.update_cache(cx, RequestKind::Write, key, v);
-                    self.written(cx, req, Reply::Ok(Some(v)));
-                }
-            }
-            Some(v) => {
-                r.q_replies.push((from, v));
-                if v > r.q_best {
-                    r.q_best = v;
-                }
-                if u32::from(r.q_count) == r_needed {
-                    let (best, key) = (r.q_best, r.key);
-                    let stale: Vec<NodeId> = r
-                        .q_replies
-                        .iter()
-                        .filter(|(_, x)| *x < best)
-                        .map(|(n, _)| *n)
-                        .collect();
-                    if repair {
-                        for n in stale {
-                            cx.send(
-                                n,
-                                Msg::QPut {
-                                    req,
-                                    key,
-                                    version: best,
-                                },
-                                0,
-                            );
-                        }
-                    }
-                    self.update_cache(cx, RequestKind::Read, key, best);
-                    self.finish(cx, req, Reply::Ok(Some(best)), true);
-                }
-            }
-        }
     }
 
     fn db_retry(&mut self, cx: &mut Cx, req: RequestId, attempt: u8) {

@@ -76,6 +76,8 @@ impl CacheNode {
                 c.store.put(key, version, now.after(ttl));
             }
             Msg::CacheDel { key } if !c.dirty.contains_key(&key) => c.store.remove(key),
+            // A dirty key keeps its newer value until it is flushed.
+            Msg::CacheSet { .. } | Msg::CacheDel { .. } => {}
             Msg::CacheWrite { req, key } => {
                 // Write-back: the value lives here until the next flush.
                 let current = c.store.get(key, now).unwrap_or_default();
@@ -85,7 +87,35 @@ impl CacheNode {
                 cx.send(from, Msg::CacheWriteAck { req }, delay);
             }
             Msg::DbReply { req, result, .. } => self.on_flushed(cx, req, result),
-            _ => {}
+            // Nothing else is ever sent to a cache; a message that arrives anyway
+            // is counted as misrouted rather than dropped in silence.
+            msg @ (Msg::DnsQuery { .. }
+            | Msg::DnsAnswer { .. }
+            | Msg::AuthQuery { .. }
+            | Msg::AuthAnswer { .. }
+            | Msg::Http { .. }
+            | Msg::HttpReply { .. }
+            | Msg::CacheValue { .. }
+            | Msg::CacheWriteAck { .. }
+            | Msg::Enqueue { .. }
+            | Msg::EnqueueAck { .. }
+            | Msg::JobOffer { .. }
+            | Msg::JobPull
+            | Msg::QPut { .. }
+            | Msg::QPutAck { .. }
+            | Msg::QGet { .. }
+            | Msg::QValue { .. }
+            | Msg::MReplicate { .. }
+            | Msg::JobDone { .. }
+            | Msg::DbRead { .. }
+            | Msg::DbWrite { .. }
+            | Msg::Append(_)
+            | Msg::AppendReply { .. }
+            | Msg::Vote { .. }
+            | Msg::VoteReply { .. }
+            | Msg::Ping { .. }
+            | Msg::Pong { .. }
+            | Msg::LbAdvert { .. }) => cx.misrouted(&msg),
         }
     }
 

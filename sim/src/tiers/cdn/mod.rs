@@ -86,7 +86,37 @@ impl CdnNode {
                 let client = cx.topo.clients[client_tier];
                 cx.send(client, Msg::HttpReply { req, reply }, 0);
             }
-            _ => {}
+            // Nothing else is ever sent to a CDN edge; a message that arrives anyway
+            // is counted as misrouted rather than dropped in silence.
+            msg @ (Msg::DnsQuery { .. }
+            | Msg::DnsAnswer { .. }
+            | Msg::AuthQuery { .. }
+            | Msg::AuthAnswer { .. }
+            | Msg::CacheGet { .. }
+            | Msg::CacheValue { .. }
+            | Msg::CacheSet { .. }
+            | Msg::CacheDel { .. }
+            | Msg::CacheWrite { .. }
+            | Msg::CacheWriteAck { .. }
+            | Msg::Enqueue { .. }
+            | Msg::EnqueueAck { .. }
+            | Msg::JobOffer { .. }
+            | Msg::JobPull
+            | Msg::QPut { .. }
+            | Msg::QPutAck { .. }
+            | Msg::QGet { .. }
+            | Msg::QValue { .. }
+            | Msg::MReplicate { .. }
+            | Msg::JobDone { .. }
+            | Msg::DbRead { .. }
+            | Msg::DbWrite { .. }
+            | Msg::DbReply { .. }
+            | Msg::Append(_)
+            | Msg::AppendReply { .. }
+            | Msg::Vote { .. }
+            | Msg::VoteReply { .. }
+            | Msg::Pong { .. }
+            | Msg::LbAdvert { .. }) => cx.misrouted(&msg),
         }
     }
 

@@ -131,7 +131,38 @@ impl ClientNode {
                 }
             }
             Msg::HttpReply { req, reply } => self.complete(cx, req, reply),
-            _ => {}
+            // Nothing else is ever sent to users; a message that arrives anyway
+            // is counted as misrouted rather than dropped in silence.
+            msg @ (Msg::DnsQuery { .. }
+            | Msg::AuthQuery { .. }
+            | Msg::AuthAnswer { .. }
+            | Msg::Http { .. }
+            | Msg::CacheGet { .. }
+            | Msg::CacheValue { .. }
+            | Msg::CacheSet { .. }
+            | Msg::CacheDel { .. }
+            | Msg::CacheWrite { .. }
+            | Msg::CacheWriteAck { .. }
+            | Msg::Enqueue { .. }
+            | Msg::EnqueueAck { .. }
+            | Msg::JobOffer { .. }
+            | Msg::JobPull
+            | Msg::QPut { .. }
+            | Msg::QPutAck { .. }
+            | Msg::QGet { .. }
+            | Msg::QValue { .. }
+            | Msg::MReplicate { .. }
+            | Msg::JobDone { .. }
+            | Msg::DbRead { .. }
+            | Msg::DbWrite { .. }
+            | Msg::DbReply { .. }
+            | Msg::Append(_)
+            | Msg::AppendReply { .. }
+            | Msg::Vote { .. }
+            | Msg::VoteReply { .. }
+            | Msg::Ping { .. }
+            | Msg::Pong { .. }
+            | Msg::LbAdvert { .. }) => cx.misrouted(&msg),
         }
     }
 

@@ -8,6 +8,43 @@ use crate::node::NodeId;
 use crate::time::SimTime;
 
 impl DbNode {
+    /// Whether a candidate whose log ends with an entry of `last_term` at
+    /// `last_index` is at least as up to date as this replica's log: a later
+    /// last term wins, and with equal terms the longer log (Raft's rule).
+    pub(crate) fn is_up_to_date(&self, last_term: u64, last_index: u64) -> bool {
+        (last_term, last_index) >= (self.last_term(), self.last_index())
+    }
+
+    /// Whether this replica would tell a candidate that it would vote for it
+    /// in `term` (a pre-vote, which changes nothing): only with an up-to-date
+    /// log, and only if it too has lost touch with a leader for `lease`.
+    pub(crate) fn grants_pre_vote(
+        &self,
+        now: SimTime,
+        lease: u64,
+        term: u64,
+        last_term: u64,
+        last_index: u64,
+    ) -> bool {
+        let leader_alive = self.role == Role::Leader
+            || (self.leader.is_some() && now.since(self.last_leader_contact) < lease);
+        term > self.term && self.is_up_to_date(last_term, last_index) && !leader_alive
+    }
+
+    /// Whether this replica, already in `term`, votes for `from`: once per
+    /// term, and only for a candidate whose log is up to date.
+    pub(crate) fn grants_vote(
+        &self,
+        from: NodeId,
+        term: u64,
+        last_term: u64,
+        last_index: u64,
+    ) -> bool {
+        term == self.term
+            && self.is_up_to_date(last_term, last_index)
+            && self.voted_for.is_none_or(|v| v == from)
+    }
+
     /// Makes this replica leader of `term`. The first leader of a run (term
     /// 1 at time zero) takes office quietly: nothing was elected.
     pub(crate) fn become_leader(&mut self, cx: &mut Cx, term: u64) {
@@ -158,13 +195,8 @@ impl DbNode {
     ) {
         let now = cx.now;
         let min = cx.cfg().election_min;
-        let d = &*self;
-        let up_to_date = (last_term, last_index) >= (d.last_term(), d.last_index());
         if pre {
-            // Grant a pre-vote only if we, too, have lost touch with a leader.
-            let leader_alive = d.role == Role::Leader
-                || (d.leader.is_some() && now.since(d.last_leader_contact) < min);
-            let granted = term > d.term && up_to_date && !leader_alive;
+            let granted = self.grants_pre_vote(now, min, term, last_term, last_index);
             cx.send(
                 from,
                 Msg::VoteReply {
@@ -176,11 +208,11 @@ impl DbNode {
             );
             return;
         }
-        if term > d.term {
+        if term > self.term {
             self.step_down(cx, term, StepDown::HigherTerm);
         }
+        let granted = self.grants_vote(from, term, last_term, last_index);
         let d = &mut *self;
-        let granted = term == d.term && up_to_date && d.voted_for.is_none_or(|v| v == from);
         if granted {
             d.voted_for = Some(from);
             d.deadline = now.after(min);
@@ -218,5 +250,84 @@ impl DbNode {
                 self.become_leader(cx, term);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::msg::LogEntry;
+    use crate::time::MS;
+
+    /// A follower of a three-replica group whose log holds entries of `terms`.
+    fn replica(terms: &[u64]) -> DbNode {
+        let members = vec![NodeId(0), NodeId(1), NodeId(2)];
+        let mut d = DbNode::new(NodeId(0), 0, members, 10);
+        for &term in terms {
+            d.log.push(LogEntry {
+                term,
+                key: 1,
+                appended_at: 0,
+            });
+        }
+        d.term = terms.last().copied().unwrap_or(0);
+        d
+    }
+
+    #[test]
+    fn a_later_last_term_beats_a_longer_log() {
+        let d = replica(&[1, 1, 1, 1]);
+        assert!(
+            d.is_up_to_date(2, 1),
+            "term 2 at index 1 is newer than term 1 at index 4"
+        );
+        assert!(!d.is_up_to_date(1, 3), "same term, shorter log");
+        assert!(d.is_up_to_date(1, 4), "same term, same length");
+    }
+
+    #[test]
+    fn one_vote_per_term_and_only_for_an_up_to_date_log() {
+        let mut d = replica(&[1, 2]);
+        d.term = 3;
+        assert!(
+            !d.grants_vote(NodeId(1), 3, 1, 5),
+            "its log ends in an older term"
+        );
+        assert!(d.grants_vote(NodeId(1), 3, 2, 2));
+        d.voted_for = Some(NodeId(1));
+        assert!(
+            d.grants_vote(NodeId(1), 3, 2, 2),
+            "asking again gets the same answer"
+        );
+        assert!(
+            !d.grants_vote(NodeId(2), 3, 2, 9),
+            "the vote of term 3 is taken"
+        );
+        assert!(
+            !d.grants_vote(NodeId(2), 2, 2, 9),
+            "an old term gets no vote"
+        );
+    }
+
+    #[test]
+    fn no_pre_vote_while_the_leader_is_heard() {
+        let mut d = replica(&[1]);
+        d.leader = Some(NodeId(1));
+        d.last_leader_contact = SimTime(1000 * MS);
+        let lease = 1000 * MS;
+        assert!(!d.grants_pre_vote(SimTime(1500 * MS), lease, 2, 1, 1));
+        assert!(
+            d.grants_pre_vote(SimTime(2500 * MS), lease, 2, 1, 1),
+            "silent for a whole lease"
+        );
+        assert!(
+            !d.grants_pre_vote(SimTime(2500 * MS), lease, 1, 1, 1),
+            "not a newer term"
+        );
+        d.role = Role::Leader;
+        assert!(
+            !d.grants_pre_vote(SimTime(9000 * MS), lease, 5, 1, 1),
+            "a leader never helps unseat itself"
+        );
     }
 }

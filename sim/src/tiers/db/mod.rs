@@ -223,7 +223,31 @@ impl DbNode {
                 pre,
             } => self.on_vote(cx, from, term, last_index, last_term, pre),
             Msg::VoteReply { term, granted, pre } => self.on_vote_reply(cx, term, granted, pre),
-            _ => {}
+            // Nothing else is ever sent to a database replica; a message that arrives anyway
+            // is counted as misrouted rather than dropped in silence.
+            msg @ (Msg::DnsQuery { .. }
+            | Msg::DnsAnswer { .. }
+            | Msg::AuthQuery { .. }
+            | Msg::AuthAnswer { .. }
+            | Msg::Http { .. }
+            | Msg::HttpReply { .. }
+            | Msg::CacheGet { .. }
+            | Msg::CacheValue { .. }
+            | Msg::CacheSet { .. }
+            | Msg::CacheDel { .. }
+            | Msg::CacheWrite { .. }
+            | Msg::CacheWriteAck { .. }
+            | Msg::Enqueue { .. }
+            | Msg::EnqueueAck { .. }
+            | Msg::JobOffer { .. }
+            | Msg::JobPull
+            | Msg::QPutAck { .. }
+            | Msg::QValue { .. }
+            | Msg::JobDone { .. }
+            | Msg::DbReply { .. }
+            | Msg::Ping { .. }
+            | Msg::Pong { .. }
+            | Msg::LbAdvert { .. }) => cx.misrouted(&msg),
         }
     }
 }

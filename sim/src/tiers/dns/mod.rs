@@ -115,7 +115,38 @@ impl ResolverNode {
                     );
                 }
             }
-            _ => {}
+            // Nothing else is ever sent to a resolver; a message that arrives anyway
+            // is counted as misrouted rather than dropped in silence.
+            msg @ (Msg::DnsAnswer { .. }
+            | Msg::AuthQuery { .. }
+            | Msg::Http { .. }
+            | Msg::HttpReply { .. }
+            | Msg::CacheGet { .. }
+            | Msg::CacheValue { .. }
+            | Msg::CacheSet { .. }
+            | Msg::CacheDel { .. }
+            | Msg::CacheWrite { .. }
+            | Msg::CacheWriteAck { .. }
+            | Msg::Enqueue { .. }
+            | Msg::EnqueueAck { .. }
+            | Msg::JobOffer { .. }
+            | Msg::JobPull
+            | Msg::QPut { .. }
+            | Msg::QPutAck { .. }
+            | Msg::QGet { .. }
+            | Msg::QValue { .. }
+            | Msg::MReplicate { .. }
+            | Msg::JobDone { .. }
+            | Msg::DbRead { .. }
+            | Msg::DbWrite { .. }
+            | Msg::DbReply { .. }
+            | Msg::Append(_)
+            | Msg::AppendReply { .. }
+            | Msg::Vote { .. }
+            | Msg::VoteReply { .. }
+            | Msg::Ping { .. }
+            | Msg::Pong { .. }
+            | Msg::LbAdvert { .. }) => cx.misrouted(&msg),
         }
     }
 
@@ -182,7 +213,38 @@ impl AuthNode {
                     e.answered = e.answered.max(seq);
                 }
             }
-            _ => {}
+            // Nothing else is ever sent to the DNS authority; a message that arrives anyway
+            // is counted as misrouted rather than dropped in silence.
+            msg @ (Msg::DnsQuery { .. }
+            | Msg::AuthAnswer { .. }
+            | Msg::DnsAnswer { .. }
+            | Msg::Http { .. }
+            | Msg::HttpReply { .. }
+            | Msg::CacheGet { .. }
+            | Msg::CacheValue { .. }
+            | Msg::CacheSet { .. }
+            | Msg::CacheDel { .. }
+            | Msg::CacheWrite { .. }
+            | Msg::CacheWriteAck { .. }
+            | Msg::Enqueue { .. }
+            | Msg::EnqueueAck { .. }
+            | Msg::JobOffer { .. }
+            | Msg::JobPull
+            | Msg::QPut { .. }
+            | Msg::QPutAck { .. }
+            | Msg::QGet { .. }
+            | Msg::QValue { .. }
+            | Msg::MReplicate { .. }
+            | Msg::JobDone { .. }
+            | Msg::DbRead { .. }
+            | Msg::DbWrite { .. }
+            | Msg::DbReply { .. }
+            | Msg::Append(_)
+            | Msg::AppendReply { .. }
+            | Msg::Vote { .. }
+            | Msg::VoteReply { .. }
+            | Msg::Ping { .. }
+            | Msg::LbAdvert { .. }) => cx.misrouted(&msg),
         }
     }
 

@@ -226,7 +226,36 @@ impl LbNode {
                 cx.hop_close(req, hop, now, note);
                 cx.send(to, Msg::HttpReply { req, reply }, cx.work(LB_WORK));
             }
-            _ => {}
+            // Nothing else is ever sent to a load balancer; a message that arrives anyway
+            // is counted as misrouted rather than dropped in silence.
+            msg @ (Msg::DnsQuery { .. }
+            | Msg::DnsAnswer { .. }
+            | Msg::AuthQuery { .. }
+            | Msg::AuthAnswer { .. }
+            | Msg::CacheGet { .. }
+            | Msg::CacheValue { .. }
+            | Msg::CacheSet { .. }
+            | Msg::CacheDel { .. }
+            | Msg::CacheWrite { .. }
+            | Msg::CacheWriteAck { .. }
+            | Msg::Enqueue { .. }
+            | Msg::EnqueueAck { .. }
+            | Msg::JobOffer { .. }
+            | Msg::JobPull
+            | Msg::QPut { .. }
+            | Msg::QPutAck { .. }
+            | Msg::QGet { .. }
+            | Msg::QValue { .. }
+            | Msg::MReplicate { .. }
+            | Msg::JobDone { .. }
+            | Msg::DbRead { .. }
+            | Msg::DbWrite { .. }
+            | Msg::DbReply { .. }
+            | Msg::Append(_)
+            | Msg::AppendReply { .. }
+            | Msg::Vote { .. }
+            | Msg::VoteReply { .. }
+            | Msg::Ping { .. }) => cx.misrouted(&msg),
         }
     }
 

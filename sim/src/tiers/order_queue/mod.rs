@@ -98,7 +98,37 @@ impl QueueNode {
                     cx.metrics.totals.jobs_done += 1;
                 }
             }
-            _ => {}
+            // Nothing else is ever sent to the order queue; a message that arrives anyway
+            // is counted as misrouted rather than dropped in silence.
+            msg @ (Msg::DnsQuery { .. }
+            | Msg::DnsAnswer { .. }
+            | Msg::AuthQuery { .. }
+            | Msg::AuthAnswer { .. }
+            | Msg::Http { .. }
+            | Msg::HttpReply { .. }
+            | Msg::CacheGet { .. }
+            | Msg::CacheValue { .. }
+            | Msg::CacheSet { .. }
+            | Msg::CacheDel { .. }
+            | Msg::CacheWrite { .. }
+            | Msg::CacheWriteAck { .. }
+            | Msg::EnqueueAck { .. }
+            | Msg::JobOffer { .. }
+            | Msg::QPut { .. }
+            | Msg::QPutAck { .. }
+            | Msg::QGet { .. }
+            | Msg::QValue { .. }
+            | Msg::MReplicate { .. }
+            | Msg::DbRead { .. }
+            | Msg::DbWrite { .. }
+            | Msg::DbReply { .. }
+            | Msg::Append(_)
+            | Msg::AppendReply { .. }
+            | Msg::Vote { .. }
+            | Msg::VoteReply { .. }
+            | Msg::Ping { .. }
+            | Msg::Pong { .. }
+            | Msg::LbAdvert { .. }) => cx.misrouted(&msg),
         }
         self.dispatch(cx);
     }
@@ -172,14 +202,49 @@ impl WorkerNode {
 
     /// Handles a message (a job offer).
     pub(crate) fn on_msg(&mut self, cx: &mut Cx, msg: Msg) {
-        if let Msg::JobOffer { job, delivery } = msg {
-            if self.current.is_some() {
-                return;
+        match msg {
+            Msg::JobOffer { job, delivery } => {
+                if self.current.is_some() {
+                    return;
+                }
+                self.current = Some((job, delivery));
+                let ms = cx.scenario().queue.task_ms[0];
+                let d = cx.work(ms_to_micros(ms));
+                cx.timer(d, Timer::WorkerStep(job, delivery, 0));
             }
-            self.current = Some((job, delivery));
-            let ms = cx.scenario().queue.task_ms[0];
-            let d = cx.work(ms_to_micros(ms));
-            cx.timer(d, Timer::WorkerStep(job, delivery, 0));
+            // Nothing else is ever sent to a queue worker; a message that arrives anyway
+            // is counted as misrouted rather than dropped in silence.
+            msg @ (Msg::DnsQuery { .. }
+            | Msg::DnsAnswer { .. }
+            | Msg::AuthQuery { .. }
+            | Msg::AuthAnswer { .. }
+            | Msg::Http { .. }
+            | Msg::HttpReply { .. }
+            | Msg::CacheGet { .. }
+            | Msg::CacheValue { .. }
+            | Msg::CacheSet { .. }
+            | Msg::CacheDel { .. }
+            | Msg::CacheWrite { .. }
+            | Msg::CacheWriteAck { .. }
+            | Msg::Enqueue { .. }
+            | Msg::EnqueueAck { .. }
+            | Msg::JobPull
+            | Msg::QPut { .. }
+            | Msg::QPutAck { .. }
+            | Msg::QGet { .. }
+            | Msg::QValue { .. }
+            | Msg::MReplicate { .. }
+            | Msg::JobDone { .. }
+            | Msg::DbRead { .. }
+            | Msg::DbWrite { .. }
+            | Msg::DbReply { .. }
+            | Msg::Append(_)
+            | Msg::AppendReply { .. }
+            | Msg::Vote { .. }
+            | Msg::VoteReply { .. }
+            | Msg::Ping { .. }
+            | Msg::Pong { .. }
+            | Msg::LbAdvert { .. }) => cx.misrouted(&msg),
         }
     }
 
