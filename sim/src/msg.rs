@@ -69,9 +69,12 @@ pub struct Append {
     pub leader_commit: u64,
 }
 
-/// Everything that travels over the simulated network.
+/// Everything that travels over the simulated network, grouped by the
+/// tiers that exchange it. Each tier's handler matches every variant: the
+/// ones it never expects are listed and counted as misrouted.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Msg {
+    // --- Users and DNS: a browser asks its resolver, the resolver asks the authority.
     DnsQuery {
         req: RequestId,
         name: DnsName,
@@ -89,6 +92,8 @@ pub enum Msg {
         target: Target,
         ttl: Micros,
     },
+
+    // --- HTTP along the path: browser, CDN edge, balancer, app server, and the answers back.
     Http {
         req: RequestId,
     },
@@ -96,6 +101,19 @@ pub enum Msg {
         req: RequestId,
         reply: Reply,
     },
+
+    // --- Health: balancers check app servers, the authority checks edges, the balancer pair keeps one active.
+    Ping {
+        seq: u32,
+    },
+    Pong {
+        seq: u32,
+    },
+    LbAdvert {
+        priority: u8,
+    },
+
+    // --- App server and cache.
     CacheGet {
         req: RequestId,
         key: u32,
@@ -118,17 +136,48 @@ pub enum Msg {
     CacheWriteAck {
         req: RequestId,
     },
-    Enqueue {
+
+    // --- App server (or a write-back cache) and a database replica.
+    DbRead {
         req: RequestId,
+        key: u32,
+        attempt: u8,
+        need_leader: bool,
+        /// Serve only if this log index has been applied (read-your-writes).
+        min_index: u64,
     },
-    EnqueueAck {
+    DbWrite {
         req: RequestId,
+        key: u32,
+        attempt: u8,
     },
-    JobOffer {
-        job: u64,
-        delivery: u32,
+    DbReply {
+        req: RequestId,
+        attempt: u8,
+        result: DbResult,
     },
-    JobPull,
+
+    // --- Between the replicas of a leader-based group: replication and elections.
+    Append(Box<Append>),
+    AppendReply {
+        term: u64,
+        success: bool,
+        match_index: u64,
+        applied: u64,
+    },
+    Vote {
+        term: u64,
+        last_index: u64,
+        last_term: u64,
+        pre: bool,
+    },
+    VoteReply {
+        term: u64,
+        granted: bool,
+        pre: bool,
+    },
+
+    // --- Leaderless and multi-leader replicas.
     QPut {
         req: RequestId,
         key: u32,
@@ -152,54 +201,22 @@ pub enum Msg {
         version: Version,
         prev: Version,
     },
-    JobDone {
+
+    // --- App server, order queue and workers.
+    Enqueue {
+        req: RequestId,
+    },
+    EnqueueAck {
+        req: RequestId,
+    },
+    JobOffer {
         job: u64,
         delivery: u32,
     },
-    DbRead {
-        req: RequestId,
-        key: u32,
-        attempt: u8,
-        need_leader: bool,
-        /// Serve only if this log index has been applied (read-your-writes).
-        min_index: u64,
-    },
-    DbWrite {
-        req: RequestId,
-        key: u32,
-        attempt: u8,
-    },
-    DbReply {
-        req: RequestId,
-        attempt: u8,
-        result: DbResult,
-    },
-    Append(Box<Append>),
-    AppendReply {
-        term: u64,
-        success: bool,
-        match_index: u64,
-        applied: u64,
-    },
-    Vote {
-        term: u64,
-        last_index: u64,
-        last_term: u64,
-        pre: bool,
-    },
-    VoteReply {
-        term: u64,
-        granted: bool,
-        pre: bool,
-    },
-    Ping {
-        seq: u32,
-    },
-    Pong {
-        seq: u32,
-    },
-    LbAdvert {
-        priority: u8,
+    JobPull,
+    JobDone {
+        job: u64,
+        delivery: u32,
     },
 }
 
