@@ -22,10 +22,10 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Scenario(m) => write!(f, "bad scenario: {m}"),
+            Error::Scenario(m) => write!(f, "bad scenario: {}", one_line(m)),
             Error::UnknownNode(n) => write!(f, "unknown node {n:?}"),
             Error::UnknownRegion(r) => write!(f, "unknown region {r:?}"),
-            Error::BadCommand(m) => write!(f, "bad command: {m}"),
+            Error::BadCommand(m) => write!(f, "bad command: {}", one_line(m)),
             Error::UnknownPreset(p) => write!(
                 f,
                 "unknown preset {p:?} (known: {})",
@@ -41,3 +41,34 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// `text` with line breaks, tabs and other control characters escaped
+/// (`\n`, `\t`, `\u{1b}`), so that a message quoting what it was given
+/// always stays on one line.
+pub fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&c.escape_unicode().to_string()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_quoting_a_line_break_stays_on_one_line() {
+        let e = Error::Scenario("unknown field `a\nb`".into());
+        let text = e.to_string();
+        assert!(!text.contains('\n'), "{text}");
+        assert!(text.contains("a\\nb"), "{text}");
+        assert_eq!(one_line("tab\there\u{1b}"), "tab\\there\\u{1b}");
+    }
+}

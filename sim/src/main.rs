@@ -1,7 +1,55 @@
 //! The `pathlab-sim` command line: run a preset or scenario file and print a summary, list presets, export the read/write history, or measure speed.
 
 use pathlab_sim::{Error, Scenario, Simulation, presets};
+use std::io::Write;
 use std::process::ExitCode;
+
+/// Why a subcommand stopped early.
+enum Stop {
+    /// Bad input or a failed write: one line on stderr, exit status 2.
+    Fail(String),
+    /// The reader of our output went away (`| head`): end quietly, like
+    /// other command-line tools.
+    Closed,
+}
+
+impl From<String> for Stop {
+    fn from(msg: String) -> Stop {
+        Stop::Fail(msg)
+    }
+}
+
+/// Standard output, buffered; a closed pipe and a failed write are told apart.
+struct Out(std::io::BufWriter<std::io::StdoutLock<'static>>);
+
+impl Out {
+    fn new() -> Out {
+        Out(std::io::BufWriter::new(std::io::stdout().lock()))
+    }
+
+    fn line(&mut self, text: std::fmt::Arguments) -> Result<(), Stop> {
+        writeln!(self.0, "{text}").map_err(write_error)
+    }
+
+    fn done(mut self) -> Result<(), Stop> {
+        self.0.flush().map_err(write_error)
+    }
+}
+
+fn write_error(e: std::io::Error) -> Stop {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Stop::Closed
+    } else {
+        Stop::Fail(format!("cannot write the output: {e}"))
+    }
+}
+
+/// Writes one line of output (`out!(out, "...", args)`).
+macro_rules! out {
+    ($out:expr, $($arg:tt)*) => {
+        $out.line(format_args!($($arg)*))?
+    };
+}
 
 const USAGE: &str = "\
 usage:
@@ -91,36 +139,63 @@ fn build(o: &Opts) -> Result<Simulation, String> {
     Simulation::new(&s, seed).map_err(|e: Error| e.to_string())
 }
 
-fn run(o: Opts) -> Result<(), String> {
+fn run(o: Opts) -> Result<(), Stop> {
     let mut sim = build(&o)?;
+    let mut out = Out::new();
     sim.run();
     let s = sim.summary();
     if o.json {
-        println!("{}", serde_json::to_string(&s).map_err(|e| e.to_string())?);
-        return Ok(());
+        out!(
+            out,
+            "{}",
+            serde_json::to_string(&s).map_err(|e| e.to_string())?
+        );
+        return out.done();
     }
-    println!(
+    out!(
+        out,
         "scenario      {} (seed {}, {} s simulated)",
-        s.scenario, s.seed, s.duration_s
+        s.scenario,
+        s.seed,
+        s.duration_s
     );
-    println!("fingerprint   {}  ({} events)", s.fingerprint, s.events);
-    println!(
+    out!(
+        out,
+        "fingerprint   {}  ({} events)",
+        s.fingerprint,
+        s.events
+    );
+    out!(
+        out,
         "requests      {} finished, {} answered, {} failed — availability {:.3} %",
         s.requests.total,
         s.requests.ok,
         s.requests.failed,
         s.availability * 100.0
     );
-    println!(
+    out!(
+        out,
         "latency       p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        s.latency_ms.p50, s.latency_ms.p95, s.latency_ms.p99, s.latency_ms.max
+        s.latency_ms.p50,
+        s.latency_ms.p95,
+        s.latency_ms.p99,
+        s.latency_ms.max
     );
-    println!("reads         {} ({} stale)", s.reads.total, s.reads.stale);
-    println!(
+    out!(
+        out,
+        "reads         {} ({} stale)",
+        s.reads.total,
+        s.reads.stale
+    );
+    out!(
+        out,
         "writes        {} ({} acknowledged, {} lost)",
-        s.writes.total, s.writes.acked, s.writes.lost
+        s.writes.total,
+        s.writes.acked,
+        s.writes.lost
     );
-    println!(
+    out!(
+        out,
         "anomalies     stale {}, read-your-writes {}, monotonic {}, lost writes {}",
         s.anomalies.stale_read,
         s.anomalies.read_your_writes,
@@ -134,19 +209,22 @@ fn run(o: Opts) -> Result<(), String> {
             h as f64 * 100.0 / (h + m) as f64
         }
     };
-    println!(
+    out!(
+        out,
         "cdn           {} hits, {} misses ({:.1} % hit)",
         s.cdn.hits,
         s.cdn.misses,
         pct(s.cdn.hits, s.cdn.misses)
     );
-    println!(
+    out!(
+        out,
         "cache         {} hits, {} misses ({:.1} % hit)",
         s.cache.hits,
         s.cache.misses,
         pct(s.cache.hits, s.cache.misses)
     );
-    println!(
+    out!(
+        out,
         "database      leader {} (term {}), {} leader changes",
         s.db.leader.as_deref().unwrap_or("none"),
         s.db.term,
@@ -159,45 +237,62 @@ fn run(o: Opts) -> Result<(), String> {
         .map(|(k, n)| format!("{k} {n}"))
         .collect();
     if !errors.is_empty() {
-        println!("errors        {}", errors.join(", "));
+        out!(out, "errors        {}", errors.join(", "));
     }
-    println!("log:");
+    out!(out, "log:");
     for e in sim.log() {
-        println!("  {:>9}  {}", e.at.to_string(), sim.describe(e));
+        out!(out, "  {:>9}  {}", e.at.to_string(), sim.describe(e));
     }
-    Ok(())
+    out.done()
 }
 
-fn history(o: Opts) -> Result<(), String> {
-    use std::io::Write;
+fn history(o: Opts) -> Result<(), Stop> {
     let mut sim = build(&o)?;
     sim.record_history();
     sim.run();
-    let out = std::io::stdout();
-    let mut out = std::io::BufWriter::new(out.lock());
+    let mut out = Out::new();
     for op in sim.history() {
-        let line = serde_json::to_string(op).map_err(|e| e.to_string())?;
-        if writeln!(out, "{line}").is_err() {
-            // The reader went away (e.g. `| head`): stop quietly.
-            return Ok(());
-        }
+        out!(
+            out,
+            "{}",
+            serde_json::to_string(op).map_err(|e| e.to_string())?
+        );
     }
-    out.flush().ok();
-    Ok(())
+    out.done()
 }
 
-fn show(o: Opts) -> Result<(), String> {
-    println!("{}", load(&o)?.to_json());
-    Ok(())
+fn show(o: Opts) -> Result<(), Stop> {
+    let text = load(&o)?.to_json();
+    let mut out = Out::new();
+    out!(out, "{text}");
+    out.done()
+}
+
+fn list_presets(args: lexopt::Parser) -> Result<(), Stop> {
+    let mut args = args;
+    if let Some(arg) = args.next().map_err(|e| e.to_string())? {
+        return Err(Stop::Fail(format!(
+            "presets takes no arguments, got {}",
+            arg.unexpected()
+        )));
+    }
+    let mut out = Out::new();
+    for name in presets::NAMES.iter().chain(&presets::BENCH_NAMES) {
+        if let Ok(s) = presets::preset(name) {
+            out!(out, "{name:<22} {}", s.description);
+        }
+    }
+    out.done()
 }
 
 #[allow(clippy::disallowed_methods, clippy::disallowed_types)] // The benchmark is the one place that reads the wall clock.
-fn bench(o: Opts) -> Result<(), String> {
+fn bench(o: Opts) -> Result<(), Stop> {
     let o = Opts {
         preset: o.preset.or(Some("default".into())),
         duration: o.duration.or(Some(600.0)),
         ..o
     };
+    let mut out = Out::new();
     let mut best = 0.0f64;
     let mut line = String::new();
     for round in 1..=5 {
@@ -206,7 +301,8 @@ fn bench(o: Opts) -> Result<(), String> {
         sim.run();
         let secs = start.elapsed().as_secs_f64();
         let rate = sim.events() as f64 / secs;
-        println!(
+        out!(
+            out,
             "round {round}: {} events in {:.3} s = {:.2} million events/s ({} simulated s, fingerprint {})",
             sim.events(),
             secs,
@@ -222,8 +318,8 @@ fn bench(o: Opts) -> Result<(), String> {
             );
         }
     }
-    println!("{line}");
-    Ok(())
+    out!(out, "{line}");
+    out.done()
 }
 
 fn main() -> ExitCode {
@@ -242,26 +338,19 @@ fn main() -> ExitCode {
         }
     };
     let result = match sub.as_str() {
-        "run" => parse(args, true).and_then(run),
-        "history" => parse(args, false).and_then(history),
-        "show" => parse(args, false).and_then(show),
-        "bench" => parse(args, false).and_then(bench),
-        "presets" => {
-            for name in presets::NAMES.iter().chain(&presets::BENCH_NAMES) {
-                if let Ok(s) = presets::preset(name) {
-                    println!("{name:<22} {}", s.description);
-                }
-            }
-            Ok(())
-        }
-        other => Err(format!(
+        "run" => parse(args, true).map_err(Stop::from).and_then(run),
+        "history" => parse(args, false).map_err(Stop::from).and_then(history),
+        "show" => parse(args, false).map_err(Stop::from).and_then(show),
+        "bench" => parse(args, false).map_err(Stop::from).and_then(bench),
+        "presets" => list_presets(args),
+        other => Err(Stop::Fail(format!(
             "unknown subcommand {other:?} (expected run, history, presets, show or bench; see --help)"
-        )),
+        ))),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(msg) => {
-            eprintln!("error: {msg}");
+        Ok(()) | Err(Stop::Closed) => ExitCode::SUCCESS,
+        Err(Stop::Fail(msg)) => {
+            eprintln!("error: {}", pathlab_sim::error::one_line(&msg));
             ExitCode::from(2)
         }
     }

@@ -620,7 +620,7 @@ impl Scenario {
     /// out-of-range numbers are errors that name the field's path.
     pub fn from_json(text: &str) -> Result<Scenario, Error> {
         let de = &mut serde_json::Deserializer::from_str(text);
-        let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
+        let scenario: Scenario = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner();
             let msg = inner.to_string();
@@ -631,6 +631,9 @@ impl Scenario {
                 Error::Scenario(format!("{path}: {msg}"))
             }
         })?;
+        // One scenario per text: anything but white space after it is an error.
+        de.end()
+            .map_err(|e| Error::Scenario(format!("after the scenario: {e}")))?;
         scenario.validate()?;
         Ok(scenario)
     }

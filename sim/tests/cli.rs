@@ -210,3 +210,115 @@ fn bad_input_is_one_clear_line_and_a_non_zero_exit() {
     assert_clean_error(&cli(&["run"]), "--preset");
     assert_clean_error(&cli(&["frobnicate"]), "frobnicate");
 }
+
+#[test]
+fn anything_after_the_scenario_is_refused() {
+    for text in [r#"{"version":1} xyz"#, "{}}}}", "{} {}"] {
+        let f = scenario_file(text);
+        let o = cli(&["run", "--scenario", f.path(), "--duration", "1"]);
+        assert_eq!(o.status.code(), Some(2), "{text}");
+        assert!(
+            stderr(&o).contains("trailing characters"),
+            "{text}: {}",
+            stderr(&o)
+        );
+    }
+    let f = scenario_file("{}\n\n  \t\n");
+    let o = cli(&["run", "--scenario", f.path(), "--duration", "1"]);
+    assert!(
+        o.status.success(),
+        "white space after it is fine: {}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn an_error_quoting_a_line_break_stays_one_line() {
+    let f = scenario_file("{\"a\\nb\": 1}");
+    let o = cli(&["run", "--scenario", f.path()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("a\\nb"),
+        "the line break is shown escaped: {err}"
+    );
+    let o = cli(&["run", "--preset", "no\nsuch"]);
+    assert_eq!(stderr(&o).trim_end().lines().count(), 1, "{}", stderr(&o));
+}
+
+#[test]
+fn every_subcommand_refuses_unknown_arguments() {
+    for args in [
+        &["presets", "--bogus"][..],
+        &["presets", "extra"],
+        &["run", "--preset", "default", "--bogus"],
+        &["history", "--preset", "default", "--json"],
+        &["show", "--preset", "default", "--seed"],
+        &["bench", "--nope"],
+    ] {
+        let o = cli(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert_eq!(
+            stderr(&o).trim_end().lines().count(),
+            1,
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+}
+
+/// Runs the CLI with its standard output going to `stdout`.
+fn cli_to(args: &[&str], stdout: std::process::Stdio) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_pathlab-sim"))
+        .args(args)
+        .stdout(stdout)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    for args in [
+        &["history", "--preset", "default", "--duration", "20"][..],
+        &["run", "--preset", "partition-leader", "--duration", "30"],
+        &["presets"],
+    ] {
+        let mut child = cli_to(args, std::process::Stdio::piped());
+        // Hang up before reading everything, as `| head -1` does.
+        let mut stdout = child.stdout.take().unwrap();
+        let mut first = [0u8; 16];
+        std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+        drop(stdout);
+        let o = child.wait_with_output().unwrap();
+        assert!(
+            o.status.success(),
+            "{args:?}: {:?}: {}",
+            o.status,
+            stderr(&o)
+        );
+        assert!(stderr(&o).is_empty(), "{args:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn a_failed_write_is_an_error_not_a_silent_success() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return; // no /dev/full on this system
+    };
+    for args in [
+        &["history", "--preset", "default", "--duration", "5"][..],
+        &["run", "--preset", "default", "--duration", "2"],
+        &["presets"],
+    ] {
+        let child = cli_to(args, full.try_clone().unwrap().into());
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&o).contains("cannot write"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+}
