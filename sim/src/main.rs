@@ -319,6 +319,19 @@ fn bench(o: Opts) -> Result<(), Stop> {
         }
     }
     out!(out, "{line}");
+    // The costliest command: scaling out to the largest pool with the
+    // densest ring (applied at once, so its time is the command's).
+    let mut s = Scenario::default();
+    s.lb.virtual_nodes = 10_000;
+    let mut sim = Simulation::new(&s, 1).map_err(|e| e.to_string())?;
+    let start = std::time::Instant::now();
+    sim.apply(&pathlab_sim::Command::Scale { servers: 256 })
+        .map_err(|e| e.to_string())?;
+    out!(
+        out,
+        "command: scale 4 → 256 app servers with 10,000 ring points each took {:.0} ms (goal < 1000)",
+        start.elapsed().as_secs_f64() * 1e3
+    );
     out.done()
 }
 

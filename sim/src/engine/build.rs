@@ -95,8 +95,9 @@ impl Simulation {
         self.flush();
     }
 
-    /// Adds app server number `t` (scaling out): a node, its state, a slot
-    /// in the partition matrix and a backend in each balancer.
+    /// Adds an app server (scaling out): a node, its state, a slot in the
+    /// partition matrix and a backend in each balancer (whose rings the
+    /// caller rebuilds once it has added all it needs).
     pub(crate) fn add_app_server(&mut self) {
         let t = self.tiers.apps.len();
         let id = self.topo.add(format!("app-{}", t + 1), NodeKind::App, 0, t);
@@ -106,9 +107,8 @@ impl Simulation {
         let mut app = AppNode::new(id, self.settings.scenario().app.workers);
         app.leader_guess = self.topo.first_replicas();
         self.tiers.apps.push(app);
-        let vnodes = self.settings.scenario().lb.virtual_nodes;
         for lb in &mut self.tiers.lbs {
-            lb.add_backend(1.0, vnodes);
+            lb.add_backend(1.0);
         }
     }
 }

@@ -87,10 +87,10 @@ impl LbNode {
         }
     }
 
-    /// Adds a backend (scaling out), rebuilding the ring.
-    pub(crate) fn add_backend(&mut self, weight: f64, vnodes: u32) {
+    /// Adds a backend (scaling out). The ring is rebuilt once the pool has
+    /// its new size ([`LbNode::rebuild_ring`]), not once per server added.
+    pub(crate) fn add_backend(&mut self, weight: f64) {
         self.backends.push(Backend::new(weight));
-        self.rebuild_ring(vnodes);
     }
 
     /// Rebuilds the ring over the backends in the pool.
