@@ -51,6 +51,8 @@ pub struct Totals {
     pub job_duplicates: u64,
     /// Multi-leader: concurrent writes to one key (one was overwritten).
     pub conflicts: u64,
+    /// The sum of every finished request's latency (µs), for the mean.
+    pub latency_us_sum: u64,
 }
 
 /// The current second's counters.
@@ -194,6 +196,7 @@ impl Metrics {
                 t.errors[e.idx()] += 1;
             }
         }
+        self.totals.latency_us_sum += latency_us;
         let v = latency_us.max(1);
         let _ = self.latency.record(v);
         let _ = b.latency.record(v);

@@ -76,7 +76,10 @@ pub(crate) struct Requests {
     reqs: VecDeque<Req>,
     base: u64,
     /// Requests sent and not yet answered (nor timed out).
-    pub open: u64,
+    open: u64,
+    /// The integral of `open` over time (requests × µs) up to `counted_to`.
+    open_area: u128,
+    counted_to: SimTime,
 }
 
 impl Requests {
@@ -88,9 +91,36 @@ impl Requests {
     /// Starts a record; returns its id.
     pub fn open(&mut self, req: Req) -> RequestId {
         let id = self.next_id();
+        self.count_open(req.start);
         self.reqs.push_back(req);
         self.open += 1;
         id
+    }
+
+    /// A request's answer reached its user (or it timed out) at `now`.
+    pub fn close(&mut self, now: SimTime) {
+        self.count_open(now);
+        self.open = self.open.saturating_sub(1);
+    }
+
+    /// Requests sent and not yet answered.
+    pub fn in_flight(&self) -> u64 {
+        self.open
+    }
+
+    /// The mean number of requests in flight from time zero to `now` (the
+    /// L of Little's law).
+    pub fn mean_in_flight(&self, now: SimTime) -> f64 {
+        if now.0 == 0 {
+            return 0.0;
+        }
+        let area = self.open_area + u128::from(self.open) * u128::from(now.since(self.counted_to));
+        area as f64 / now.0 as f64
+    }
+
+    fn count_open(&mut self, now: SimTime) {
+        self.open_area += u128::from(self.open) * u128::from(now.since(self.counted_to));
+        self.counted_to = now;
     }
 
     /// The record of a request, if it is still kept.

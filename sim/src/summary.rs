@@ -14,11 +14,16 @@ pub struct RequestCounts {
     pub ok: u64,
     /// Failed.
     pub failed: u64,
+    /// The mean number of requests in flight over the run (time-weighted):
+    /// with the arrival rate and the mean latency, Little's law L = λW.
+    pub mean_in_flight: f64,
 }
 
 /// Latency percentiles of finished requests, failures included.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Latency {
+    /// The mean, in milliseconds.
+    pub mean: f64,
     pub p50: f64,
     pub p95: f64,
     pub p99: f64,
@@ -177,9 +182,15 @@ impl Simulation {
                 total: t.requests,
                 ok: t.ok + t.stale_reads,
                 failed: t.failed,
+                mean_in_flight: self.reqs.mean_in_flight(self.now()),
             },
             availability: m.availability(),
             latency_ms: Latency {
+                mean: if t.requests == 0 {
+                    0.0
+                } else {
+                    t.latency_us_sum as f64 / t.requests as f64 / 1000.0
+                },
                 p50: m.latency_ms(0.5),
                 p95: m.latency_ms(0.95),
                 p99: m.latency_ms(0.99),

@@ -80,8 +80,8 @@ fn run_json_prints_one_object_with_every_documented_key() {
         assert!(v.get(key).is_some(), "missing {key}");
     }
     for (obj, keys) in [
-        ("requests", &["total", "ok", "failed"][..]),
-        ("latency_ms", &["p50", "p95", "p99", "max"]),
+        ("requests", &["total", "ok", "failed", "mean_in_flight"][..]),
+        ("latency_ms", &["mean", "p50", "p95", "p99", "max"]),
         ("reads", &["total", "stale"]),
         ("writes", &["total", "acked", "lost"]),
         (

@@ -135,3 +135,30 @@ fn when_the_queue_is_down_orders_fail_instead_of_waiting() {
             > 50
     );
 }
+
+#[test]
+fn the_summary_lets_anyone_check_littles_law() {
+    // L = λW: the mean number of requests in flight equals the arrival rate
+    // times the mean time a request spends in the system.
+    let mut s = Scenario {
+        duration_s: 120.0,
+        ..Scenario::default()
+    };
+    s.workload.requests_per_s = 400.0;
+    let mut sim = Simulation::new(&s, 11).unwrap();
+    sim.run();
+    let sum = sim.summary();
+    let lambda = sum.requests.total as f64 / sum.duration_s;
+    let w = sum.latency_ms.mean / 1000.0;
+    let l = sum.requests.mean_in_flight;
+    assert!(l > 1.0, "requests overlap: L = {l}");
+    assert!(
+        (l - lambda * w).abs() / l < 0.02,
+        "L = {l:.3}, λW = {:.3} (λ = {lambda:.1}/s, W = {w:.4} s)",
+        lambda * w
+    );
+    assert!(
+        sum.latency_ms.mean > sum.latency_ms.p50,
+        "a long tail pulls the mean up"
+    );
+}

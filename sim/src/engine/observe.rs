@@ -94,7 +94,7 @@ impl Simulation {
                 hops,
             });
         }
-        self.reqs.open = self.reqs.open.saturating_sub(1);
+        self.reqs.close(now);
         self.reqs.forget_finished(now);
     }
 
@@ -248,7 +248,7 @@ impl Simulation {
 
     /// Requests still in flight (sent, no answer or timeout yet).
     pub fn in_flight(&self) -> usize {
-        self.reqs.open as usize
+        self.reqs.in_flight() as usize
     }
 
     /// The trace of a request: the finished one if it is still kept, or the
