@@ -108,7 +108,8 @@ pub struct NetworkSpec {
     pub rtt_ms: Vec<RttSpec>,
     /// Round-trip time between two machines in the same region.
     pub in_region_rtt_ms: f64,
-    /// Random extra delay on every message, as a fraction of its base delay (0.1 = up to 10 % more).
+    /// Random variation of every message's delay, as a fraction of its base
+    /// delay, either way (0.1 = ±10 %); the mean stays the base delay.
     pub jitter: f64,
 }
 
@@ -715,7 +716,7 @@ impl Scenario {
             0.0,
             1000.0,
         )?;
-        range("network.jitter", net.jitter, 0.0, 10.0)?;
+        range("network.jitter", net.jitter, 0.0, 1.0)?;
 
         let w = &self.workload;
         range("workload.requests_per_s", w.requests_per_s, 0.0, 100_000.0)?;

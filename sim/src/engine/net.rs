@@ -124,7 +124,10 @@ impl Network {
         let base = topo.one_way[topo.region(from)][topo.region(to)];
         let mut lat = base;
         if self.jitter > 0.0 && base > 0 {
-            lat += (base as f64 * self.jitter * self.rng.unit()) as Micros;
+            // Symmetric around the base delay, so the mean one-way delay
+            // stays half the round trip the scenario gives.
+            let spread = base as f64 * self.jitter;
+            lat = (base as f64 + spread * (2.0 * self.rng.unit() - 1.0)) as Micros;
         }
         if !self.links.is_empty() {
             let key = if from < to {
@@ -139,7 +142,10 @@ impl Network {
                 }
                 lat += f.extra;
                 if f.jitter > 0 {
-                    lat += self.rng.below(f.jitter + 1);
+                    // Up to `jitter` either way (never below zero), so the
+                    // link's mean delay grows by exactly its extra delay.
+                    let j = f.jitter.min(lat);
+                    lat = lat + self.rng.below(2 * j + 1) - j;
                 }
             }
         }
