@@ -190,3 +190,63 @@ pub(crate) fn push_log(log: &mut Vec<LogEntry>, at: SimTime, event: LogEvent) {
         log.push(LogEntry { at, event });
     }
 }
+
+/// A world's worth of sinks and settings for testing one tier's handlers on
+/// their own.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+    use crate::rng::Stream;
+
+    /// Owns everything a [`Cx`] borrows.
+    pub struct Harness {
+        pub now: SimTime,
+        pub settings: Settings,
+        pub rng: Streams,
+        pub reqs: Requests,
+        pub truth: Truth,
+        pub metrics: Metrics,
+        pub topo: Topology,
+        pub effects: Vec<Effect>,
+        pub log: Vec<LogEntry>,
+    }
+
+    impl Harness {
+        /// A harness for `scenario` with random streams from `seed`.
+        pub fn new(scenario: &Scenario, seed: u64) -> Harness {
+            Harness {
+                now: SimTime::ZERO,
+                settings: Settings::new(scenario).expect("valid scenario"),
+                rng: Streams {
+                    workload: SimRng::new(seed, Stream::Workload),
+                    service: SimRng::new(seed, Stream::Service),
+                    election: SimRng::new(seed, Stream::Election),
+                    design: SimRng::new(seed, Stream::Design),
+                },
+                reqs: Requests::default(),
+                truth: Truth::new(scenario),
+                metrics: Metrics::new(),
+                topo: Topology::default(),
+                effects: Vec::new(),
+                log: Vec::new(),
+            }
+        }
+
+        /// The context of node `me` now.
+        pub fn cx(&mut self, me: NodeId) -> Cx<'_> {
+            Cx::new(
+                self.now,
+                me,
+                1.0,
+                &self.settings,
+                &mut self.rng,
+                &mut self.reqs,
+                &mut self.truth,
+                &mut self.metrics,
+                &self.topo,
+                &mut self.effects,
+                &mut self.log,
+            )
+        }
+    }
+}

@@ -212,11 +212,14 @@ impl DbNode {
             self.step_down(cx, term, StepDown::HigherTerm);
         }
         let granted = self.grants_vote(from, term, last_term, last_index);
-        let d = &mut *self;
         if granted {
-            d.voted_for = Some(from);
-            d.deadline = now.after(min);
+            // Having voted, wait a whole random timeout before standing:
+            // voters that all waited the same time would stand together.
+            let delay = election_delay(cx);
+            self.voted_for = Some(from);
+            self.deadline = now.after(delay);
         }
+        let d = &mut *self;
         let my_term = d.term;
         cx.send(
             from,
@@ -306,6 +309,31 @@ mod tests {
         assert!(
             !d.grants_vote(NodeId(2), 2, 2, 9),
             "an old term gets no vote"
+        );
+    }
+
+    #[test]
+    fn a_granted_vote_restarts_the_timer_at_a_random_timeout() {
+        use crate::context::testing::Harness;
+        let s = crate::scenario::Scenario::default();
+        let (lo, hi) = (1000 * MS, 2000 * MS);
+        let mut waits = Vec::new();
+        for seed in 0..20 {
+            let mut h = Harness::new(&s, seed);
+            h.now = SimTime(5000 * MS);
+            let mut d = replica(&[1]);
+            d.term = 1;
+            d.on_vote(&mut h.cx(NodeId(0)), NodeId(1), 2, 1, 1, false);
+            assert_eq!(d.voted_for, Some(NodeId(1)));
+            let wait = d.deadline.since(h.now);
+            assert!((lo..=hi).contains(&wait), "waits {wait} µs");
+            waits.push(wait);
+        }
+        waits.sort_unstable();
+        waits.dedup();
+        assert!(
+            waits.len() > 15,
+            "voters must not all wait the same time: {waits:?}"
         );
     }
 
