@@ -50,7 +50,8 @@ pub(crate) struct Req {
     pub app_call: u32,
     pub db_attempt: u8,
     pub db_target: NodeId,
-    /// The database position of the session's last confirmed write.
+    /// The position of the session's last confirmed write in the log of
+    /// the shard that holds this request's key.
     pub token: Version,
     /// Read from the leader (a follower was behind the session).
     pub db_to_leader: bool,

@@ -145,9 +145,13 @@ fn build(sc: &Scenario) -> (Topology, Tiers) {
     for (r, name) in regions.iter().enumerate() {
         let id = topo.add(format!("client-{name}"), NodeKind::Client, r, r);
         topo.clients.push(id);
-        tiers
-            .clients
-            .push(ClientNode::new(id, r, r as u32 * spr, spr));
+        tiers.clients.push(ClientNode::new(
+            id,
+            r,
+            r as u32 * spr,
+            spr,
+            sc.db.shards as usize,
+        ));
     }
     for (r, name) in regions.iter().enumerate() {
         let id = topo.add(format!("dns-{name}"), NodeKind::Resolver, r, r);

@@ -13,20 +13,30 @@ pub struct ClientNode {
     pub(crate) id: NodeId,
     pub(crate) region: usize,
     pub(crate) first_session: u32,
-    /// What each session's browser remembers: the database position of its
-    /// last confirmed write (sent along for read-your-writes routing).
+    /// What each session's browser remembers: for each shard, the position
+    /// in that shard's log of its last confirmed write there (sent along for
+    /// read-your-writes routing). Positions in different shards' logs cannot
+    /// be compared, so there is one per shard.
     tokens: Vec<Version>,
+    shards: usize,
     /// Requests sent.
     pub sent: u64,
 }
 
 impl ClientNode {
-    pub(crate) fn new(id: NodeId, region: usize, first_session: u32, sessions: u32) -> ClientNode {
+    pub(crate) fn new(
+        id: NodeId,
+        region: usize,
+        first_session: u32,
+        sessions: u32,
+        shards: usize,
+    ) -> ClientNode {
         ClientNode {
             id,
             region,
             first_session,
-            tokens: vec![Version::default(); sessions as usize],
+            tokens: vec![Version::default(); sessions as usize * shards],
+            shards,
             sent: 0,
         }
     }
@@ -45,9 +55,10 @@ impl ClientNode {
         cx.timer(after, Timer::Arrival);
     }
 
-    fn token(&mut self, session: u32) -> Option<&mut Version> {
-        let i = session.checked_sub(self.first_session)?;
-        self.tokens.get_mut(i as usize)
+    /// What `session`'s browser remembers of its last write to `shard`.
+    fn token(&mut self, session: u32, shard: usize) -> Option<&mut Version> {
+        let i = session.checked_sub(self.first_session)? as usize;
+        self.tokens.get_mut(i * self.shards + shard)
     }
 
     /// A user in this region sends a request.
@@ -70,7 +81,8 @@ impl ClientNode {
         let (expect, ryw, mono) = cx.truth.expectations(key, session);
         let client = self.id;
         self.sent += 1;
-        let token = self.token(session).copied().unwrap_or_default();
+        let shard = cx.topo.shard_of(key);
+        let token = self.token(session, shard).copied().unwrap_or_default();
         let now = cx.now;
         let id = cx.reqs.open(Req {
             kind,
@@ -182,14 +194,14 @@ impl ClientNode {
         }
         r.done = true;
         r.end = now;
-        let (kind, session, client_hop) = (r.kind, r.session, r.client_hop);
+        let (kind, key, session, client_hop) = (r.kind, r.key, r.session, r.client_hop);
         let note = match reply {
             Reply::Ok(_) => HopNote::Browser,
             Reply::Err(e) => HopNote::Failed(e),
         };
         cx.hop_close(id, client_hop, now, note);
         if let (RequestKind::Write, Reply::Ok(Some(v))) = (kind, reply)
-            && let Some(token) = self.token(session)
+            && let Some(token) = self.token(session, cx.topo.shard_of(key))
         {
             *token = (*token).max(v);
         }
