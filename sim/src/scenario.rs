@@ -621,10 +621,9 @@ impl Scenario {
     /// out-of-range numbers are errors that name the field's path.
     pub fn from_json(text: &str) -> Result<Scenario, Error> {
         let de = &mut serde_json::Deserializer::from_str(text);
-        let scenario: Scenario = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
+        let mut scenario: Scenario = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
             let path = e.path().to_string();
-            let inner = e.into_inner();
-            let msg = inner.to_string();
+            let msg = e.into_inner().to_string();
             // serde_json appends " at line L column C"; keep it, it helps.
             if path == "." || path.is_empty() {
                 Error::Scenario(msg)
@@ -635,8 +634,51 @@ impl Scenario {
         // One scenario per text: anything but white space after it is an error.
         de.end()
             .map_err(|e| Error::Scenario(format!("after the scenario: {e}")))?;
+        // Read again as plain JSON to see which fields were given.
+        let raw: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| Error::Scenario(e.to_string()))?;
+        scenario.follow_defaults(&raw);
         scenario.validate()?;
         Ok(scenario)
+    }
+
+    /// Gives the fields a JSON text left out whose defaults depend on other
+    /// fields the values that fit those fields: R and W a majority of the
+    /// replicas, election timeouts 10 and 20 heartbeats, and round trips
+    /// only between the regions there are.
+    fn follow_defaults(&mut self, raw: &serde_json::Value) {
+        let given = |path: &[&str]| {
+            let mut v = raw;
+            for p in path {
+                match v.get(p) {
+                    Some(x) => v = x,
+                    None => return false,
+                }
+            }
+            true
+        };
+        let majority = self.db.replicas / 2 + 1;
+        if !given(&["db", "quorum_r"]) {
+            self.db.quorum_r = majority;
+        }
+        if !given(&["db", "quorum_w"]) {
+            self.db.quorum_w = majority;
+        }
+        if !given(&["db", "election_timeout_ms"]) {
+            let hb = self.db.heartbeat_ms;
+            self.db.election_timeout_ms = [10.0 * hb, 20.0 * hb];
+        }
+        if !given(&["network", "rtt_ms"]) {
+            let names: Vec<String> = self
+                .network
+                .regions
+                .iter()
+                .map(|r| r.name.clone())
+                .collect();
+            self.network
+                .rtt_ms
+                .retain(|l| names.contains(&l.a) && names.contains(&l.b));
+        }
     }
 
     /// Serialises to pretty JSON.

@@ -136,10 +136,12 @@ fn default_at(path: &str) -> Option<Value> {
 /// says the same as the code's value. Prose (`see below`, `(text)`) is not
 /// a value and is skipped.
 fn agrees(doc: &str, code: &Value) -> Option<bool> {
-    let text = doc
-        .trim_matches('`')
-        .replace(['_', ','], "")
-        .replace("` `", "");
+    // The value is the first `code span` of the cell; words may follow it.
+    let doc = match doc.strip_prefix('`') {
+        Some(rest) => rest.split('`').next().unwrap_or(rest),
+        None => doc,
+    };
+    let text = doc.replace(['_', ','], "").replace("` `", "");
     let text = text.trim();
     if let Ok(n) = text.parse::<f64>() {
         return Some(code.as_f64() == Some(n));
