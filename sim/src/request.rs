@@ -129,6 +129,21 @@ impl ErrorKind {
         }
     }
 
+    /// Whether a write that failed this way may still have taken effect
+    /// (its user cannot know): it may have been stored before the answer
+    /// was lost or the error arose. Only failures before the request
+    /// reached an app server's work are certain not to have happened.
+    pub fn may_have_taken_effect(self) -> bool {
+        match self {
+            ErrorKind::Timeout
+            | ErrorKind::GatewayTimeout
+            | ErrorKind::OriginUnreachable
+            | ErrorKind::DbUnavailable
+            | ErrorKind::QueueUnavailable => true,
+            ErrorKind::DnsFailure | ErrorKind::NoBackend | ErrorKind::Overloaded => false,
+        }
+    }
+
     /// The reason in plain words.
     pub fn explain(self) -> &'static str {
         match self {

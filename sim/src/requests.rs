@@ -65,6 +65,10 @@ pub(crate) struct Req {
     pub q_replies: Vec<(NodeId, Version)>,
     /// Leaderless: the app server that asked the replicas.
     pub q_app: Option<NodeId>,
+    /// A write's version once it was stored anywhere (appended by a leader,
+    /// or sent to the replicas of a leaderless group): the ground truth
+    /// knows it even when the answer never reaches the user.
+    pub stored: Option<Version>,
 }
 
 /// Hops recorded per request at most (a retry storm cannot grow a record without bound).

@@ -67,13 +67,9 @@ fn version_num<S: serde::Serializer>(v: &Option<Version>, s: S) -> Result<S::Ok,
 }
 
 fn outcome_name<S: serde::Serializer>(o: &Outcome, s: S) -> Result<S::Ok, S::Error> {
-    use crate::request::ErrorKind;
     s.serialize_str(match o {
         Outcome::Ok | Outcome::Stale => "ok",
-        Outcome::Failed(
-            ErrorKind::Timeout | ErrorKind::GatewayTimeout | ErrorKind::OriginUnreachable,
-        ) => "timeout",
-        Outcome::Failed(ErrorKind::DbUnavailable) => "timeout",
+        Outcome::Failed(e) if e.may_have_taken_effect() => "timeout",
         Outcome::Failed(_) => "fail",
     })
 }

@@ -29,6 +29,7 @@ impl Simulation {
         let (kind, key, session, start) = (r.kind, r.key, r.session, r.start);
         let (expect, ryw, mono) = (r.expect, r.ryw, r.mono);
         let client = self.topo.clients[r.client_tier as usize];
+        let stored = r.stored;
         let mut outcome = match reply {
             Reply::Ok(_) => Outcome::Ok,
             Reply::Err(e) => Outcome::Failed(e),
@@ -62,6 +63,14 @@ impl Simulation {
         }
         self.metrics.on_complete(kind, outcome, now.since(start));
         if kind != RequestKind::Static && self.truth.history.is_some() {
+            // A write that may have been stored carries the version it got,
+            // so a checker can match the reads that later return it.
+            let version = match outcome {
+                Outcome::Failed(e) if kind == RequestKind::Write && e.may_have_taken_effect() => {
+                    stored
+                }
+                _ => version,
+            };
             self.truth.record(HistoryOp {
                 session,
                 op: kind,

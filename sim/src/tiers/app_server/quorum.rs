@@ -37,6 +37,7 @@ impl AppNode {
         let call = r.app_call;
         let version = Version::stamped(now.0, u64::from(index));
         r.q_best = if kind == RequestKind::Write {
+            r.stored = Some(version);
             version
         } else {
             Version::default()

@@ -117,6 +117,7 @@ impl ClientNode {
             q_best: Version::default(),
             q_replies: Vec::new(),
             q_app: None,
+            stored: None,
         });
         cx.hop_open(id, HopNote::Browser);
         let name = if kind == RequestKind::Static && !cx.topo.cdns.is_empty() {

@@ -98,6 +98,9 @@ impl DbNode {
         let index = d.last_index();
         d.matched[d.me] = index;
         let version = Version::new(d.term, index);
+        if let Some(r) = cx.req(req) {
+            r.stored = Some(version);
+        }
         cx.metrics.bucket.db_ops += 1;
         cx.hop_span(req, now, now.after(delay), HopNote::DbWrite);
         match cx.scenario().db.replication {
