@@ -73,14 +73,25 @@ pub use snapshot::{Flight, NodeState, NodeView, Snapshot};
 pub use summary::Summary;
 pub use tiers::db::Role;
 pub use time::SimTime;
-pub use truth::{HistoryOp, ReadJudgement};
+pub use truth::{HistoryOp, LeaderSpan, ReadJudgement};
 
 impl Simulation {
     /// Starts keeping every read and write for [`Simulation::history`].
     pub fn record_history(&mut self) {
         if self.truth.history.is_none() {
             self.truth.history = Some(Vec::new());
+            self.truth.leader_spans = Some(Default::default());
         }
+    }
+
+    /// When each leader served reads and writes, by shard and term, since
+    /// [`Simulation::record_history`].
+    pub fn leader_spans(&self) -> Vec<LeaderSpan> {
+        self.truth
+            .leader_spans
+            .iter()
+            .flat_map(|m| m.values().copied())
+            .collect()
     }
 
     /// Every finished read and write since [`Simulation::record_history`].

@@ -62,6 +62,9 @@ pub struct LogEntry {
 /// A leader's replication message: new entries, or a heartbeat when empty.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Append {
+    /// When the leader sent it (µs): a follower's reply echoes it, and the
+    /// leader's lease counts from it.
+    pub sent_at: u64,
     pub term: u64,
     pub prev_index: u64,
     pub prev_term: u64,
@@ -160,6 +163,8 @@ pub enum Msg {
     // --- Between the replicas of a leader-based group: replication and elections.
     Append(Box<Append>),
     AppendReply {
+        /// When the message this answers was sent (µs), echoed.
+        sent_at: u64,
         term: u64,
         success: bool,
         match_index: u64,

@@ -92,6 +92,26 @@ pub(crate) struct Truth {
     /// How many times each step of each order job has been done (payment,
     /// inventory, email): more than once is a duplicate the world sees.
     pub job_effects: BTreeMap<u64, [u32; 3]>,
+    /// While the history is recorded: when each leader served reads and
+    /// writes, by (shard, term).
+    pub leader_spans: Option<BTreeMap<(u32, u64), LeaderSpan>>,
+}
+
+/// When one leader (of one shard, in one term) served reads and writes:
+/// from its first to its last. With fencing, two leaders of a shard never
+/// serve at overlapping times.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct LeaderSpan {
+    /// The shard.
+    pub shard: u32,
+    /// The leader's term.
+    pub term: u64,
+    /// The leader.
+    pub node: crate::node::NodeId,
+    /// When it first served.
+    pub first: SimTime,
+    /// When it last served.
+    pub last: SimTime,
 }
 
 /// What is known of one write-back write.
@@ -117,6 +137,7 @@ impl Truth {
             writeback: BTreeMap::new(),
             conflicts: std::collections::BTreeSet::new(),
             job_effects: BTreeMap::new(),
+            leader_spans: None,
         }
     }
 
@@ -219,6 +240,29 @@ impl Truth {
         let (_, session, at) = e.acked?;
         self.writeback.remove(&req.0);
         Some((session, at))
+    }
+
+    /// Notes that `node`, leader of `shard` in `term`, served at `now`
+    /// (only while the history is recorded).
+    pub fn leader_served(
+        &mut self,
+        shard: u32,
+        term: u64,
+        node: crate::node::NodeId,
+        now: SimTime,
+    ) {
+        if let Some(spans) = &mut self.leader_spans {
+            spans
+                .entry((shard, term))
+                .and_modify(|s| s.last = now)
+                .or_insert(LeaderSpan {
+                    shard,
+                    term,
+                    node,
+                    first: now,
+                    last: now,
+                });
+        }
     }
 
     pub fn record(&mut self, op: HistoryOp) {

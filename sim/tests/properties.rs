@@ -134,3 +134,92 @@ proptest! {
         }
     }
 }
+
+/// Pairs of leaders of one shard (different terms) that served at
+/// overlapping times, in words.
+fn overlapping_leaders(sim: &Simulation) -> Vec<String> {
+    let spans = sim.leader_spans();
+    let mut bad = Vec::new();
+    for (i, a) in spans.iter().enumerate() {
+        for b in &spans[i + 1..] {
+            if a.shard == b.shard && a.term != b.term && a.first <= b.last && b.first <= a.last {
+                bad.push(format!(
+                    "{} (term {}) served {}–{} and {} (term {}) served {}–{}",
+                    sim.node_name(a.node),
+                    a.term,
+                    a.first,
+                    a.last,
+                    sim.node_name(b.node),
+                    b.term,
+                    b.first,
+                    b.last
+                ));
+            }
+        }
+    }
+    bad
+}
+
+const CUTTABLE: [&str; 7] = [
+    "db-0-0", "db-0-1", "db-0-2", "app-1", "app-2", "app-3", "app-4",
+];
+
+/// Random partitions (two sides, isolation, one-way cuts) and heals.
+fn partitions() -> impl Strategy<Value = Vec<(u32, Command)>> {
+    let db = prop::sample::select(DBS.to_vec()).prop_map(String::from);
+    let cut = prop_oneof![
+        3 => prop::sample::subsequence(CUTTABLE.to_vec(), 1..6).prop_map(|g| {
+            let a: Vec<String> = g.iter().map(|s| s.to_string()).collect();
+            let b: Vec<String> = CUTTABLE.iter().filter(|n| !g.contains(n)).map(|s| s.to_string()).collect();
+            Command::Partition { groups: vec![a, b] }
+        }),
+        1 => db.clone().prop_map(|node| Command::Isolate { node }),
+        1 => (db.clone(), db).prop_map(|(a, b)| Command::PartitionOneWay { from: vec![a], to: vec![b] }),
+        2 => Just(Command::Heal),
+    ];
+    prop::collection::vec((0u32..30_000, cut), 1..10)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
+
+    #[test]
+    fn with_fencing_two_leaders_never_serve_at_once(seed in any::<u64>(), faults in partitions(), followers in any::<bool>()) {
+        let mut s = Scenario::default();
+        s.db.fencing = true;
+        s.cache.enabled = false;
+        if followers {
+            s.db.read_from = ReadFrom::Nearest;
+        }
+        let mut sim = Simulation::new(&s, seed).unwrap();
+        sim.record_history();
+        for (ms, cmd) in &faults {
+            sim.schedule(SimTime(*ms as u64 * 1000), cmd.clone()).unwrap();
+        }
+        sim.run_for(35.0);
+        let bad = overlapping_leaders(&sim);
+        prop_assert!(bad.is_empty(), "{}", bad.join("\n"));
+    }
+}
+
+#[test]
+fn a_partitioned_leader_with_fencing_stops_serving_before_its_successor_starts() {
+    let mut s = pathlab_sim::presets::preset("partition-leader").unwrap();
+    s.db.fencing = true;
+    let mut overlapping = Vec::new();
+    for seed in 1..=30 {
+        let mut sim = Simulation::new(&s, seed).unwrap();
+        sim.record_history();
+        sim.run();
+        let bad = overlapping_leaders(&sim);
+        if !bad.is_empty() {
+            overlapping.push(format!("seed {seed}: {}", bad.join("; ")));
+        }
+    }
+    assert!(
+        overlapping.is_empty(),
+        "{} of 30 runs:\n{}",
+        overlapping.len(),
+        overlapping.join("\n")
+    );
+}

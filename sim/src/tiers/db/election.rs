@@ -26,8 +26,9 @@ impl DbNode {
         last_term: u64,
         last_index: u64,
     ) -> bool {
-        let leader_alive = self.role == Role::Leader
-            || (self.leader.is_some() && now.since(self.last_leader_contact) < lease);
+        // Heard from a leader (or voted, or restarted) less than an election
+        // timeout ago: a leader may still be serving.
+        let leader_alive = self.role == Role::Leader || now.since(self.last_leader_contact) < lease;
         term > self.term && self.is_up_to_date(last_term, last_index) && !leader_alive
     }
 
@@ -61,7 +62,11 @@ impl DbNode {
         d.matched = vec![0; n];
         d.matched[d.me] = last;
         d.peer_applied = vec![0; n];
-        d.last_ack = vec![now; n];
+        // The lease starts from the election: each voter stays loyal for an
+        // election timeout after the request it granted was sent (the first
+        // leader of a run counts from time zero, when every replica started).
+        d.last_ack = std::mem::replace(&mut d.vote_anchor, vec![SimTime::ZERO; n]);
+        d.last_ack[d.me] = now;
         d.pending.clear();
         // A promoted replica replays everything it has before serving.
         d.apply_to(last);
@@ -163,6 +168,8 @@ impl DbNode {
         d.voted_for = Some(d.id);
         d.leader = None;
         d.votes = 1;
+        d.election_started = cx.now;
+        d.vote_anchor = vec![SimTime::ZERO; d.members.len()];
         let (id, term, last_index, last_term) = (d.id, d.term, d.last_index(), d.last_term());
         let peers: Vec<NodeId> = d.members.iter().copied().filter(|&m| m != id).collect();
         cx.log(LogEvent::ElectionStarted { node: id, term });
@@ -218,6 +225,9 @@ impl DbNode {
             let delay = election_delay(cx);
             self.voted_for = Some(from);
             self.deadline = now.after(delay);
+            // Loyal to the candidate for an election timeout: no pre-vote
+            // for anyone else until then, so its lease is safe.
+            self.last_leader_contact = now;
         }
         let d = &mut *self;
         let my_term = d.term;
@@ -232,7 +242,14 @@ impl DbNode {
         );
     }
 
-    pub(super) fn on_vote_reply(&mut self, cx: &mut Cx, term: u64, granted: bool, pre: bool) {
+    pub(super) fn on_vote_reply(
+        &mut self,
+        cx: &mut Cx,
+        from: NodeId,
+        term: u64,
+        granted: bool,
+        pre: bool,
+    ) {
         let d = &mut *self;
         if pre {
             if d.pre_voting && term == d.term + 1 && granted {
@@ -248,6 +265,9 @@ impl DbNode {
             return;
         }
         if d.role == Role::Candidate && term == d.term && granted {
+            if let Some(i) = d.members.iter().position(|&m| m == from) {
+                d.vote_anchor[i] = d.election_started;
+            }
             d.votes += 1;
             if d.votes >= d.majority() {
                 self.become_leader(cx, term);

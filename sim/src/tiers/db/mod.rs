@@ -61,7 +61,15 @@ pub struct DbNode {
     next: Vec<u64>,
     pub(crate) matched: Vec<u64>,
     peer_applied: Vec<u64>,
+    /// As leader: for each member, the newest send time of a message of
+    /// ours it is known to have accepted (the lease counts from these).
     last_ack: Vec<SimTime>,
+    /// As candidate: when the election began, and for each member that
+    /// voted for us, that time (voters stay loyal for an election timeout).
+    election_started: SimTime,
+    vote_anchor: Vec<SimTime>,
+    /// As follower: the send time of the newest message from the leader.
+    heard_sent_at: u64,
     pending: Vec<PendingAck>,
     busy_until: SimTime,
     /// Reads and writes served.
@@ -92,6 +100,9 @@ impl DbNode {
             matched: vec![0; n],
             peer_applied: vec![0; n],
             last_ack: vec![SimTime::ZERO; n],
+            election_started: SimTime::ZERO,
+            vote_anchor: vec![SimTime::ZERO; n],
+            heard_sent_at: 0,
             pending: Vec::new(),
             busy_until: SimTime::ZERO,
             ops: 0,
@@ -146,6 +157,18 @@ impl DbNode {
         }
         self.commit = self.commit.min(from - 1);
         removed
+    }
+
+    /// Whether this leader may still serve at `now` (fencing): a majority,
+    /// itself included, accepted a message of ours sent less than `lease`
+    /// ago. No other replica can win an election before a majority has
+    /// been silent for an election timeout, so with `lease` at most the
+    /// shortest timeout a leader that holds its lease is the only one.
+    pub(crate) fn lease_holds(&self, now: SimTime, lease: u64) -> bool {
+        let fresh = (0..self.members.len())
+            .filter(|&i| i == self.me || now.since(self.last_ack[i]) < lease)
+            .count();
+        fresh >= self.majority()
     }
 
     /// Marks the group's first leader (term 1 at time zero), as if every
@@ -211,18 +234,21 @@ impl DbNode {
             }
             Msg::QGet { req, key } => self.on_get(cx, from, req, key),
             Msg::AppendReply {
+                sent_at,
                 term,
                 success,
                 match_index,
                 applied,
-            } => self.on_append_reply(cx, from, term, success, match_index, applied),
+            } => self.on_append_reply(cx, from, sent_at, term, success, match_index, applied),
             Msg::Vote {
                 term,
                 last_index,
                 last_term,
                 pre,
             } => self.on_vote(cx, from, term, last_index, last_term, pre),
-            Msg::VoteReply { term, granted, pre } => self.on_vote_reply(cx, term, granted, pre),
+            Msg::VoteReply { term, granted, pre } => {
+                self.on_vote_reply(cx, from, term, granted, pre)
+            }
             // Nothing else is ever sent to a database replica; a message that arrives anyway
             // is counted as misrouted rather than dropped in silence.
             msg @ (Msg::DnsQuery { .. }

@@ -7,7 +7,7 @@ use crate::msg::{Append, DbResult, Msg, Timer};
 use crate::node::NodeId;
 use crate::request::Version;
 use crate::scenario::{FollowerAck, Replication};
-use crate::time::ms_to_micros;
+use crate::time::{SimTime, ms_to_micros};
 use crate::truth::PendingWrite;
 
 impl DbNode {
@@ -16,26 +16,28 @@ impl DbNode {
         if d.role != Role::Leader || d.term != term {
             return;
         }
-        if cx.scenario().db.fencing {
-            // A leader that has not heard from a majority within the
-            // shortest election timeout may already have been replaced.
-            let lease = cx.cfg().election_min;
-            let now = cx.now;
-            let fresh = (0..d.members.len())
-                .filter(|&i| i == d.me || now.since(d.last_ack[i]) < lease)
-                .count();
-            if fresh < d.majority() {
-                self.step_down(cx, term, StepDown::Fenced);
-                return;
-            }
+        if !self.keeps_lease(cx) {
+            return;
         }
         self.replicate(cx);
         let hb = cx.cfg().db_heartbeat;
         cx.timer(hb, Timer::DbHeartbeat(term));
     }
 
+    /// With fencing: whether this leader still holds its lease, stepping
+    /// down if not (see [`DbNode::lease_holds`]).
+    pub(super) fn keeps_lease(&mut self, cx: &mut Cx) -> bool {
+        if !cx.scenario().db.fencing || self.lease_holds(cx.now, cx.cfg().election_min) {
+            return true;
+        }
+        let term = self.term;
+        self.step_down(cx, term, StepDown::Fenced);
+        false
+    }
+
     /// Sends every follower what it lacks (or an empty heartbeat).
     pub(super) fn replicate(&mut self, cx: &mut Cx) {
+        let sent_at = cx.now.0;
         let d = &mut *self;
         let mut out = Vec::new();
         for i in 0..d.members.len() {
@@ -56,6 +58,7 @@ impl DbNode {
             out.push((
                 d.members[i],
                 Append {
+                    sent_at,
                     term: d.term,
                     prev_index,
                     prev_term,
@@ -78,6 +81,7 @@ impl DbNode {
             cx.send(
                 from,
                 Msg::AppendReply {
+                    sent_at: a.sent_at,
                     term,
                     success: false,
                     match_index: commit,
@@ -97,6 +101,7 @@ impl DbNode {
         d.pre_voting = false;
         d.leader = Some(from);
         d.last_leader_contact = now;
+        d.heard_sent_at = a.sent_at;
         d.deadline = now.after(delay);
         let ok = a.prev_index <= d.last_index() && d.term_at(a.prev_index) == a.prev_term;
         if !ok {
@@ -104,6 +109,7 @@ impl DbNode {
             cx.send(
                 from,
                 Msg::AppendReply {
+                    sent_at: a.sent_at,
                     term,
                     success: false,
                     match_index: commit,
@@ -147,6 +153,7 @@ impl DbNode {
         cx.send(
             from,
             Msg::AppendReply {
+                sent_at: a.sent_at,
                 term,
                 success: true,
                 match_index: last_new,
@@ -167,9 +174,13 @@ impl DbNode {
             // Tell the leader at once: with acknowledgements that mean
             // "applied", a write is waiting for exactly this.
             let (term, m, applied) = (d.term, d.last_index(), d.applied);
+            // It has heard nothing newer from the leader than the last
+            // message it got.
+            let sent_at = d.heard_sent_at;
             cx.send(
                 leader,
                 Msg::AppendReply {
+                    sent_at,
                     term,
                     success: true,
                     match_index: m,
@@ -180,10 +191,12 @@ impl DbNode {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn on_append_reply(
         &mut self,
         cx: &mut Cx,
         from: NodeId,
+        sent_at: u64,
         term: u64,
         success: bool,
         match_index: u64,
@@ -193,7 +206,6 @@ impl DbNode {
             self.step_down(cx, term, StepDown::HigherTerm);
             return;
         }
-        let now = cx.now;
         let d = &mut *self;
         if d.role != Role::Leader || term != d.term {
             return;
@@ -201,7 +213,9 @@ impl DbNode {
         let Some(i) = d.members.iter().position(|&m| m == from) else {
             return;
         };
-        d.last_ack[i] = now;
+        // The follower still followed this leader when the message it
+        // answers was sent: the lease counts from then, not from now.
+        d.last_ack[i] = d.last_ack[i].max(SimTime(sent_at));
         if success {
             let m = match_index.min(d.last_index());
             d.matched[i] = d.matched[i].max(m);

@@ -31,7 +31,17 @@ impl DbNode {
             self.refuse_not_leader(cx, app, req, attempt);
             return;
         }
+        if d.role == Role::Leader && !self.keeps_lease(cx) {
+            // Fenced: another replica may lead by now.
+            self.refuse_not_leader(cx, app, req, attempt);
+            return;
+        }
+        let d = &*self;
         let v = d.kv.get(key as usize).copied().unwrap_or_default();
+        if d.role == Role::Leader {
+            cx.truth
+                .leader_served(d.shard as u32, d.term, cx.me, cx.now);
+        }
         let delay = self.disk(cx, ms_to_micros(cx.scenario().db.read_ms));
         self.ops += 1;
         cx.metrics.bucket.db_ops += 1;
@@ -83,10 +93,12 @@ impl DbNode {
     ) {
         let now = cx.now;
         let d = &*self;
-        if d.role != Role::Leader {
+        if d.role != Role::Leader || !self.keeps_lease(cx) {
             self.refuse_not_leader(cx, app, req, attempt);
             return;
         }
+        let d = &*self;
+        cx.truth.leader_served(d.shard as u32, d.term, cx.me, now);
         let delay = self.disk(cx, ms_to_micros(cx.scenario().db.write_ms));
         let d = &mut *self;
         d.ops += 1;
