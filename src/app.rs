@@ -1001,9 +1001,10 @@ fn choice(
 fn shard_moves_text(e: &Engine) -> String {
     let m = e.sim.summary_shard_moves();
     format!(
-        "Adding a shard would move {:.0} % of keys with hash mod N, {:.0} % with a consistent-hash ring.",
+        "Adding a shard would move {:.0} % of keys with hash mod N, {:.0} % with a consistent-hash ring, {:.0} % by splitting the widest key range.",
         m.hash_mod * 100.0,
-        m.consistent_hash * 100.0
+        m.consistent_hash * 100.0,
+        m.range_split * 100.0
     )
 }
 

@@ -97,6 +97,10 @@ pub struct MovedKeys {
     pub hash_mod: f64,
     /// With a consistent-hash ring (100 virtual nodes per shard).
     pub consistent_hash: f64,
+    /// With ranges, when the widest range is split in two for the new shard.
+    pub range_split: f64,
+    /// With this scenario's own partitioning (hash or range).
+    pub this_design: f64,
 }
 
 /// The load balancers: strategy, who got what, and what scaling would move.
@@ -247,14 +251,55 @@ impl Simulation {
         }
     }
 
-    /// How many keys an added shard would move (hash-mod-N and a ring).
+    /// How many keys an added shard would move, measured by placing every
+    /// key before and after: with hash mod N and with ranges through the
+    /// placement the database itself uses, and with a consistent-hash ring
+    /// for comparison.
     pub fn summary_shard_moves(&self) -> MovedKeys {
         use crate::hashing::{Placement, moved_fraction};
+        use crate::scenario::Partitioning;
         let n = self.topo.shards() as u32;
         let keys = self.settings().workload.keys;
+        let with = |partitioning, bounds: Vec<u32>, shards: usize| {
+            let mut t = self.topo.clone();
+            t.partitioning = partitioning;
+            t.shard_bounds = bounds;
+            t.dbs = vec![crate::NodeId(0); shards * t.replicas.max(1)];
+            t
+        };
+        let moved = |before: &crate::topology::Topology, after: &crate::topology::Topology| {
+            let m = (0..keys)
+                .filter(|&k| before.shard_of(k) != after.shard_of(k))
+                .count();
+            m as f64 / keys.max(1) as f64
+        };
+        let shards = n as usize;
+        let hash_mod = moved(
+            &with(Partitioning::Hash, Vec::new(), shards),
+            &with(Partitioning::Hash, Vec::new(), shards + 1),
+        );
+        // Ranges: the new shard takes the upper half of the widest range;
+        // every other range stays where it is. Only the keys that now fall
+        // into the new shard's range move.
+        let ranges = with(Partitioning::Range, self.topo.shard_bounds.clone(), shards);
+        let mut width = vec![0u32; shards];
+        for k in 0..keys {
+            width[ranges.shard_of(k)] += 1;
+        }
+        let widest = (0..shards).max_by_key(|&i| (width[i], usize::MAX - i));
+        let range_split = widest.map_or(0.0, |w| {
+            let mine: Vec<u32> = (0..keys).filter(|&k| ranges.shard_of(k) == w).collect();
+            let moving = mine.len() - mine.len() / 2;
+            moving as f64 / keys.max(1) as f64
+        });
         MovedKeys {
-            hash_mod: moved_fraction(Placement::Modulo, n, n + 1, keys),
+            hash_mod,
             consistent_hash: moved_fraction(Placement::Ring(100), n, n + 1, keys),
+            range_split,
+            this_design: match self.topo.partitioning {
+                Partitioning::Hash => hash_mod,
+                Partitioning::Range => range_split,
+            },
         }
     }
 
@@ -301,9 +346,43 @@ impl Simulation {
         ))
     }
 
+    /// The share of `users` sessions a balancer would send to another
+    /// server after `change` to its pool: every session is routed through
+    /// the balancer's own choice (a copy of the active one), before and after.
+    fn users_moved(&self, users: u32, change: impl FnOnce(&mut crate::tiers::lb::LbNode)) -> f64 {
+        use crate::tiers::lb::{Policy, choose_backend};
+        let Some(lb) = self
+            .tiers
+            .lbs
+            .iter()
+            .find(|l| l.active)
+            .or(self.tiers.lbs.first())
+        else {
+            return 0.0;
+        };
+        let spec = &self.settings().lb;
+        let policy = Policy {
+            strategy: spec.strategy,
+            sticky: false,
+            static_pool: spec.path_static_servers as usize,
+        };
+        // Hash-based choices draw nothing at random; the stream is a stand-in.
+        let mut rng = crate::rng::SimRng::new(0, crate::rng::Stream::Design);
+        let mut route = |lb: &mut crate::tiers::lb::LbNode| -> Vec<Option<usize>> {
+            (0..users)
+                .map(|u| choose_backend(lb, policy, u, crate::RequestKind::Read, &mut rng))
+                .collect()
+        };
+        let mut before = lb.clone();
+        let mut after = lb.clone();
+        change(&mut after);
+        let (b, a) = (route(&mut before), route(&mut after));
+        let moved = b.iter().zip(&a).filter(|(x, y)| x != y).count();
+        moved as f64 / users.max(1) as f64
+    }
+
     /// The load-balancing part of the summary.
     pub fn lb_summary(&self) -> LbSummary {
-        use crate::hashing::{Placement, moved_fraction};
         use crate::scenario::LbStrategy;
         let spec = &self.settings().lb;
         let shares = self.backend_shares();
@@ -312,23 +391,34 @@ impl Simulation {
             .filter(|(_, _, k)| *k == crate::NodeKind::App)
             .map(|(_, n, _)| n.to_string())
             .collect();
-        let placement = match spec.strategy {
-            LbStrategy::IpHash => Some(Placement::Modulo),
-            LbStrategy::ConsistentHash => Some(Placement::Ring(spec.virtual_nodes)),
-            LbStrategy::Rendezvous => Some(Placement::Rendezvous),
-            _ => None,
-        };
+        let hashed = matches!(
+            spec.strategy,
+            LbStrategy::IpHash | LbStrategy::ConsistentHash | LbStrategy::Rendezvous
+        );
         let n = self.active_app_servers() as u32;
         let users = self.settings().workload.sessions_per_region
             * self.settings().network.regions.len() as u32;
+        let moved = |change: fn(&mut crate::tiers::lb::LbNode, u32)| {
+            self.users_moved(users, |lb| change(lb, spec.virtual_nodes))
+        };
         LbSummary {
             strategy: spec.strategy.label().to_string(),
             sticky: spec.sticky,
             shares: names.into_iter().zip(shares).collect(),
-            moved_on_add: placement.map(|p| moved_fraction(p, n, n + 1, users)),
-            moved_on_remove: placement
-                .filter(|_| n > 1)
-                .map(|p| moved_fraction(p, n, n - 1, users)),
+            moved_on_add: hashed.then(|| {
+                moved(|lb, vnodes| {
+                    lb.add_backend(1.0);
+                    lb.rebuild_ring(vnodes);
+                })
+            }),
+            moved_on_remove: (hashed && n > 1).then(|| {
+                moved(|lb, vnodes| {
+                    if let Some(b) = lb.backends.iter_mut().rev().find(|b| !b.retired) {
+                        b.retired = true;
+                    }
+                    lb.rebuild_ring(vnodes);
+                })
+            }),
         }
     }
 }

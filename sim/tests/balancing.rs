@@ -220,3 +220,19 @@ fn scaling_in_takes_servers_out_of_rotation_without_errors() {
     assert!(sim.apply(&Command::Scale { servers: 4 }).is_ok());
     assert_eq!(sim.active_app_servers(), 4);
 }
+
+#[test]
+fn what_a_joining_server_would_take_is_measured_through_the_balancers_own_choice() {
+    // Weighted rendezvous: servers of weights 1, 1, 1 and 5 share the users
+    // 1:1:1:5, so a new server of weight 1 takes about 1/9 of them, not the
+    // 1/5 an unweighted estimate would give.
+    let mut s = with(LbStrategy::Rendezvous);
+    s.app.weights = vec![1.0, 1.0, 1.0, 5.0];
+    s.workload.sessions_per_region = 2000;
+    let lb = run(&s, 1.0).summary().lb;
+    let add = lb.moved_on_add.unwrap();
+    assert!((add - 1.0 / 9.0).abs() < 0.02, "moved {add}");
+    // Taking the heavy server out moves its 5/8 of the users.
+    let remove = lb.moved_on_remove.unwrap();
+    assert!((remove - 5.0 / 8.0).abs() < 0.03, "moved {remove}");
+}

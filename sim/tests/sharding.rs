@@ -155,3 +155,20 @@ fn read_your_writes_holds_on_a_healthy_shard_while_another_fails_over() {
         assert_eq!(ryw_violations_below(&sim, 500), 0, "seed {seed}");
     }
 }
+
+#[test]
+fn adding_a_shard_to_ranges_moves_only_half_of_one_range() {
+    // Two shards by range: the new shard takes the upper half of the wider
+    // range, so about a quarter of the keys move; hash mod N would move
+    // most of them.
+    let mut s = Scenario::default();
+    s.db.shards = 2;
+    s.db.partitioning = Partitioning::Range;
+    let moves = run(&s, 1.0).summary().db.keys_moved_on_add_shard;
+    assert!((moves.range_split - 0.25).abs() < 0.01, "{moves:?}");
+    assert_eq!(moves.this_design, moves.range_split);
+    assert!(moves.hash_mod > 0.5, "{moves:?}");
+    s.db.partitioning = Partitioning::Hash;
+    let moves = run(&s, 1.0).summary().db.keys_moved_on_add_shard;
+    assert_eq!(moves.this_design, moves.hash_mod);
+}
