@@ -3,6 +3,39 @@
 use pathlab_sim::{Error, Scenario, Simulation, presets};
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The system allocator, counting the bytes in use (for `memory`).
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is passed straight to the system allocator; the
+// counter is only arithmetic on the sizes it was given.
+#[allow(unsafe_code)]
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        // SAFETY: same layout, same contract.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: `ptr` came from `alloc` with this layout.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
+        LIVE.fetch_add(new, Ordering::Relaxed);
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: `ptr` came from `alloc` with this layout.
+        unsafe { std::alloc::System.realloc(ptr, layout, new) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
 
 /// Why a subcommand stopped early.
 enum Stop {
@@ -57,7 +90,8 @@ usage:
   pathlab-sim history (--preset NAME | --scenario FILE) [--seed N] [--duration SECONDS]
   pathlab-sim presets
   pathlab-sim show (--preset NAME | --scenario FILE)
-  pathlab-sim bench [--preset NAME] [--seed N] [--duration SECONDS]";
+  pathlab-sim bench [--preset NAME] [--seed N] [--duration SECONDS]
+  pathlab-sim memory [--preset NAME] [--seed N]";
 
 /// Parsed options shared by the subcommands.
 #[derive(Default)]
@@ -335,6 +369,40 @@ fn bench(o: Opts) -> Result<(), Stop> {
     out.done()
 }
 
+/// Heap in use while a run goes on: after 1 simulated hour and after 24,
+/// which should differ little once every store is bounded.
+fn memory(o: Opts) -> Result<(), Stop> {
+    let o = Opts {
+        preset: o.preset.or(Some("default".into())),
+        duration: Some(86_400.0),
+        ..o
+    };
+    let mut out = Out::new();
+    let base = LIVE.load(Ordering::Relaxed);
+    let mut sim = build(&o)?;
+    let mut at_hour = 0;
+    for hours in [1u64, 2, 6, 12, 24] {
+        sim.step_until(pathlab_sim::SimTime(hours * 3_600_000_000));
+        let bytes = LIVE.load(Ordering::Relaxed).saturating_sub(base);
+        if hours == 1 {
+            at_hour = bytes;
+        }
+        out!(
+            out,
+            "after {hours:>2} simulated h: {:>8.1} MB in use ({} events)",
+            bytes as f64 / 1e6,
+            sim.events()
+        );
+    }
+    let end = LIVE.load(Ordering::Relaxed).saturating_sub(base);
+    out!(
+        out,
+        "24 h / 1 h: {:.2}× (goal ≤ 2)",
+        end as f64 / at_hour.max(1) as f64
+    );
+    out.done()
+}
+
 fn main() -> ExitCode {
     let mut args = lexopt::Parser::from_env();
     let sub = match args.next() {
@@ -345,7 +413,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "error: missing subcommand (expected run, history, presets, show or bench; see --help)"
+                "error: missing subcommand (expected run, history, presets, show, bench or memory; see --help)"
             );
             return ExitCode::from(2);
         }
@@ -355,9 +423,10 @@ fn main() -> ExitCode {
         "history" => parse(args, false).map_err(Stop::from).and_then(history),
         "show" => parse(args, false).map_err(Stop::from).and_then(show),
         "bench" => parse(args, false).map_err(Stop::from).and_then(bench),
+        "memory" => parse(args, false).map_err(Stop::from).and_then(memory),
         "presets" => list_presets(args),
         other => Err(Stop::Fail(format!(
-            "unknown subcommand {other:?} (expected run, history, presets, show or bench; see --help)"
+            "unknown subcommand {other:?} (expected run, history, presets, show, bench or memory; see --help)"
         ))),
     };
     match result {
