@@ -49,6 +49,9 @@ pub enum LogEvent {
     Fenced { node: NodeId },
     /// A replica dropped log entries that conflicted with the leader's.
     Truncated { node: NodeId, entries: u64 },
+    /// A replica so far behind that the leader no longer kept the entries
+    /// it lacked took the leader's snapshot instead.
+    SnapshotInstalled { node: NodeId, upto: u64 },
     /// An acknowledged write is gone.
     LostWrite {
         request: RequestId,
@@ -128,6 +131,12 @@ impl LogEvent {
             LogEvent::Truncated { node, entries } => {
                 format!(
                     "{} discarded {entries} log entries the new leader does not have",
+                    n(node)
+                )
+            }
+            LogEvent::SnapshotInstalled { node, upto } => {
+                format!(
+                    "{} was too far behind to replay the log and took the leader's snapshot (up to entry {upto})",
                     n(node)
                 )
             }

@@ -91,7 +91,7 @@ usage:
   pathlab-sim presets
   pathlab-sim show (--preset NAME | --scenario FILE)
   pathlab-sim bench [--preset NAME] [--seed N] [--duration SECONDS]
-  pathlab-sim memory [--preset NAME] [--seed N]";
+  pathlab-sim memory [--preset NAME | --scenario FILE] [--seed N]";
 
 /// Parsed options shared by the subcommands.
 #[derive(Default)]
@@ -373,7 +373,9 @@ fn bench(o: Opts) -> Result<(), Stop> {
 /// which should differ little once every store is bounded.
 fn memory(o: Opts) -> Result<(), Stop> {
     let o = Opts {
-        preset: o.preset.or(Some("default".into())),
+        preset: o
+            .preset
+            .or_else(|| o.scenario.is_none().then(|| "default".into())),
         duration: Some(86_400.0),
         ..o
     };

@@ -55,6 +55,9 @@ pub struct Totals {
     pub latency_us_sum: u64,
 }
 
+/// Seconds of the per-second series always kept (up to twice as many are).
+pub const SERIES_KEPT: usize = 3600;
+
 /// The current second's counters.
 #[derive(Clone, Debug)]
 pub(crate) struct Bucket {
@@ -134,7 +137,8 @@ pub struct Metrics {
     /// Latency of every finished request, in microseconds.
     pub latency: Histogram<u64>,
     pub(crate) bucket: Bucket,
-    /// One point per simulated second.
+    /// One point per simulated second, oldest first: the last hour at
+    /// least, and never more than two ([`SERIES_KEPT`]).
     pub series: Vec<Point>,
 }
 
@@ -150,6 +154,15 @@ pub(crate) fn ratio(hits: u64, misses: u64) -> Option<f64> {
 }
 
 impl Metrics {
+    /// Adds a second's point, keeping the series bounded: once it holds
+    /// two hours, the older hour is dropped.
+    pub(crate) fn push_point(&mut self, point: Point) {
+        if self.series.len() >= 2 * SERIES_KEPT {
+            self.series.drain(..SERIES_KEPT);
+        }
+        self.series.push(point);
+    }
+
     pub(crate) fn new() -> Metrics {
         Metrics {
             totals: Totals::default(),

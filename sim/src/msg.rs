@@ -72,6 +72,21 @@ pub struct Append {
     pub leader_commit: u64,
 }
 
+/// A leader's snapshot, for a follower so far behind that the entries it
+/// lacks were already folded away: every key's version as of `last_index`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    /// When the leader sent it (µs).
+    pub sent_at: u64,
+    pub term: u64,
+    pub last_index: u64,
+    pub last_term: u64,
+    /// The terms of the entries it covers, as runs (first index, term).
+    pub term_runs: Vec<(u64, u64)>,
+    pub kv: Vec<Version>,
+    pub leader_commit: u64,
+}
+
 /// Everything that travels over the simulated network, grouped by the
 /// tiers that exchange it. Each tier's handler matches every variant: the
 /// ones it never expects are listed and counted as misrouted.
@@ -162,6 +177,8 @@ pub enum Msg {
 
     // --- Between the replicas of a leader-based group: replication and elections.
     Append(Box<Append>),
+    /// In place of entries a follower lacks but the leader no longer keeps.
+    InstallSnapshot(Box<Snapshot>),
     AppendReply {
         /// When the message this answers was sent (µs), echoed.
         sent_at: u64,
@@ -261,6 +278,7 @@ impl Msg {
             Msg::QGet { .. } => 30,
             Msg::QValue { .. } => 31,
             Msg::MReplicate { .. } => 32,
+            Msg::InstallSnapshot(_) => 33,
         }
     }
 

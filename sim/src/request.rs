@@ -51,6 +51,15 @@ impl Version {
         Version((1 << 63) | ((time_us & ((1 << 55) - 1)) << 8) | (writer & 0xff))
     }
 
+    /// The writer's clock (µs) of a stamped version (0 for a log version).
+    pub fn stamp_us(self) -> u64 {
+        if self.0 >> 63 == 1 {
+            (self.0 >> 8) & ((1 << 55) - 1)
+        } else {
+            0
+        }
+    }
+
     /// The term that wrote it.
     pub fn term(self) -> u64 {
         self.0 >> 32

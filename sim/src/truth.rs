@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 /// What one session has done, per key.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct SessionTruth {
-    last_write: BTreeMap<u32, Version>,
-    max_read: BTreeMap<u32, Version>,
+    /// Per key: (its last acknowledged write, the newest version it read).
+    /// One map for both keeps the store half as big.
+    keys: BTreeMap<u32, (Version, Version)>,
 }
 
 /// An acknowledged write not yet known to be safe on a majority.
@@ -91,11 +92,25 @@ pub(crate) struct Truth {
     pub conflicts: std::collections::BTreeSet<(u32, u64)>,
     /// How many times each step of each order job has been done (payment,
     /// inventory, email): more than once is a duplicate the world sees.
-    pub job_effects: BTreeMap<u64, [u32; 3]>,
+    /// Kept until a minute after the queue saw the job done.
+    pub job_effects: BTreeMap<u64, JobEffects>,
     /// While the history is recorded: when each leader served reads and
     /// writes, by (shard, term).
     pub leader_spans: Option<BTreeMap<(u32, u64), LeaderSpan>>,
 }
+
+/// What the world has seen of one order job.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct JobEffects {
+    /// Times each step was done.
+    pub steps: [u32; 3],
+    /// When the queue took the job's report of being done.
+    pub done_at: Option<SimTime>,
+}
+
+/// How long the truth keeps what it knows of a finished job or a
+/// conflict: long enough for any straggling duplicate to show up.
+const FORGET_AFTER: u64 = 60 * crate::time::SEC;
 
 /// When one leader (of one shard, in one term) served reads and writes:
 /// from its first to its last. With fencing, two leaders of a shard never
@@ -145,11 +160,15 @@ impl Truth {
     /// (newest acknowledged, the session's last write, the session's newest read).
     pub fn expectations(&self, key: u32, session: u32) -> (Version, Version, Version) {
         let k = key as usize;
-        let s = &self.sessions[session as usize];
+        let (wrote, read) = self.sessions[session as usize]
+            .keys
+            .get(&key)
+            .copied()
+            .unwrap_or_default();
         (
             self.max_acked.get(k).copied().unwrap_or_default(),
-            s.last_write.get(&key).copied().unwrap_or_default(),
-            s.max_read.get(&key).copied().unwrap_or_default(),
+            wrote,
+            read,
         )
     }
 
@@ -163,10 +182,7 @@ impl Truth {
         ryw: Version,
         mono: Version,
     ) -> ReadJudgement {
-        let seen = self.sessions[session as usize]
-            .max_read
-            .entry(key)
-            .or_default();
+        let (_, seen) = self.sessions[session as usize].keys.entry(key).or_default();
         if v > *seen {
             *seen = v;
         }
@@ -194,10 +210,7 @@ impl Truth {
         {
             *m = v;
         }
-        let w = self.sessions[session as usize]
-            .last_write
-            .entry(key)
-            .or_default();
+        let (w, _) = self.sessions[session as usize].keys.entry(key).or_default();
         if v > *w {
             *w = v;
         }
@@ -263,6 +276,17 @@ impl Truth {
                     last: now,
                 });
         }
+    }
+
+    /// Forgets finished jobs and old conflicts that can no longer matter,
+    /// so that memory does not grow with simulated time.
+    pub fn forget_old(&mut self, now: SimTime) {
+        self.job_effects
+            .retain(|_, j| j.done_at.is_none_or(|t| now.since(t) < FORGET_AFTER));
+        // Conflicts are keyed by the overwritten version, stamped with the
+        // time it was written.
+        self.conflicts
+            .retain(|&(_, v)| now.0.saturating_sub(Version(v).stamp_us()) < FORGET_AFTER);
     }
 
     pub fn record(&mut self, op: HistoryOp) {

@@ -5,6 +5,8 @@ mod driver;
 mod net;
 mod observe;
 pub(crate) mod queue;
+#[cfg(test)]
+mod tests;
 
 pub use driver::Simulation;
 pub(crate) use driver::{Event, with_cx};

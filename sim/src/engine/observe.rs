@@ -252,7 +252,8 @@ impl Simulation {
             backlog: self.queue_backlog().map(|b| b as u64),
             lag_ms,
         };
-        self.metrics.series.push(point);
+        self.metrics.push_point(point);
+        self.truth.forget_old(self.now);
     }
 
     /// Requests still in flight (sent, no answer or timeout yet).

@@ -182,6 +182,7 @@ impl AppNode {
             | Msg::DbRead { .. }
             | Msg::DbWrite { .. }
             | Msg::Append(_)
+            | Msg::InstallSnapshot(_)
             | Msg::AppendReply { .. }
             | Msg::Vote { .. }
             | Msg::VoteReply { .. }

@@ -110,6 +110,7 @@ impl CacheNode {
             | Msg::DbRead { .. }
             | Msg::DbWrite { .. }
             | Msg::Append(_)
+            | Msg::InstallSnapshot(_)
             | Msg::AppendReply { .. }
             | Msg::Vote { .. }
             | Msg::VoteReply { .. }

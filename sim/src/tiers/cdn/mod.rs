@@ -112,6 +112,7 @@ impl CdnNode {
             | Msg::DbWrite { .. }
             | Msg::DbReply { .. }
             | Msg::Append(_)
+            | Msg::InstallSnapshot(_)
             | Msg::AppendReply { .. }
             | Msg::Vote { .. }
             | Msg::VoteReply { .. }

@@ -170,6 +170,7 @@ impl ClientNode {
             | Msg::DbWrite { .. }
             | Msg::DbReply { .. }
             | Msg::Append(_)
+            | Msg::InstallSnapshot(_)
             | Msg::AppendReply { .. }
             | Msg::Vote { .. }
             | Msg::VoteReply { .. }

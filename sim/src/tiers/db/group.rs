@@ -59,7 +59,7 @@ pub(crate) fn lag(dbs: &[DbNode], a: usize, t: usize, now: SimTime) -> Option<u6
     if a == t || d.applied >= leader.last_index() {
         return Some(0);
     }
-    let first = leader.log.get(d.applied as usize)?;
+    let first = leader.entry(d.applied + 1)?;
     Some(now.0.saturating_sub(first.appended_at))
 }
 

@@ -7,7 +7,7 @@ mod replication;
 mod serve;
 
 use crate::context::Cx;
-use crate::msg::{LogEntry, Msg, Timer};
+use crate::msg::{LogEntry, Msg, Snapshot, Timer};
 use crate::node::NodeId;
 use crate::request::{RequestId, Version};
 use crate::time::SimTime;
@@ -47,7 +47,15 @@ pub struct DbNode {
     // Durable: survives a crash.
     pub(crate) term: u64,
     pub(crate) voted_for: Option<NodeId>,
-    pub(crate) log: Vec<LogEntry>,
+    /// The log after the snapshot: entries `log_start + 1 ..`.
+    log: Vec<LogEntry>,
+    /// Entries folded into the snapshot (the log's first `log_start`).
+    log_start: u64,
+    /// The terms of the snapshot's entries, as runs: (first index, term).
+    /// Terms change only at elections, so this stays tiny.
+    term_runs: Vec<(u64, u64)>,
+    /// The keys' versions as of the snapshot (empty until the first one).
+    snap_kv: Vec<Version>,
     pub(crate) commit: u64,
     pub(crate) applied: u64,
     pub(crate) kv: Vec<Version>,
@@ -87,6 +95,9 @@ impl DbNode {
             term: 0,
             voted_for: None,
             log: Vec::new(),
+            log_start: 0,
+            term_runs: Vec::new(),
+            snap_kv: Vec::new(),
             commit: 0,
             applied: 0,
             kv: vec![Version::default(); keys as usize],
@@ -110,22 +121,87 @@ impl DbNode {
     }
 
     fn last_index(&self) -> u64 {
-        self.log.len() as u64
+        self.log_start + self.log.len() as u64
     }
 
     fn last_term(&self) -> u64 {
-        self.log.last().map(|e| e.term).unwrap_or(0)
+        self.term_at(self.last_index())
     }
 
+    /// The entry at `index`, if it is kept (not folded into the snapshot).
+    fn entry(&self, index: u64) -> Option<&LogEntry> {
+        let i = index.checked_sub(self.log_start + 1)?;
+        self.log.get(i as usize)
+    }
+
+    /// The term of the entry at `index` (0 before the first or past the
+    /// last), also for entries folded into the snapshot.
     fn term_at(&self, index: u64) -> u64 {
-        if index == 0 {
+        if index == 0 || index > self.last_index() {
             0
+        } else if index > self.log_start {
+            self.log[(index - self.log_start - 1) as usize].term
         } else {
-            self.log
-                .get(index as usize - 1)
-                .map(|e| e.term)
-                .unwrap_or(0)
+            let run = self.term_runs.partition_point(|&(first, _)| first <= index);
+            self.term_runs
+                .get(run.wrapping_sub(1))
+                .map_or(0, |&(_, t)| t)
         }
+    }
+
+    /// The entries from `from` on (at most `max`), if they are all kept.
+    fn entries_from(&self, from: u64, max: usize) -> Option<&[LogEntry]> {
+        let start = from.checked_sub(self.log_start + 1)? as usize;
+        let start = start.min(self.log.len());
+        Some(&self.log[start..(start + max).min(self.log.len())])
+    }
+
+    /// Folds entries up to `upto` (committed and applied here) into the
+    /// snapshot, keeping a margin for followers that are a little behind.
+    /// Raft does the same so that its log does not grow for ever.
+    fn compact(&mut self) {
+        const KEEP: u64 = 4096;
+        let point = self.commit.min(self.applied).saturating_sub(KEEP);
+        if point < self.log_start + KEEP {
+            return;
+        }
+        if self.snap_kv.is_empty() {
+            self.snap_kv = vec![Version::default(); self.kv.len()];
+        }
+        for index in self.log_start + 1..=point {
+            let e = self.log[(index - self.log_start - 1) as usize];
+            if self.term_runs.last().is_none_or(|&(_, t)| t != e.term) {
+                self.term_runs.push((index, e.term));
+            }
+            if let Some(slot) = self.snap_kv.get_mut(e.key as usize) {
+                *slot = Version::new(e.term, index);
+            }
+        }
+        self.log.drain(..(point - self.log_start) as usize);
+        self.log_start = point;
+    }
+
+    /// How many entries are folded into the snapshot, and how many are kept.
+    #[cfg(test)]
+    pub(crate) fn log_kept(&self) -> (u64, usize) {
+        (self.log_start, self.log.len())
+    }
+
+    /// Replaces everything up to `last_index` with a leader's snapshot;
+    /// returns whether it had to.
+    fn install(&mut self, s: &Snapshot) -> bool {
+        if self.term_at(s.last_index) == s.last_term && s.last_index <= self.last_index() {
+            // It already has every entry the snapshot covers.
+            return false;
+        }
+        self.log.clear();
+        self.log_start = s.last_index;
+        self.term_runs = s.term_runs.clone();
+        self.snap_kv = s.kv.clone();
+        self.kv = s.kv.clone();
+        self.applied = s.last_index;
+        self.commit = s.last_index;
+        true
     }
 
     fn majority(&self) -> usize {
@@ -137,22 +213,31 @@ impl DbNode {
         let upto = upto.min(self.last_index());
         while self.applied < upto {
             self.applied += 1;
-            let e = self.log[self.applied as usize - 1];
+            let Some(&e) = self.entry(self.applied) else {
+                continue;
+            };
             if let Some(slot) = self.kv.get_mut(e.key as usize) {
                 *slot = Version::new(e.term, self.applied);
             }
         }
+        self.compact();
     }
 
     /// Drops entries from `from` (1-based) on, rebuilding visible state if
-    /// some of them had been applied.
+    /// some of them had been applied. Only entries after the snapshot can
+    /// go: a snapshot holds committed entries only.
     fn truncate(&mut self, from: u64) -> u64 {
+        let from = from.max(self.log_start + 1);
         let removed = self.last_index().saturating_sub(from - 1);
-        self.log.truncate(from as usize - 1);
+        self.log.truncate((from - 1 - self.log_start) as usize);
         if self.applied >= from {
-            self.kv.iter_mut().for_each(|v| *v = Version::default());
+            if self.snap_kv.is_empty() {
+                self.kv.iter_mut().for_each(|v| *v = Version::default());
+            } else {
+                self.kv.clone_from(&self.snap_kv);
+            }
             let upto = from - 1;
-            self.applied = 0;
+            self.applied = self.log_start;
             self.apply_to(upto);
         }
         self.commit = self.commit.min(from - 1);
@@ -228,6 +313,7 @@ impl DbNode {
             } => self.read(cx, from, req, key, attempt, need_leader, min_index),
             Msg::DbWrite { req, key, attempt } => self.write(cx, from, req, key, attempt),
             Msg::Append(a) => self.on_append(cx, from, *a),
+            Msg::InstallSnapshot(snap) => self.on_snapshot(cx, from, &snap),
             Msg::QPut { req, key, version } => self.on_put(cx, from, req, key, version),
             Msg::MReplicate { key, version, prev } => {
                 self.on_replicated(cx, from, key, version, prev)

@@ -3,7 +3,7 @@
 use super::{BATCH, DbNode, Role, StepDown, election_delay};
 use crate::context::Cx;
 use crate::log::LogEvent;
-use crate::msg::{Append, DbResult, Msg, Timer};
+use crate::msg::{Append, DbResult, Msg, Snapshot, Timer};
 use crate::node::NodeId;
 use crate::request::Version;
 use crate::scenario::{FollowerAck, Replication};
@@ -46,29 +46,36 @@ impl DbNode {
             }
             let next = d.next[i].max(1);
             let prev_index = next - 1;
-            let prev_term = d.term_at(prev_index);
-            let start = prev_index as usize;
-            let end = (start + BATCH).min(d.log.len());
-            let entries = d
-                .log
-                .get(start..end)
-                .map(|s| s.to_vec())
-                .unwrap_or_default();
-            d.next[i] = prev_index + entries.len() as u64 + 1;
-            out.push((
-                d.members[i],
-                Append {
+            let Some(entries) = d.entries_from(next, BATCH) else {
+                // It lacks entries already folded into the snapshot.
+                d.next[i] = d.log_start + 1;
+                let snap = Snapshot {
                     sent_at,
                     term: d.term,
-                    prev_index,
-                    prev_term,
-                    entries,
+                    last_index: d.log_start,
+                    last_term: d.term_at(d.log_start),
+                    term_runs: d.term_runs.clone(),
+                    kv: d.snap_kv.clone(),
                     leader_commit: d.commit,
-                },
-            ));
+                };
+                out.push((d.members[i], Msg::InstallSnapshot(Box::new(snap))));
+                continue;
+            };
+            let entries = entries.to_vec();
+            let prev_term = d.term_at(prev_index);
+            d.next[i] = prev_index + entries.len() as u64 + 1;
+            let a = Append {
+                sent_at,
+                term: d.term,
+                prev_index,
+                prev_term,
+                entries,
+                leader_commit: d.commit,
+            };
+            out.push((d.members[i], Msg::Append(Box::new(a))));
         }
-        for (to, a) in out {
-            cx.send(to, Msg::Append(Box::new(a)), 0);
+        for (to, msg) in out {
+            cx.send(to, msg, 0);
         }
     }
 
@@ -160,6 +167,59 @@ impl DbNode {
                 applied,
             },
             delay,
+        );
+    }
+
+    /// A leader's snapshot: take it in place of the entries it covers, as
+    /// an append of them would have.
+    pub(super) fn on_snapshot(&mut self, cx: &mut Cx, from: NodeId, s: &Snapshot) {
+        let now = cx.now;
+        if s.term < self.term {
+            let (term, commit, applied) = (self.term, self.commit, self.applied);
+            cx.send(
+                from,
+                Msg::AppendReply {
+                    sent_at: s.sent_at,
+                    term,
+                    success: false,
+                    match_index: commit,
+                    applied,
+                },
+                0,
+            );
+            return;
+        }
+        if s.term > self.term || self.role != Role::Follower {
+            self.step_down(cx, s.term, StepDown::HigherTerm);
+        }
+        let delay = election_delay(cx);
+        self.term = s.term;
+        self.role = Role::Follower;
+        self.pre_voting = false;
+        self.leader = Some(from);
+        self.last_leader_contact = now;
+        self.heard_sent_at = s.sent_at;
+        self.deadline = now.after(delay);
+        if self.install(s) {
+            cx.log(LogEvent::SnapshotInstalled {
+                node: cx.me,
+                upto: s.last_index,
+            });
+        }
+        if s.leader_commit > self.commit {
+            self.commit = s.leader_commit.min(self.last_index());
+        }
+        let (term, applied) = (self.term, self.applied);
+        cx.send(
+            from,
+            Msg::AppendReply {
+                sent_at: s.sent_at,
+                term,
+                success: true,
+                match_index: s.last_index,
+                applied,
+            },
+            0,
         );
     }
 

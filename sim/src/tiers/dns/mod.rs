@@ -141,6 +141,7 @@ impl ResolverNode {
             | Msg::DbWrite { .. }
             | Msg::DbReply { .. }
             | Msg::Append(_)
+            | Msg::InstallSnapshot(_)
             | Msg::AppendReply { .. }
             | Msg::Vote { .. }
             | Msg::VoteReply { .. }
@@ -240,6 +241,7 @@ impl AuthNode {
             | Msg::DbWrite { .. }
             | Msg::DbReply { .. }
             | Msg::Append(_)
+            | Msg::InstallSnapshot(_)
             | Msg::AppendReply { .. }
             | Msg::Vote { .. }
             | Msg::VoteReply { .. }

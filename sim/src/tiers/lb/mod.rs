@@ -252,6 +252,7 @@ impl LbNode {
             | Msg::DbWrite { .. }
             | Msg::DbReply { .. }
             | Msg::Append(_)
+            | Msg::InstallSnapshot(_)
             | Msg::AppendReply { .. }
             | Msg::Vote { .. }
             | Msg::VoteReply { .. }

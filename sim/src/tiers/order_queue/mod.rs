@@ -96,6 +96,7 @@ impl QueueNode {
                     q.in_flight.remove(&job);
                     q.completed += 1;
                     cx.metrics.totals.jobs_done += 1;
+                    cx.truth.job_effects.entry(job).or_default().done_at = Some(cx.now);
                 }
             }
             // Nothing else is ever sent to the order queue; a message that arrives anyway
@@ -123,6 +124,7 @@ impl QueueNode {
             | Msg::DbWrite { .. }
             | Msg::DbReply { .. }
             | Msg::Append(_)
+            | Msg::InstallSnapshot(_)
             | Msg::AppendReply { .. }
             | Msg::Vote { .. }
             | Msg::VoteReply { .. }
@@ -239,6 +241,7 @@ impl WorkerNode {
             | Msg::DbWrite { .. }
             | Msg::DbReply { .. }
             | Msg::Append(_)
+            | Msg::InstallSnapshot(_)
             | Msg::AppendReply { .. }
             | Msg::Vote { .. }
             | Msg::VoteReply { .. }
@@ -254,7 +257,7 @@ impl WorkerNode {
         if self.current != Some((job, delivery)) {
             return;
         }
-        let effects = cx.truth.job_effects.entry(job).or_insert([0; 3]);
+        let effects = &mut cx.truth.job_effects.entry(job).or_default().steps;
         effects[step as usize] += 1;
         if effects[step as usize] > 1 {
             cx.metrics.totals.job_duplicates += 1;
