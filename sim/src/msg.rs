@@ -48,16 +48,22 @@ pub enum DbResult {
     Behind,
 }
 
-/// One entry of a database replica's log: a write of one key.
+/// One entry of a database replica's log: a write of one key, or a
+/// leader's no-op ([`NO_KEY`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LogEntry {
     /// Term of the leader that created it.
     pub term: u64,
-    /// The key written.
+    /// The key written, or [`NO_KEY`].
     pub key: u32,
     /// When the leader appended it (for replication lag).
     pub appended_at: u64,
 }
+
+/// The key of the entry a newly elected leader appends first: it writes
+/// nothing, but once committed it commits every entry of earlier terms and
+/// makes followers drop entries the new leader does not have (Raft's no-op).
+pub const NO_KEY: u32 = u32::MAX;
 
 /// A leader's replication message: new entries, or a heartbeat when empty.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 use super::{DbNode, Role, StepDown, election_delay};
 use crate::context::Cx;
 use crate::log::LogEvent;
-use crate::msg::{DbResult, Msg, Timer};
+use crate::msg::{DbResult, LogEntry, Msg, NO_KEY, Timer};
 use crate::node::NodeId;
 use crate::time::SimTime;
 
@@ -70,6 +70,18 @@ impl DbNode {
         d.pending.clear();
         // A promoted replica replays everything it has before serving.
         d.apply_to(last);
+        if !initial {
+            // Its first entry is a no-op of its own term: committing it
+            // commits everything before it, and followers holding entries
+            // it lacks drop them when it arrives.
+            d.log.push(LogEntry {
+                term,
+                key: NO_KEY,
+                appended_at: now.0,
+            });
+            d.matched[d.me] = last + 1;
+            d.apply_to(last + 1);
+        }
         let id = d.id;
         if !initial {
             cx.metrics.totals.leader_changes += 1;
