@@ -1,4 +1,7 @@
-//! Property tests over random seeds and random fault schedules: the replica group's safety rules always hold, and no input panics.
+//! Property tests over random seeds and random fault schedules: the replica group's safety rules hold after every event, confirmed writes survive crashes and partitions, replicas converge after a heal, and no input panics.
+//!
+//! Each property runs 256 cases; `PATHLAB_PROPTEST_CASES=5000 cargo test -p
+//! pathlab-sim --test properties` runs more.
 
 use pathlab_sim::{
     Command, Role, Scenario, SimTime, Simulation,
@@ -44,6 +47,16 @@ fn schedule() -> impl Strategy<Value = Vec<(u32, Command)>> {
     prop::collection::vec((0u32..30_000, fault()), 0..12)
 }
 
+/// Cases per property: 256, or `PATHLAB_PROPTEST_CASES`.
+fn cases() -> u32 {
+    std::env::var("PATHLAB_PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256)
+}
+
+/// Plays `faults` over 35 simulated seconds. The cheap safety checks run
+/// after every single event; `check` runs every 250 ms.
 fn play(
     scenario: &Scenario,
     seed: u64,
@@ -60,14 +73,63 @@ fn play(
     let mut t = 0;
     while t < 35_000_000 {
         t += 250_000;
-        sim.step_until(SimTime(t));
+        while sim.now() < SimTime(t) {
+            if !sim.step_until_bounded(SimTime(t), 1)
+                && let Err(e) = sim.check_invariants_quick()
+            {
+                panic!("at {}: {e}", sim.now());
+            }
+        }
         check(&sim);
     }
     sim
 }
 
+/// Ends every fault: heals the network, restores every link and node's
+/// speed, restarts every replica, stops new requests and lets replication
+/// settle.
+fn heal_everything(sim: &mut Simulation) {
+    sim.apply(&Command::Heal).unwrap();
+    for (i, a) in NODES.iter().enumerate() {
+        sim.apply(&Command::Slow {
+            node: a.to_string(),
+            factor: 1.0,
+        })
+        .unwrap();
+        for b in &NODES[i + 1..] {
+            sim.apply(&Command::Link {
+                a: a.to_string(),
+                b: b.to_string(),
+                latency_ms: 0.0,
+                jitter_ms: 0.0,
+                loss: 0.0,
+            })
+            .unwrap();
+        }
+    }
+    for node in NODES {
+        sim.apply(&Command::Restart { node: node.into() }).unwrap();
+    }
+    sim.apply(&Command::SetLoad {
+        requests_per_s: Some(0.0),
+        static_: None,
+        read: None,
+        write: None,
+        key_skew: None,
+    })
+    .unwrap();
+    // A replica that was slowed may still be working off its backlog:
+    // give it up to two minutes.
+    for _ in 0..24 {
+        sim.run_for(5.0);
+        if sim.replicas_converged().is_ok() {
+            break;
+        }
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 32, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), .. ProptestConfig::default() })]
 
     #[test]
     fn raft_safety_holds_under_any_fault_schedule(seed in any::<u64>(), faults in schedule(), fencing in any::<bool>(), sync in any::<bool>()) {
@@ -75,24 +137,32 @@ proptest! {
         s.db.fencing = fencing;
         s.db.replication = if sync { Replication::Sync } else { Replication::Async };
         s.workload.requests_per_s = 150.0;
-        play(&s, seed, &faults, |sim| {
+        let mut sim = play(&s, seed, &faults, |sim| {
             let bad = sim.check_invariants();
             assert!(bad.is_empty(), "at {}: {bad:?}", sim.now());
         });
+        // Once every fault is over, every replica ends with the same log.
+        heal_everything(&mut sim);
+        prop_assert!(sim.check_invariants().is_empty());
+        if let Err(e) = sim.replicas_converged() {
+            prop_assert!(false, "after healing: {}", e);
+        }
     }
 
     #[test]
-    fn synchronous_applied_replication_never_loses_a_confirmed_write_to_crashes(seed in any::<u64>(), crashes in prop::collection::vec((0u32..30_000, prop::sample::select(DBS.to_vec()), any::<bool>()), 0..8)) {
+    fn synchronous_applied_replication_never_loses_a_confirmed_write_to_crashes_or_partitions(seed in any::<u64>(), crashes in prop::collection::vec((0u32..30_000, prop::sample::select(DBS.to_vec()), any::<bool>()), 0..8), cuts in partitions()) {
         let mut s = Scenario::default();
         s.db.replication = Replication::Sync;
         s.db.follower_ack = FollowerAck::Applied;
         s.db.read_from = ReadFrom::Leader;
+        s.db.fencing = true;
         s.cache.enabled = false;
         s.workload.requests_per_s = 150.0;
-        let faults: Vec<(u32, Command)> = crashes
+        let mut faults: Vec<(u32, Command)> = crashes
             .into_iter()
             .map(|(ms, n, up)| (ms, if up { Command::Restart { node: n.into() } } else { Command::Crash { node: n.into() } }))
             .collect();
+        faults.extend(cuts);
         let sim = play(&s, seed, &faults, |_| {});
         let a = sim.summary().anomalies;
         prop_assert_eq!(a.lost_write, 0);

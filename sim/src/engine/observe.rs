@@ -201,6 +201,20 @@ impl Simulation {
         })
     }
 
+    /// The cheap safety checks of every replica group (one leader per term,
+    /// nothing applied past the log, every replica's last committed entry
+    /// held by the newest leader), cheap enough to run after every event.
+    pub fn check_invariants_quick(&self) -> Result<(), String> {
+        group::check_quick(&self.tiers.dbs, self.topo.shards())
+    }
+
+    /// Whether every replica of each shard holds the same log and keys.
+    pub fn replicas_converged(&self) -> Result<(), String> {
+        group::converged(&self.tiers.dbs, self.topo.shards(), |d| {
+            self.node_name(d.id).to_string()
+        })
+    }
+
     /// Name, role, term and whether it is up, of each replica.
     pub fn replicas(&self) -> impl Iterator<Item = (&str, Role, u64, bool)> {
         self.tiers

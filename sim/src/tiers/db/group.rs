@@ -124,3 +124,73 @@ pub(crate) fn check_invariants(
     }
     bad
 }
+
+/// Whether every replica of each shard holds the same log and the same
+/// keys (after a heal, with nothing left to replicate); else what differs.
+pub(crate) fn converged(
+    dbs: &[DbNode],
+    shards: usize,
+    name: impl Fn(&DbNode) -> String,
+) -> Result<(), String> {
+    for shard in 0..shards {
+        let group: Vec<&DbNode> = dbs.iter().filter(|d| d.shard == shard).collect();
+        let Some(first) = group.first() else { continue };
+        for d in &group[1..] {
+            let same = d.last_index() == first.last_index()
+                && d.last_term() == first.last_term()
+                && d.applied == first.applied
+                && d.kv == first.kv;
+            if !same {
+                return Err(format!(
+                    "{} (last entry {} of term {}, applied {}) and {} (last entry {} of term {}, applied {}) differ",
+                    name(first),
+                    first.last_index(),
+                    first.last_term(),
+                    first.applied,
+                    name(d),
+                    d.last_index(),
+                    d.last_term(),
+                    d.applied
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The cheap safety checks, for every event: at most one leader per term
+/// in a shard, no replica applied past its log, and every replica's last
+/// committed entry held by the leader of the highest term.
+pub(crate) fn check_quick(dbs: &[DbNode], shards: usize) -> Result<(), String> {
+    for shard in 0..shards {
+        let group = || dbs.iter().filter(move |d| d.shard == shard);
+        let mut terms: Vec<u64> = group()
+            .filter(|d| d.role == Role::Leader)
+            .map(|d| d.term)
+            .collect();
+        terms.sort_unstable();
+        if terms.windows(2).any(|w| w[0] == w[1]) {
+            return Err(format!("shard {shard}: two leaders in one term"));
+        }
+        let Some(l) = group()
+            .filter(|d| d.role == Role::Leader)
+            .max_by_key(|d| d.term)
+        else {
+            continue;
+        };
+        for d in group() {
+            if d.applied > d.last_index() {
+                return Err(format!("shard {shard}: a replica applied past its log"));
+            }
+            let c = d.commit.min(d.last_index());
+            if d.term <= l.term && c > 0 && l.term_at(c) != d.term_at(c) {
+                return Err(format!(
+                    "shard {shard}: committed entry {c} (term {}) missing from the leader of term {}",
+                    d.term_at(c),
+                    l.term
+                ));
+            }
+        }
+    }
+    Ok(())
+}
