@@ -49,6 +49,12 @@ pub enum LogEvent {
     Fenced { node: NodeId },
     /// A replica dropped log entries that conflicted with the leader's.
     Truncated { node: NodeId, entries: u64 },
+    /// A read returned a version that a failover later discarded.
+    RolledBackRead {
+        request: RequestId,
+        key: u32,
+        version: Version,
+    },
     /// A replica so far behind that the leader no longer kept the entries
     /// it lacked took the leader's snapshot instead.
     SnapshotInstalled { node: NodeId, upto: u64 },
@@ -134,6 +140,14 @@ impl LogEvent {
                     n(node)
                 )
             }
+            LogEvent::RolledBackRead {
+                request,
+                key,
+                version,
+            } => format!(
+                "request #{} read key {key} at {version}, a version a failover later discarded: the value it saw never existed in the end",
+                request.0
+            ),
             LogEvent::SnapshotInstalled { node, upto } => {
                 format!(
                     "{} was too far behind to replay the log and took the leader's snapshot (up to entry {upto})",

@@ -53,6 +53,9 @@ pub struct Totals {
     pub conflicts: u64,
     /// The sum of every finished request's latency (µs), for the mean.
     pub latency_us_sum: u64,
+    /// Reads that returned a version a failover later discarded: a value
+    /// that, in the end, never existed.
+    pub rolled_back_reads: u64,
 }
 
 /// Seconds of the per-second series always kept (up to twice as many are).

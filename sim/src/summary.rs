@@ -52,6 +52,8 @@ pub struct Anomalies {
     pub read_your_writes: u64,
     pub monotonic_read: u64,
     pub lost_write: u64,
+    /// Reads of a version later discarded by a failover.
+    pub rolled_back_read: u64,
 }
 
 /// Hits and misses of a cache.
@@ -218,6 +220,7 @@ impl Simulation {
                 read_your_writes: t.read_your_writes,
                 monotonic_read: t.monotonic_reads,
                 lost_write: lost,
+                rolled_back_read: t.rolled_back_reads,
             },
             cdn: HitMiss {
                 hits: t.cdn_hits,

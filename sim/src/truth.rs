@@ -14,7 +14,8 @@ pub(crate) struct SessionTruth {
     keys: BTreeMap<u32, (Version, Version)>,
 }
 
-/// An acknowledged write not yet known to be safe on a majority.
+/// An acknowledged write not yet known to be safe on a majority (or a
+/// read of a version not yet committed).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct PendingWrite {
     pub request: RequestId,
@@ -94,6 +95,9 @@ pub(crate) struct Truth {
     /// inventory, email): more than once is a duplicate the world sees.
     /// Kept until a minute after the queue saw the job done.
     pub job_effects: BTreeMap<u64, JobEffects>,
+    /// Reads that returned a version not yet committed: settled when the
+    /// leader's commit index passes it (kept, or rolled back).
+    pub unsettled_reads: Vec<PendingWrite>,
     /// While the history is recorded: when each leader served reads and
     /// writes, by (shard, term).
     pub leader_spans: Option<BTreeMap<(u32, u64), LeaderSpan>>,
@@ -153,6 +157,7 @@ impl Truth {
             conflicts: std::collections::BTreeSet::new(),
             job_effects: BTreeMap::new(),
             leader_spans: None,
+            unsettled_reads: Vec::new(),
         }
     }
 

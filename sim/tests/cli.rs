@@ -91,6 +91,7 @@ fn run_json_prints_one_object_with_every_documented_key() {
                 "read_your_writes",
                 "monotonic_read",
                 "lost_write",
+                "rolled_back_read",
             ],
         ),
         ("cdn", &["hits", "misses"]),

@@ -163,3 +163,32 @@ fn nearest_replica_reads_stay_in_the_app_servers_region() {
         "app servers are in us-east, and so is db-0-1"
     );
 }
+
+#[test]
+fn reads_of_a_value_a_failover_discards_are_counted_as_rolled_back() {
+    // Split brain: the cut-off leader keeps taking writes, and users read
+    // them back, until the partition heals and those writes are thrown
+    // away. Those reads saw a value that, in the end, never existed.
+    let mut sim = Simulation::new(
+        &pathlab_sim::presets::preset("partition-leader").unwrap(),
+        1,
+    )
+    .unwrap();
+    sim.run();
+    let a = sim.summary().anomalies;
+    assert!(a.rolled_back_read > 100, "{a:?}");
+    let logged = sim
+        .log()
+        .iter()
+        .filter(|e| matches!(e.event, pathlab_sim::LogEvent::RolledBackRead { .. }))
+        .count() as u64;
+    assert_eq!(logged, a.rolled_back_read, "each one has its log line");
+    // Safe replication with leader reads never shows such a value.
+    let mut safe = Simulation::new(
+        &pathlab_sim::presets::preset("sync-leader-reads").unwrap(),
+        1,
+    )
+    .unwrap();
+    safe.run();
+    assert_eq!(safe.summary().anomalies.rolled_back_read, 0);
+}

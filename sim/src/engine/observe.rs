@@ -41,6 +41,15 @@ impl Simulation {
         let mut expected = None;
         match (kind, version) {
             (RequestKind::Read, Some(v)) => {
+                if v != Version::default() && !self.db_is_committed(v, key) {
+                    // It may yet be rolled back: settled when committed.
+                    self.truth.unsettled_reads.push(PendingWrite {
+                        request: id,
+                        key,
+                        version: v,
+                        acked_at: now,
+                    });
+                }
                 let judged = self.truth.judge_read(key, session, v, expect, ryw, mono);
                 if judged.stale {
                     outcome = Outcome::Stale;

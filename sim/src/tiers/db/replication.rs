@@ -385,6 +385,24 @@ impl DbNode {
         for p in lost {
             self.report_lost(cx, p);
         }
+        // Reads of versions this shard had not committed: the value they
+        // returned stays, or it never existed after all.
+        let reads = std::mem::take(&mut cx.truth.unsettled_reads);
+        let mut keep = Vec::with_capacity(reads.len());
+        for r in reads {
+            let i = r.version.index();
+            if cx.topo.shard_of(r.key) != shard || i > commit {
+                keep.push(r);
+            } else if self.term_at(i) != r.version.term() {
+                cx.metrics.totals.rolled_back_reads += 1;
+                cx.log(LogEvent::RolledBackRead {
+                    request: r.request,
+                    key: r.key,
+                    version: r.version,
+                });
+            }
+        }
+        cx.truth.unsettled_reads = keep;
     }
 
     fn report_lost(&mut self, cx: &mut Cx, p: PendingWrite) {
