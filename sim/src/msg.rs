@@ -338,6 +338,10 @@ pub enum Timer {
     CacheFlush,
     QueueTick,
     WorkerStep(u64, u32, u8),
+    /// Leaderless: a replica's write of a key reaches its disk and becomes visible.
+    DbStore(u32, Version),
+    /// Leaderless: a replica's read of a key for an app server is served.
+    DbServeGet(RequestId, u32, NodeId),
 }
 
 impl Timer {
@@ -378,6 +382,8 @@ impl Timer {
             Timer::CacheFlush => 114,
             Timer::QueueTick => 115,
             Timer::WorkerStep(..) => 116,
+            Timer::DbStore(..) => 117,
+            Timer::DbServeGet(..) => 118,
         }
     }
 }

@@ -385,6 +385,10 @@ pub struct AppSpec {
     pub weights: Vec<f64>,
     /// Where session state lives.
     pub session_store: SessionStore,
+    /// How far each server's clock runs ahead (or, negative, behind), in
+    /// ms; missing entries are 0. Leaderless and multi-leader writes are
+    /// stamped with it, so a skewed clock can make a later write lose.
+    pub clock_skew_ms: Vec<f64>,
 }
 
 impl Default for AppSpec {
@@ -400,6 +404,7 @@ impl Default for AppSpec {
             db_attempts: 3,
             weights: Vec::new(),
             session_store: SessionStore::Shared,
+            clock_skew_ms: Vec::new(),
         }
     }
 }
@@ -842,6 +847,14 @@ impl Scenario {
         range("app.cache_timeout_ms", a.cache_timeout_ms, 1.0, 600_000.0)?;
         range("app.db_timeout_ms", a.db_timeout_ms, 1.0, 600_000.0)?;
         count("app.db_attempts", a.db_attempts, 1, 10)?;
+        for (i, s) in a.clock_skew_ms.iter().enumerate() {
+            range(
+                &format!("app.clock_skew_ms[{i}]"),
+                *s,
+                -600_000.0,
+                600_000.0,
+            )?;
+        }
         if a.weights.len() > a.servers as usize {
             return bad(
                 "app.weights",

@@ -161,6 +161,14 @@ impl Truth {
         }
     }
 
+    /// The newest version of `key` acknowledged to anyone so far.
+    pub fn newest_acked(&self, key: u32) -> Version {
+        self.max_acked
+            .get(key as usize)
+            .copied()
+            .unwrap_or_default()
+    }
+
     /// What a read of `key` by `session` starting now must not go below:
     /// (newest acknowledged, the session's last write, the session's newest read).
     pub fn expectations(&self, key: u32, session: u32) -> (Version, Version, Version) {

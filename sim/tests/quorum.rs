@@ -48,7 +48,14 @@ fn overlapping_quorums_never_return_stale_data_and_small_ones_do() {
         loose.anomalies.stale_read > 0,
         "R = W = 1: a read can ask a replica the write has not reached"
     );
-    assert_eq!(strict.writes.lost, 0);
+    // Only two writes of one key at once lose: last writer wins keeps the
+    // one stamped later and silently drops the other, confirmed or not.
+    assert!(
+        strict.writes.lost * 10 < strict.writes.acked,
+        "{} of {} confirmed writes lost",
+        strict.writes.lost,
+        strict.writes.acked
+    );
     assert_eq!(strict.leader_changes, 0, "there is no leader to lose");
 }
 
@@ -115,9 +122,9 @@ fn leaders_in_every_region_take_concurrent_writes_and_the_later_one_wins() {
             .any(|e| matches!(e.event, pathlab_sim::LogEvent::Conflict { .. }))
     );
     assert_eq!(sum.leader_changes, 0);
-    assert_eq!(
-        sum.writes.lost, 0,
-        "overwritten by a concurrent write is not lost by a failure"
+    assert!(
+        sum.writes.lost > 0,
+        "a confirmed write overwritten by a concurrent one is lost: last writer wins discards it"
     );
     let mut single = s.clone();
     single.db.replication = Replication::Async;
@@ -126,4 +133,35 @@ fn leaders_in_every_region_take_concurrent_writes_and_the_later_one_wins() {
         0,
         "one leader orders every write"
     );
+}
+
+#[test]
+fn a_server_whose_clock_runs_behind_loses_its_writes_to_last_writer_wins() {
+    // Leaderless, last writer wins by timestamp. app-1's clock runs half a
+    // second behind: its writes of a hot key carry older stamps than writes
+    // the other servers confirmed just before, so they are confirmed and
+    // then never seen — lost writes.
+    let mut s = Scenario::default();
+    s.cache.enabled = false;
+    s.db.replication = Replication::Quorum;
+    s.workload.mix.write = 0.3;
+    let mut honest = Simulation::new(&s, 3).unwrap();
+    honest.run_for(30.0);
+    // Even with true clocks, two servers writing a key at once each get a
+    // confirmation, and the one stamped earlier is silently discarded.
+    let concurrent = honest.summary().anomalies.lost_write;
+    s.app.clock_skew_ms = vec![-500.0];
+    let mut skewed = Simulation::new(&s, 3).unwrap();
+    skewed.run_for(30.0);
+    let lost = skewed.summary().anomalies.lost_write;
+    assert!(
+        lost > 3 * concurrent,
+        "{lost} writes lost with a slow clock, {concurrent} with true clocks"
+    );
+    let logged = skewed
+        .log()
+        .iter()
+        .filter(|e| matches!(e.event, pathlab_sim::LogEvent::LostWrite { .. }))
+        .count() as u64;
+    assert_eq!(logged, lost);
 }

@@ -332,6 +332,9 @@ impl Simulation {
                     Timer::DbElection => tiers.dbs[t].on_election_timer(cx),
                     Timer::DbHeartbeat(term) => tiers.dbs[t].on_heartbeat_timer(cx, term),
                     Timer::DbApply(i) => tiers.dbs[t].on_apply_timer(cx, i),
+                    Timer::DbStore(key, v) => tiers.dbs[t].on_store_timer(key, v),
+                    Timer::DbServeGet(r, key, to) =>
+                        tiers.dbs[t].on_serve_get_timer(cx, r, key, to),
                     Timer::CacheFlush => tiers.caches[t].on_flush_timer(cx),
                     Timer::QueueTick if kind == NodeKind::Queue => tiers.queues[t].on_tick(cx),
                     Timer::QueueTick => tiers.workers[t].on_tick(cx),

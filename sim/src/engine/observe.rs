@@ -58,6 +58,26 @@ impl Simulation {
                 self.metrics.on_read(judged);
             }
             (RequestKind::Write, Some(v)) => {
+                if self.settings.scenario().db.replication.leaderless()
+                    && v < self.truth.newest_acked(key)
+                {
+                    // Last writer wins by timestamp: a write stamped older
+                    // than one already confirmed is confirmed, yet never
+                    // seen (a skewed clock, or a concurrent write).
+                    self.truth.lost.push(PendingWrite {
+                        request: id,
+                        key,
+                        version: v,
+                        acked_at: now,
+                    });
+                    self.metrics.bucket.lost_writes += 1;
+                    self.log_event(LogEvent::LostWrite {
+                        request: id,
+                        key,
+                        version: v,
+                        acked_at: now,
+                    });
+                }
                 let durable = self.db_is_committed(v, key);
                 self.truth.ack_write(id, key, session, v, now, durable);
             }

@@ -27,6 +27,15 @@ impl AppNode {
         let me = cx.me;
         let now = cx.now;
         let index = cx.topo.nodes[cx.me.idx()].tier_idx;
+        // Stamped with this server's clock, which may run fast or slow.
+        let skew = cx
+            .scenario()
+            .app
+            .clock_skew_ms
+            .get(index as usize)
+            .copied()
+            .unwrap_or(0.0);
+        let clock = (now.0 as f64 + skew * 1000.0).max(0.0) as u64;
         let Some(r) = cx.req(req) else { return };
         let (kind, key, client_tier) = (r.kind, r.key, r.client_tier);
         r.app_stage = AppStage::Db;
@@ -35,7 +44,7 @@ impl AppNode {
         r.q_count = 0;
         r.q_replies.clear();
         let call = r.app_call;
-        let version = Version::stamped(now.0, u64::from(index));
+        let version = Version::stamped(clock, u64::from(index));
         r.q_best = if kind == RequestKind::Write {
             r.stored = Some(version);
             version
@@ -84,23 +93,30 @@ impl AppNode {
         };
         let Some(r) = cx.req(req) else { return };
         if r.app != Some(me) || r.app_stage != AppStage::Db {
-            // A reply after the read was answered: repair that replica too
-            // if it turned out to be behind.
+            // A reply after the read was answered (while the request is
+            // still remembered): every replica that answered is repaired to
+            // the newest version any of them returned.
             if let Some(v) = value
                 && repair
                 && r.q_app == Some(me)
-                && v < r.q_best
             {
-                let (key, best) = (r.key, r.q_best);
-                cx.send(
-                    from,
-                    Msg::QPut {
-                        req,
-                        key,
-                        version: best,
-                    },
-                    0,
-                );
+                let key = r.key;
+                let mut repairs = Vec::new();
+                if v < r.q_best {
+                    repairs.push((from, r.q_best));
+                } else if v > r.q_best {
+                    repairs.extend(
+                        r.q_replies
+                            .iter()
+                            .filter(|(_, x)| *x < v)
+                            .map(|&(n, _)| (n, v)),
+                    );
+                    r.q_best = v;
+                }
+                r.q_replies.push((from, v));
+                for (n, version) in repairs {
+                    cx.send(n, Msg::QPut { req, key, version }, 0);
+                }
             }
             return;
         }
