@@ -59,7 +59,7 @@ pub(crate) struct Cx<'a> {
 
 impl<'a> Cx<'a> {
     /// A context for `me` at `now`.
-    #[inline]
+    #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         now: SimTime,
@@ -102,7 +102,7 @@ impl<'a> Cx<'a> {
     }
 
     /// Sends `msg` to `to` after `delay` of local work.
-    #[inline]
+    #[inline(always)]
     pub fn send(&mut self, to: impl Into<Dest>, msg: Msg, delay: Micros) {
         self.effects.push(Effect::Send {
             from: self.me,
@@ -113,7 +113,7 @@ impl<'a> Cx<'a> {
     }
 
     /// Wakes this node with `timer` after `after`.
-    #[inline]
+    #[inline(always)]
     pub fn timer(&mut self, after: Micros, timer: Timer) {
         self.effects.push(Effect::Timer {
             node: self.me,

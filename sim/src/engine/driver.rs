@@ -138,16 +138,22 @@ impl Simulation {
 
     /// Carries out every effect handlers asked for, in order.
     pub(crate) fn flush(&mut self) {
-        while !self.effects.is_empty() {
-            let mut effects = std::mem::take(&mut self.effects);
+        if self.effects.is_empty() {
+            return;
+        }
+        let mut effects = std::mem::take(&mut self.effects);
+        loop {
             for e in effects.drain(..) {
                 self.carry_out(e);
             }
-            // Keep the buffer's allocation unless carrying out added effects.
+            // Carrying out may add effects (a node stopping): do those too.
             if self.effects.is_empty() {
-                self.effects = effects;
+                break;
             }
+            std::mem::swap(&mut effects, &mut self.effects);
         }
+        // Keep the buffer's allocation for the next event.
+        self.effects = effects;
     }
 
     fn carry_out(&mut self, e: Effect) {
