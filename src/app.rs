@@ -22,6 +22,10 @@ use yew::prelude::*;
 /// canvas of moving requests is redrawn every frame.
 const UI_REFRESH_MS: f64 = 125.0;
 
+/// Most of the time refreshing the DOM may take: after a slow refresh (a
+/// large system takes long to snapshot) the next one waits longer.
+const MAX_REFRESH_SHARE: f64 = 0.1;
+
 /// Options read from the page address (`?preset=…&seed=…&play=1&speed=…`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StartOptions {
@@ -93,47 +97,16 @@ fn initial_engine(opts: &StartOptions, warnings: Vec<String>) -> Engine {
     engine
 }
 
-/// State shared with the animation-frame loop.
-struct Loop {
-    engine: Rc<RefCell<Engine>>,
+/// The canvas of moving requests, and the pixels drawn on it (kept from
+/// frame to frame).
+struct Painter {
     canvas: NodeRef,
-    refresh: Callback<()>,
-    last_ui: Cell<f64>,
-    frame: RefCell<Option<AnimationFrame>>,
-    alive: Cell<bool>,
-    still: bool,
+    layer: RefCell<particles::Layer>,
 }
 
-impl Loop {
-    fn schedule(self: &Rc<Self>) {
-        if !self.alive.get() {
-            return;
-        }
-        let me = self.clone();
-        let handle = request_animation_frame(move |ts| {
-            me.tick(ts);
-            me.schedule();
-        });
-        *self.frame.borrow_mut() = Some(handle);
-    }
-
-    fn tick(&self, ts: f64) {
-        let Ok(mut engine) = self.engine.try_borrow_mut() else {
-            return;
-        };
-        let moved = engine.frame(ts);
-        let due = ts - self.last_ui.get() >= if self.still { 250.0 } else { UI_REFRESH_MS };
-        if moved && (!self.still || due) {
-            self.draw(&engine);
-        }
-        drop(engine);
-        if moved && due {
-            self.last_ui.set(ts);
-            self.refresh.emit(());
-        }
-    }
-
-    fn draw(&self, engine: &Engine) {
+impl Painter {
+    /// Draws the requests in flight; `still` draws each at its midpoint.
+    fn draw(&self, engine: &Engine, still: bool) {
         let Some(canvas) = self.canvas.cast::<HtmlCanvasElement>() else {
             return;
         };
@@ -153,11 +126,63 @@ impl Loop {
         let Ok(ctx) = ctx.dyn_into::<web_sys::CanvasRenderingContext2d>() else {
             return;
         };
-        let (w, h) = (w as f64, h as f64);
-        let scale = (w / crate::layout::WIDTH).min(h / crate::layout::HEIGHT);
-        let ox = (w - crate::layout::WIDTH * scale) / 2.0;
-        let oy = (h - crate::layout::HEIGHT * scale) / 2.0;
-        particles::draw(&ctx, engine, w, h, scale, ox, oy, self.still);
+        let (fw, fh) = (w as f64, h as f64);
+        let scale = (fw / crate::layout::WIDTH).min(fh / crate::layout::HEIGHT);
+        let view = particles::Viewport {
+            width: w as usize,
+            height: h as usize,
+            scale,
+            ox: (fw - crate::layout::WIDTH * scale) / 2.0,
+            oy: (fh - crate::layout::HEIGHT * scale) / 2.0,
+        };
+        self.layer.borrow_mut().draw(&ctx, engine, view, still);
+    }
+}
+
+/// State shared with the animation-frame loop.
+struct Loop {
+    engine: Rc<RefCell<Engine>>,
+    painter: Rc<Painter>,
+    refresh: Callback<()>,
+    last_ui: Cell<f64>,
+    frame: RefCell<Option<AnimationFrame>>,
+    alive: Cell<bool>,
+    still: bool,
+    /// The page's clock, which bounds the time a frame spends simulating.
+    performance: Option<web_sys::Performance>,
+    /// How long the last DOM refresh took (ms).
+    refresh_ms: Rc<Cell<f64>>,
+}
+
+impl Loop {
+    fn schedule(self: &Rc<Self>) {
+        if !self.alive.get() {
+            return;
+        }
+        let me = self.clone();
+        let handle = request_animation_frame(move |ts| {
+            me.tick(ts);
+            me.schedule();
+        });
+        *self.frame.borrow_mut() = Some(handle);
+    }
+
+    fn tick(&self, ts: f64) {
+        let Ok(mut engine) = self.engine.try_borrow_mut() else {
+            return;
+        };
+        let moved = engine.frame(ts, || self.performance.as_ref().map_or(0.0, |p| p.now()));
+        let interval = if self.still { 250.0 } else { UI_REFRESH_MS };
+        let due =
+            ts - self.last_ui.get() >= interval.max(self.refresh_ms.get() / MAX_REFRESH_SHARE);
+        if moved && (!self.still || due) {
+            self.painter.draw(&engine, self.still);
+        }
+        drop(engine);
+        if moved && due {
+            self.last_ui.set(ts);
+            self.refresh.emit(());
+        }
     }
 }
 
@@ -199,6 +224,22 @@ pub fn App(props: &AppProps) -> Html {
     };
     let update = use_force_update();
     let canvas = use_node_ref();
+    // How long a refresh takes, from here to the DOM updated.
+    let refresh_ms = use_memo((), |_| Cell::new(0.0));
+    {
+        let clock = gloo::utils::window().performance();
+        let now = move || clock.as_ref().map_or(0.0, |p| p.now());
+        let started = now();
+        let refresh_ms = refresh_ms.clone();
+        use_effect(move || refresh_ms.set(now() - started));
+    }
+    let painter = {
+        let canvas = canvas.clone();
+        use_memo((), move |_| Painter {
+            canvas,
+            layer: RefCell::default(),
+        })
+    };
     let refresh = {
         let update = update.clone();
         Callback::from(move |()| update.force_update())
@@ -207,17 +248,20 @@ pub fn App(props: &AppProps) -> Html {
     // The animation-frame loop lives as long as the component.
     {
         let engine = engine.clone();
-        let canvas = canvas.clone();
+        let painter = painter.clone();
         let refresh = refresh.clone();
+        let refresh_ms = refresh_ms.clone();
         use_effect_with((), move |_| {
             let lp = Rc::new(Loop {
                 engine,
-                canvas,
+                painter,
                 refresh,
                 last_ui: Cell::new(0.0),
                 frame: RefCell::new(None),
                 alive: Cell::new(true),
                 still: prefers_reduced_motion(),
+                performance: gloo::utils::window().performance(),
+                refresh_ms,
             });
             lp.schedule();
             move || {
@@ -231,20 +275,11 @@ pub fn App(props: &AppProps) -> Html {
     let act = {
         let engine = engine.clone();
         let update = update.clone();
-        let canvas = canvas.clone();
+        let painter = painter.clone();
         let act: Act = Rc::new(move |f: &dyn Fn(&mut Engine)| {
             if let Ok(mut e) = engine.try_borrow_mut() {
                 f(&mut e);
-                let lp = Loop {
-                    engine: engine.clone(),
-                    canvas: canvas.clone(),
-                    refresh: Callback::noop(),
-                    last_ui: Cell::new(0.0),
-                    frame: RefCell::new(None),
-                    alive: Cell::new(false),
-                    still: true,
-                };
-                lp.draw(&e);
+                painter.draw(&e, true);
             }
             update.force_update();
         });

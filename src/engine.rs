@@ -7,9 +7,14 @@ use std::collections::BTreeSet;
 /// Playback speeds offered, as multiples of real time.
 pub const SPEEDS: [f64; 10] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0];
 
-/// Most simulation events one animation frame may process, so a frame never
-/// blocks the page; if a frame needs more, the simulation falls behind.
-pub const EVENTS_PER_FRAME: u64 = 40_000;
+/// Longest wall-clock time (ms) one animation frame spends on simulation
+/// events, so that drawing still fits in a 60 Hz frame and the page never
+/// blocks; if a frame needs more, the simulation falls behind (and says so).
+/// Events are never skipped: the next frame goes on from the same point.
+pub const FRAME_BUDGET_MS: f64 = 10.0;
+
+/// Events run between two looks at the clock.
+const EVENTS_PER_CHECK: u64 = 1_000;
 
 /// Simulated time one press of "step" advances.
 pub const STEP_S: f64 = 0.1;
@@ -94,19 +99,22 @@ impl Engine {
     }
 
     /// Lays the diagram out again when servers were added or retired.
+    ///
+    /// Runs every frame, so it first compares counts it can read cheaply: a
+    /// snapshot walks every pending event of the simulation.
     pub fn sync_layout(&mut self) {
-        let snap_nodes: Vec<(String, NodeKind, bool)> = {
-            let snap = self.sim.snapshot(0);
-            snap.nodes
-                .into_iter()
-                .map(|n| (n.id, n.kind, n.retired))
-                .collect()
-        };
-        let retired = snap_nodes.iter().filter(|n| n.2).count();
-        if self.layout_for == (snap_nodes.len(), retired) {
+        let key = self.layout_key();
+        if self.layout_for == key {
             return;
         }
-        self.layout_for = (snap_nodes.len(), retired);
+        self.layout_for = key;
+        let snap_nodes: Vec<(String, NodeKind, bool)> = self
+            .sim
+            .snapshot(0)
+            .nodes
+            .into_iter()
+            .map(|n| (n.id, n.kind, n.retired))
+            .collect();
         let visible: Vec<NodeKind> = snap_nodes.iter().filter(|n| !n.2).map(|n| n.1).collect();
         let mut placed = layout::layout(&visible).into_iter();
         self.places = snap_nodes
@@ -131,6 +139,18 @@ impl Engine {
         self.names = snap_nodes.into_iter().map(|n| n.0).collect();
     }
 
+    /// What the layout depends on: the number of nodes and of app servers
+    /// retired by scaling in (the only nodes that can leave the drawing).
+    fn layout_key(&self) -> (usize, usize) {
+        let (nodes, apps) = self
+            .sim
+            .nodes()
+            .fold((0, 0), |(nodes, apps), (_, _, kind)| {
+                (nodes + 1, apps + usize::from(kind == NodeKind::App))
+            });
+        (nodes, apps.saturating_sub(self.sim.active_app_servers()))
+    }
+
     /// The playback speed.
     pub fn speed(&self) -> f64 {
         SPEEDS[self.speed_idx.min(SPEEDS.len() - 1)]
@@ -142,9 +162,10 @@ impl Engine {
         self.last_frame = None;
     }
 
-    /// Advances by one animation frame at real time `now_ms`; returns true if
-    /// simulated time moved.
-    pub fn frame(&mut self, now_ms: f64) -> bool {
+    /// Advances by one animation frame at real time `now_ms`, running events
+    /// for at most [`FRAME_BUDGET_MS`] as measured by `clock` (a time in ms);
+    /// returns true if simulated time moved.
+    pub fn frame(&mut self, now_ms: f64, clock: impl Fn() -> f64) -> bool {
         if !self.playing {
             self.last_frame = None;
             return false;
@@ -154,7 +175,15 @@ impl Engine {
         };
         let dt_ms = (now_ms - last).clamp(0.0, MAX_FRAME_MS);
         let target = self.sim.now().after((dt_ms * 1000.0 * self.speed()) as u64);
-        self.behind = !self.sim.step_until_bounded(target, EVENTS_PER_FRAME);
+        let start = clock();
+        self.behind = loop {
+            if self.sim.step_until_bounded(target, EVENTS_PER_CHECK) {
+                break false;
+            }
+            if clock() - start >= FRAME_BUDGET_MS {
+                break true;
+            }
+        };
         self.sync_layout();
         true
     }
@@ -288,19 +317,24 @@ impl Engine {
 mod tests {
     use super::*;
 
+    /// A clock that never moves: frames are never short of time.
+    fn no_clock() -> f64 {
+        0.0
+    }
+
     #[test]
     fn frames_advance_time_by_speed_and_never_while_paused() {
         let mut e = Engine::new("default", Some(1)).unwrap();
-        assert!(!e.frame(0.0));
+        assert!(!e.frame(0.0, no_clock));
         e.toggle_play();
-        e.frame(1000.0);
-        e.frame(1016.0);
+        e.frame(1000.0, no_clock);
+        e.frame(1016.0, no_clock);
         assert_eq!(e.sim.now(), SimTime(16_000));
         e.change_speed(true);
-        e.frame(1032.0);
+        e.frame(1032.0, no_clock);
         assert_eq!(e.sim.now(), SimTime(16_000 + 32_000));
         e.toggle_play();
-        e.frame(2000.0);
+        e.frame(2000.0, no_clock);
         assert_eq!(e.sim.now(), SimTime(48_000));
     }
 
@@ -308,13 +342,43 @@ mod tests {
     fn a_long_pause_between_frames_does_not_jump_ahead() {
         let mut e = Engine::new("default", Some(1)).unwrap();
         e.toggle_play();
-        e.frame(0.0);
-        e.frame(60_000.0);
+        e.frame(0.0, no_clock);
+        e.frame(60_000.0, no_clock);
         assert_eq!(
             e.sim.now(),
             SimTime(100_000),
             "at most 100 ms of real time per frame"
         );
+    }
+
+    #[test]
+    fn a_frame_out_of_time_falls_behind_and_the_next_goes_on_where_it_stopped() {
+        let mut e = Engine::new("stress", Some(1)).unwrap();
+        e.toggle_play();
+        e.frame(0.0, no_clock);
+        // Every look at this clock finds a whole budget gone.
+        let ticks = std::cell::Cell::new(0.0);
+        let slow = || {
+            ticks.set(ticks.get() + FRAME_BUDGET_MS);
+            ticks.get()
+        };
+        e.frame(100.0, slow);
+        assert!(
+            e.behind,
+            "1,000 events cover less than 100 ms of the stress scenario"
+        );
+        assert!(e.sim.now() < SimTime(100_000));
+        assert_eq!(e.sim.events(), EVENTS_PER_CHECK);
+        let mut at = 100.0;
+        while e.behind || e.sim.now() < SimTime(100_000) {
+            at += 1.0;
+            e.frame(at, slow);
+        }
+        // The same events, in the same order, as one uninterrupted run.
+        let mut whole = Simulation::new(&e.scenario, e.seed).unwrap();
+        whole.step_until(e.sim.now());
+        assert_eq!(whole.events(), e.sim.events());
+        assert_eq!(whole.fingerprint(), e.sim.fingerprint());
     }
 
     #[test]
