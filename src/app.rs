@@ -600,6 +600,7 @@ fn metrics(e: &Engine, snap: &Snapshot) -> Html {
             { tile("Errors", t.failed.to_string(), sum(&|p| p.errors) > 0, "errors") }
             { tile("Stale reads", t.stale_reads.to_string(), sum(&|p| p.stale) > 0, "stale") }
             { tile("Lost writes", e.sim.lost_writes().to_string(), e.sim.lost_writes() > 0, "lost") }
+            { tile("Rolled-back reads", t.rolled_back_reads.to_string(), t.rolled_back_reads > 0, "rolled-back") }
             { tile("DB leader", leader, false, "leader") }
             if t.conflicts > 0 {
                 { tile("Conflicts", t.conflicts.to_string(), true, "conflicts") }

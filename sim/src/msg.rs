@@ -249,6 +249,13 @@ pub enum Msg {
 }
 
 impl Msg {
+    /// Whether the message belongs to a leader's replication stream to one
+    /// follower, which like a TCP connection delivers in the order sent.
+    #[inline]
+    pub(crate) fn in_order(&self) -> bool {
+        matches!(self, Msg::Append(_) | Msg::InstallSnapshot(_))
+    }
+
     /// A small number naming the message kind (for the fingerprint).
     pub(crate) fn tag(&self) -> u64 {
         match self {

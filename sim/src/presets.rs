@@ -31,8 +31,9 @@ pub fn preset(name: &str) -> Result<Scenario, Error> {
         "default" => {}
         "async-follower-reads" => {
             s.name = name.into();
-            s.description = "Asynchronous replication with reads spread over the followers (cache off): followers trail the leader, so some reads return data older than a write already confirmed to a user.".into();
+            s.description = "Asynchronous replication with reads spread over busy followers, which take 40 ms to apply each round of writes (cache off): followers trail the leader, so some reads return data older than a write already confirmed to a user.".into();
             s.db.replication = Replication::Async;
+            s.db.apply_ms = 40.0;
             s.db.read_from = ReadFrom::Followers;
             s.cache.enabled = false;
             s.workload.mix.static_ = 0.3;
@@ -49,7 +50,8 @@ pub fn preset(name: &str) -> Result<Scenario, Error> {
         }
         "leader-crash" => {
             s.name = name.into();
-            s.description = "The database leader crashes at 20 s and comes back at 40 s. Followers notice the silence, elect a new leader, and writes resume; with asynchronous replication the last writes the old leader confirmed may be lost.".into();
+            s.description = "The database leader crashes at 20 s and comes back at 40 s. Followers notice the silence, elect a new leader, and writes resume. This leader ships its log to the followers in batches every 100 ms (log shipping), so the writes it confirmed since the last batch are lost: asynchronous replication loses whatever had not left the leader.".into();
+            s.db.ship_on_heartbeat = true;
             s.script = vec![
                 at(
                     20.0,

@@ -524,6 +524,11 @@ impl Replication {
     pub fn leaderless(self) -> bool {
         matches!(self, Replication::Quorum | Replication::MultiLeader)
     }
+
+    /// Whether a write waits for followers before it is confirmed.
+    pub fn is_sync(self) -> bool {
+        matches!(self, Replication::Sync | Replication::SemiSync)
+    }
 }
 
 /// What a follower's acknowledgement means.
@@ -584,7 +589,8 @@ pub struct DbSpec {
     pub read_from: ReadFrom,
     /// Whether a leader that cannot reach a majority steps down.
     pub fencing: bool,
-    /// Time between leader heartbeats (which also carry new log entries).
+    /// Time between leader heartbeats (which carry the commit index, and
+    /// new entries when `ship_on_heartbeat` is set).
     pub heartbeat_ms: f64,
     /// Followers start an election after a random silence between these bounds.
     pub election_timeout_ms: [f64; 2],
@@ -592,8 +598,11 @@ pub struct DbSpec {
     pub read_ms: f64,
     /// Time to make one write (or one batch of replicated entries) durable.
     pub write_ms: f64,
-    /// Time a follower takes to apply what it received.
+    /// Time a follower takes for one round of applying what it received.
     pub apply_ms: f64,
+    /// With asynchronous replication: hold new entries until the next
+    /// heartbeat and ship them as one batch, instead of each at once.
+    pub ship_on_heartbeat: bool,
 }
 
 impl Default for DbSpec {
@@ -617,6 +626,7 @@ impl Default for DbSpec {
             read_ms: 1.0,
             write_ms: 2.0,
             apply_ms: 5.0,
+            ship_on_heartbeat: false,
         }
     }
 }

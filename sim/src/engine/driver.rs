@@ -202,8 +202,12 @@ impl Simulation {
                 None => return,
             }
         };
+        let mut at = sent.after(lat);
+        if msg.in_order() {
+            at = self.net.in_order(from, to, at);
+        }
         self.queue.push(
-            sent.after(lat),
+            at,
             Event::Deliver {
                 from,
                 to,

@@ -2,7 +2,7 @@
 
 use crate::node::NodeId;
 use crate::rng::SimRng;
-use crate::time::Micros;
+use crate::time::{Micros, SimTime};
 use crate::topology::Topology;
 use std::collections::BTreeMap;
 
@@ -29,6 +29,10 @@ pub(crate) struct Network {
     jitter: f64,
     /// Messages dropped (partitions, loss, dead receivers).
     pub dropped: u64,
+    /// For each (from, to) replication stream: when its latest message
+    /// arrives. A stream is one connection, whose messages arrive in the
+    /// order they were sent (jitter delays, but never reorders, them).
+    streams: BTreeMap<(u16, u16), SimTime>,
     rng: SimRng,
 }
 
@@ -43,6 +47,7 @@ impl Network {
             vip: None,
             jitter,
             dropped: 0,
+            streams: BTreeMap::new(),
             rng,
         }
     }
@@ -111,6 +116,14 @@ impl Network {
         } else {
             self.links.insert(key, fault);
         }
+    }
+
+    /// When a message of a stream from `from` to `to` that would arrive at
+    /// `at` does arrive: not before the stream's previous one.
+    pub fn in_order(&mut self, from: NodeId, to: NodeId, at: SimTime) -> SimTime {
+        let last = self.streams.entry((from.0, to.0)).or_insert(at);
+        *last = (*last).max(at);
+        *last
     }
 
     /// How long a message from `from` to `to` takes, or none if it is cut

@@ -10,7 +10,7 @@ use crate::context::Cx;
 use crate::msg::{LogEntry, Msg, Snapshot, Timer};
 use crate::node::NodeId;
 use crate::request::{RequestId, Version};
-use crate::time::SimTime;
+use crate::time::{SimTime, ms_to_micros};
 
 /// A replica's role in its group.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -80,6 +80,11 @@ pub struct DbNode {
     heard_sent_at: u64,
     pending: Vec<PendingAck>,
     busy_until: SimTime,
+    /// As follower: when the latest flush of received entries starts and ends.
+    flush_start: SimTime,
+    flush_end: SimTime,
+    /// As follower: a round of applying received entries is under way.
+    applying: bool,
     /// Reads and writes served.
     pub ops: u64,
 }
@@ -116,6 +121,9 @@ impl DbNode {
             heard_sent_at: 0,
             pending: Vec::new(),
             busy_until: SimTime::ZERO,
+            flush_start: SimTime::ZERO,
+            flush_end: SimTime::ZERO,
+            applying: false,
             ops: 0,
         }
     }
@@ -274,6 +282,24 @@ impl DbNode {
         d.busy_until.since(now)
     }
 
+    /// Makes received entries durable, returning how long until they are:
+    /// entries that arrive while a flush is under way wait for the next
+    /// one, and join it if it has not begun (group commit, as a replica's
+    /// log writer does), so a follower keeps up however finely the leader
+    /// ships its writes. Flushes share the disk with reads.
+    fn flush(&mut self, cx: &mut Cx) -> u64 {
+        let now = cx.now;
+        if now < self.flush_start {
+            return self.flush_end.since(now);
+        }
+        let work = cx.work(ms_to_micros(cx.scenario().db.write_ms));
+        let start = now.max(self.flush_end).max(self.busy_until);
+        self.flush_start = start;
+        self.flush_end = start.after(work);
+        self.busy_until = self.flush_end;
+        self.flush_end.since(now)
+    }
+
     /// Starts as a follower waiting for a leader (at time zero or on restart).
     pub(crate) fn boot(&mut self, cx: &mut Cx) {
         if cx.scenario().db.replication.leaderless() {
@@ -299,6 +325,9 @@ impl DbNode {
         d.pre_voting = false;
         d.votes = 0;
         d.busy_until = SimTime::ZERO;
+        d.flush_start = SimTime::ZERO;
+        d.flush_end = SimTime::ZERO;
+        d.applying = false;
     }
 
     /// Handles a message from `from`.

@@ -149,14 +149,11 @@ impl DbNode {
                 entries: truncated,
             });
         }
-        let delay = if n > 0 {
-            let disk = self.disk(cx, ms_to_micros(cx.scenario().db.write_ms));
-            let apply = cx.work(ms_to_micros(cx.scenario().db.apply_ms));
-            cx.timer(disk + apply, Timer::DbApply(last_new));
-            disk
-        } else {
-            0
-        };
+        // New entries are durable once written; then (or now, for a
+        // heartbeat that only moved the commit index) a round of applying
+        // may start.
+        let delay = if n > 0 { self.flush(cx) } else { 0 };
+        self.start_applying(cx, delay);
         cx.send(
             from,
             Msg::AppendReply {
@@ -223,7 +220,36 @@ impl DbNode {
         );
     }
 
+    /// What this follower may make visible: everything it received with
+    /// asynchronous replication (as a streaming replica does), but only
+    /// entries known to be committed with synchronous or semi-synchronous
+    /// replication (as in Raft), so that its reads never return a write
+    /// that a failover could still discard.
+    fn apply_target(&self, cx: &Cx) -> u64 {
+        match cx.scenario().db.replication {
+            Replication::Sync | Replication::SemiSync => self.commit.min(self.last_index()),
+            Replication::Async | Replication::Quorum | Replication::MultiLeader => {
+                self.last_index()
+            }
+        }
+    }
+
+    /// Starts a round of applying, `after` from now, unless one is under
+    /// way (the next round then takes everything that arrived meanwhile)
+    /// or there is nothing to apply. Each round takes `apply_ms`.
+    fn start_applying(&mut self, cx: &mut Cx, after: u64) {
+        let target = self.apply_target(cx);
+        if self.applying || target <= self.applied {
+            return;
+        }
+        self.applying = true;
+        let work = cx.work(ms_to_micros(cx.scenario().db.apply_ms));
+        cx.timer(after + work, Timer::DbApply(target));
+    }
+
     pub(crate) fn on_apply_timer(&mut self, cx: &mut Cx, upto: u64) {
+        self.applying = false;
+        let upto = upto.min(self.apply_target(cx));
         let d = &mut *self;
         let before = d.applied;
         d.apply_to(upto);
@@ -249,6 +275,9 @@ impl DbNode {
                 0,
             );
         }
+        // What arrived during this round, once its disk write is done.
+        let durable = self.busy_until.since(cx.now);
+        self.start_applying(cx, durable);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -358,6 +387,11 @@ impl DbNode {
         }
         if committed {
             self.settle_pending(cx);
+            if mode.is_sync() {
+                // Followers apply only what they know is committed: tell
+                // them now rather than with the next heartbeat.
+                self.replicate(cx);
+            }
         }
     }
 

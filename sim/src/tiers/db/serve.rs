@@ -128,6 +128,11 @@ impl DbNode {
                     },
                     delay,
                 );
+                // Shipped at once, as streaming replication and Raft do: lag
+                // then comes from the network and the followers' own work.
+                if !cx.scenario().db.ship_on_heartbeat {
+                    self.replicate(cx);
+                }
                 self.advance_commit(cx);
             }
             Replication::Sync | Replication::SemiSync => {
