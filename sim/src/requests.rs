@@ -69,6 +69,9 @@ pub(crate) struct Req {
     /// or sent to the replicas of a leaderless group): the ground truth
     /// knows it even when the answer never reaches the user.
     pub stored: Option<Version>,
+    /// A read answered by a write-back cache with the value of this write,
+    /// not yet in the database: judged once that write has its version.
+    pub dirty_of: Option<RequestId>,
 }
 
 /// Hops recorded per request at most (a retry storm cannot grow a record without bound).

@@ -101,6 +101,30 @@ pub(crate) struct Truth {
     /// While the history is recorded: when each leader served reads and
     /// writes, by (shard, term).
     pub leader_spans: Option<BTreeMap<(u32, u64), LeaderSpan>>,
+    /// Write-back: reads a cache answered with a value not yet in the
+    /// database, by the write whose value it was.
+    dirty_reads: BTreeMap<u64, Vec<u64>>,
+    /// Reads of such a value whose write's fate was known before the read's
+    /// answer reached its user.
+    dirty_resolved: BTreeMap<u64, Option<Version>>,
+    /// Reads of such a value answered before their write's fate was known.
+    dirty_waiting: BTreeMap<u64, DirtyRead>,
+    /// Write-back writes answered before they had a version: where their
+    /// line in the history is, to fill it in.
+    history_waiting: BTreeMap<u64, usize>,
+}
+
+/// A read that returned a write-back value not yet in the database,
+/// waiting to be judged once that write has its version (or is lost).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DirtyRead {
+    pub key: u32,
+    pub session: u32,
+    /// What the read must not go below: newest acknowledged, the session's
+    /// own last write, the session's newest read (as when it began).
+    pub expect: (Version, Version, Version),
+    /// Its line in the history, if recorded.
+    pub history: Option<usize>,
 }
 
 /// What the world has seen of one order job.
@@ -158,6 +182,10 @@ impl Truth {
             job_effects: BTreeMap::new(),
             leader_spans: None,
             unsettled_reads: Vec::new(),
+            dirty_reads: BTreeMap::new(),
+            dirty_resolved: BTreeMap::new(),
+            dirty_waiting: BTreeMap::new(),
+            history_waiting: BTreeMap::new(),
         }
     }
 
@@ -302,9 +330,91 @@ impl Truth {
             .retain(|&(_, v)| now.0.saturating_sub(Version(v).stamp_us()) < FORGET_AFTER);
     }
 
-    pub fn record(&mut self, op: HistoryOp) {
-        if let Some(h) = &mut self.history {
-            h.push(op);
+    /// Adds a line to the history (if recorded); returns where it is.
+    pub fn record(&mut self, op: HistoryOp) -> Option<usize> {
+        let h = self.history.as_mut()?;
+        h.push(op);
+        Some(h.len() - 1)
+    }
+
+    /// Fills in the version of a history line written before it was known.
+    pub fn fill_history(&mut self, line: Option<usize>, version: Option<Version>) {
+        if let (Some(h), Some(i)) = (&mut self.history, line)
+            && let Some(op) = h.get_mut(i)
+        {
+            op.version = version;
         }
+    }
+
+    /// Write-back: a cache answered `read` with the value of `write`, not
+    /// yet in the database.
+    pub fn dirty_read_served(&mut self, read: RequestId, write: RequestId) {
+        self.dirty_reads.entry(write.0).or_default().push(read.0);
+    }
+
+    /// Write-back: `read`'s answer reached its user. Returns the fate of the
+    /// write whose value it returned, if already known; otherwise the read
+    /// waits (`waiting`) to be judged when it is. A failed read waits for
+    /// nothing (pass `None`).
+    pub fn dirty_read_answered(
+        &mut self,
+        read: RequestId,
+        write: RequestId,
+        waiting: Option<DirtyRead>,
+    ) -> Option<Option<Version>> {
+        if let Some(fate) = self.dirty_resolved.remove(&read.0) {
+            return waiting.map(|_| fate);
+        }
+        match waiting {
+            Some(w) => {
+                self.dirty_waiting.insert(read.0, w);
+            }
+            None => {
+                if let Some(reads) = self.dirty_reads.get_mut(&write.0) {
+                    reads.retain(|&r| r != read.0);
+                }
+            }
+        }
+        None
+    }
+
+    /// Write-back: where the history line of a read waiting for its
+    /// write's version is.
+    pub fn dirty_read_history(&mut self, read: RequestId, line: Option<usize>) {
+        if let Some(w) = self.dirty_waiting.get_mut(&read.0) {
+            w.history = line;
+        }
+    }
+
+    /// Write-back: `write` reached the database with `fate` (or was lost).
+    /// Returns the reads of its value already answered, to judge now.
+    pub fn dirty_write_settled(
+        &mut self,
+        write: RequestId,
+        fate: Option<Version>,
+    ) -> Vec<(RequestId, DirtyRead)> {
+        let mut now = Vec::new();
+        for read in self.dirty_reads.remove(&write.0).unwrap_or_default() {
+            match self.dirty_waiting.remove(&read) {
+                Some(w) => now.push((RequestId(read), w)),
+                None => {
+                    self.dirty_resolved.insert(read, fate);
+                }
+            }
+        }
+        now
+    }
+
+    /// Write-back: the history line of `write`, answered before it had a
+    /// version.
+    pub fn history_awaits_version(&mut self, write: RequestId, line: Option<usize>) {
+        if let Some(line) = line {
+            self.history_waiting.insert(write.0, line);
+        }
+    }
+
+    /// Write-back: where `write`'s history line waits for its version.
+    pub fn history_line_of(&mut self, write: RequestId) -> Option<usize> {
+        self.history_waiting.remove(&write.0)
     }
 }

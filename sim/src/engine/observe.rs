@@ -7,7 +7,7 @@ use crate::msg::{Observation, Reply};
 use crate::request::{Outcome, RequestId, RequestKind, Trace, Version};
 use crate::tiers::db::{Role, group};
 use crate::time::{SEC, SimTime};
-use crate::truth::{HistoryOp, PendingWrite};
+use crate::truth::{DirtyRead, HistoryOp, PendingWrite, ReadJudgement};
 
 impl Simulation {
     /// Takes in a fact a tier reported.
@@ -17,6 +17,10 @@ impl Simulation {
             Observation::WriteBackSettled { req, key, version } => {
                 if let Some((session, acked_at)) = self.truth.writeback_outcome(req, key, version) {
                     self.writeback_final(req, key, session, acked_at, version);
+                }
+                // Reads that returned its value from the cache meanwhile.
+                for (read, r) in self.truth.dirty_write_settled(req, version) {
+                    self.judge_dirty_read(read, r, version);
                 }
             }
         }
@@ -30,32 +34,43 @@ impl Simulation {
         let (expect, ryw, mono) = (r.expect, r.ryw, r.mono);
         let client = self.topo.clients[r.client_tier as usize];
         let stored = r.stored;
+        let dirty_of = r.dirty_of;
         let mut outcome = match reply {
             Reply::Ok(_) => Outcome::Ok,
             Reply::Err(e) => Outcome::Failed(e),
         };
-        let version = match reply {
+        let mut version = match reply {
             Reply::Ok(v) => v,
             Reply::Err(_) => None,
         };
+        // A write-back cache answered with a value not yet in the database:
+        // the read returned that write's value, whose version comes later.
+        let mut dirty_waits = false;
+        if let (RequestKind::Read, Some(w)) = (kind, dirty_of) {
+            let waiting = matches!(reply, Reply::Ok(_)).then_some(DirtyRead {
+                key,
+                session,
+                expect: (expect, ryw, mono),
+                history: None,
+            });
+            if waiting.is_some() {
+                version = None;
+            }
+            match self.truth.dirty_read_answered(id, w, waiting) {
+                Some(Some(v)) => version = Some(v),
+                Some(None) => self.rolled_back_dirty_read(id, key),
+                None => dirty_waits = waiting.is_some(),
+            }
+        }
         let mut expected = None;
+        let mut writeback_waits = false;
         match (kind, version) {
             (RequestKind::Read, Some(v)) => {
-                if v != Version::default() && !self.db_is_committed(v, key) {
-                    // It may yet be rolled back: settled when committed.
-                    self.truth.unsettled_reads.push(PendingWrite {
-                        request: id,
-                        key,
-                        version: v,
-                        acked_at: now,
-                    });
-                }
-                let judged = self.truth.judge_read(key, session, v, expect, ryw, mono);
+                let judged = self.judge_read_of(id, key, session, v, (expect, ryw, mono));
                 if judged.stale {
                     outcome = Outcome::Stale;
                     expected = Some(expect);
                 }
-                self.metrics.on_read(judged);
             }
             (RequestKind::Write, Some(v)) => {
                 if self.settings.scenario().db.replication.leaderless()
@@ -84,8 +99,12 @@ impl Simulation {
             (RequestKind::Write, None) if matches!(reply, Reply::Ok(_)) => {
                 // Confirmed by a write-back cache: settled once the cache
                 // has written it to the database, or lost it.
-                if let Some(fate) = self.truth.writeback_acked(id, key, session, now) {
-                    self.writeback_final(id, key, session, now, fate);
+                match self.truth.writeback_acked(id, key, session, now) {
+                    Some(fate) => {
+                        self.writeback_final(id, key, session, now, fate);
+                        version = fate;
+                    }
+                    None => writeback_waits = true,
                 }
             }
             _ => {}
@@ -100,7 +119,7 @@ impl Simulation {
                 }
                 _ => version,
             };
-            self.truth.record(HistoryOp {
+            let line = self.truth.record(HistoryOp {
                 session,
                 op: kind,
                 key,
@@ -109,6 +128,13 @@ impl Simulation {
                 complete_us: now.0,
                 outcome,
             });
+            // Filled in once the write-back write has its version.
+            if writeback_waits {
+                self.truth.history_awaits_version(id, line);
+            }
+            if dirty_waits {
+                self.truth.dirty_read_history(id, line);
+            }
         }
         let cap = self.initial.trace_capacity as usize;
         if cap > 0
@@ -136,6 +162,53 @@ impl Simulation {
         self.reqs.forget_finished(now);
     }
 
+    /// Judges a read that returned version `v` against what it must not go
+    /// below (newest acknowledged, own last write, own newest read).
+    fn judge_read_of(
+        &mut self,
+        id: RequestId,
+        key: u32,
+        session: u32,
+        v: Version,
+        (expect, ryw, mono): (Version, Version, Version),
+    ) -> ReadJudgement {
+        if v != Version::default() && !self.db_is_committed(v, key) {
+            // It may yet be rolled back: settled when committed.
+            self.truth.unsettled_reads.push(PendingWrite {
+                request: id,
+                key,
+                version: v,
+                acked_at: self.now,
+            });
+        }
+        let judged = self.truth.judge_read(key, session, v, expect, ryw, mono);
+        self.metrics.on_read(judged);
+        judged
+    }
+
+    /// A read of a write-back value, answered earlier, whose write now has
+    /// its version (or was lost with the cache).
+    fn judge_dirty_read(&mut self, read: RequestId, r: DirtyRead, fate: Option<Version>) {
+        match fate {
+            Some(v) => {
+                self.judge_read_of(read, r.key, r.session, v, r.expect);
+                self.truth.fill_history(r.history, Some(v));
+            }
+            None => self.rolled_back_dirty_read(read, r.key),
+        }
+    }
+
+    /// A read returned a write-back value that the cache lost before it
+    /// reached the database: a value that, in the end, never existed.
+    fn rolled_back_dirty_read(&mut self, read: RequestId, key: u32) {
+        self.metrics.totals.rolled_back_reads += 1;
+        self.log_event(LogEvent::RolledBackRead {
+            request: read,
+            key,
+            version: Version::default(),
+        });
+    }
+
     /// A write-back write whose user was told and whose fate is known.
     fn writeback_final(
         &mut self,
@@ -145,6 +218,8 @@ impl Simulation {
         acked_at: SimTime,
         version: Option<Version>,
     ) {
+        let line = self.truth.history_line_of(req);
+        self.truth.fill_history(line, version);
         match version {
             Some(v) => {
                 let durable = self.db_is_committed(v, key);

@@ -62,6 +62,16 @@ impl CacheNode {
         match msg {
             Msg::CacheGet { req, key } => {
                 let value = c.store.get(key, now);
+                // Write-back: the newest value lives here, not yet in the
+                // database; the read returns it (judged once it is stored).
+                if let Some(&w) = c.dirty.get(&key).and_then(|d| d.reqs.last())
+                    && value.is_some()
+                {
+                    if let Some(r) = cx.req(req) {
+                        r.dirty_of = Some(w);
+                    }
+                    cx.truth.dirty_read_served(req, w);
+                }
                 let note = if value.is_some() {
                     HopNote::CacheHit
                 } else {
@@ -79,7 +89,9 @@ impl CacheNode {
             // A dirty key keeps its newer value until it is flushed.
             Msg::CacheSet { .. } | Msg::CacheDel { .. } => {}
             Msg::CacheWrite { req, key } => {
-                // Write-back: the value lives here until the next flush.
+                // Write-back: the new value lives here until the next flush
+                // (reads get it, marked as that write's; the version kept is
+                // the database's last until then).
                 let current = c.store.get(key, now).unwrap_or_default();
                 c.store.put(key, current, now.after(ttl));
                 c.dirty.entry(key).or_default().reqs.push(req);

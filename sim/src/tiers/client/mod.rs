@@ -118,6 +118,7 @@ impl ClientNode {
             q_replies: Vec::new(),
             q_app: None,
             stored: None,
+            dirty_of: None,
         });
         cx.hop_open(id, HopNote::Browser);
         let name = if kind == RequestKind::Static && !cx.topo.cdns.is_empty() {
