@@ -78,6 +78,9 @@ pub enum LogEvent {
     LbYield { lb: NodeId, to: NodeId },
     /// The DNS authority changed its view of a CDN edge.
     DnsEdgeHealth { edge: NodeId, up: bool, fails: u32 },
+    /// The DNS authority changed its mind about a site (named by its first
+    /// balancer): its users are sent elsewhere, or back.
+    DnsSiteHealth { site: NodeId, up: bool, fails: u32 },
 }
 
 impl LogEvent {
@@ -194,6 +197,19 @@ impl LogEvent {
             }
             LogEvent::LbYield { lb, to } => {
                 format!("{} handed the shared address back to {}", n(lb), n(to))
+            }
+            LogEvent::DnsSiteHealth { site, up, fails } => {
+                if *up {
+                    format!(
+                        "dns-auth sees the site of {} healthy again: its region's users are sent back to it as their resolvers' answers expire",
+                        n(site)
+                    )
+                } else {
+                    format!(
+                        "dns-auth marked the site of {} down after {fails} failed checks: its users go to the nearest healthy site once their resolvers' answers expire",
+                        n(site)
+                    )
+                }
             }
             LogEvent::DnsEdgeHealth { edge, up, fails } => {
                 if *up {

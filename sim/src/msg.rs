@@ -24,8 +24,10 @@ impl DnsName {
 pub enum Target {
     /// A particular node (a CDN edge).
     Node(NodeId),
-    /// The load balancers' shared (virtual) address.
+    /// The first site's balancers' shared (virtual) address: the origin.
     Origin,
+    /// Another site's balancers' shared address.
+    Site(u8),
 }
 
 /// An HTTP answer travelling back towards the user.
@@ -400,8 +402,11 @@ impl Timer {
 pub enum Dest {
     /// A node.
     Node(NodeId),
-    /// Whichever load balancer holds the shared address when it is sent.
+    /// Whichever balancer of the first site holds its shared address when
+    /// it is sent.
     Origin,
+    /// The same for another site.
+    Site(u8),
 }
 
 impl From<NodeId> for Dest {
@@ -415,6 +420,7 @@ impl From<Target> for Dest {
         match t {
             Target::Node(n) => Dest::Node(n),
             Target::Origin => Dest::Origin,
+            Target::Site(s) => Dest::Site(s),
         }
     }
 }
@@ -459,4 +465,7 @@ pub(crate) enum Observation {
         key: u32,
         version: Option<Version>,
     },
+    /// Multi-leader: last-writer-wins threw away `version` of `key` in
+    /// favour of a concurrent write (a conflict).
+    Overwritten { key: u32, version: Version },
 }

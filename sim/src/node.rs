@@ -80,6 +80,9 @@ pub struct NodeInfo {
     pub region: u8,
     /// Index within its tier's state vector.
     pub tier_idx: u16,
+    /// The site (balancer pair, app servers and cache of one region) of a
+    /// balancer, app server or cache; 0 for every other node.
+    pub site: u8,
 }
 
 /// The changing condition of one node.

@@ -5,12 +5,13 @@ use crate::error::Error;
 use crate::scenario::{FollowerAck, ReadFrom, Replication, Scenario};
 
 /// Every preset name, in the order they are listed.
-pub const NAMES: [&str; 5] = [
+pub const NAMES: [&str; 6] = [
     "default",
     "async-follower-reads",
     "sync-leader-reads",
     "leader-crash",
     "partition-leader",
+    "region-failover",
 ];
 
 /// Scenarios for measuring speed rather than teaching, listed after the lessons.
@@ -82,6 +83,26 @@ pub fn preset(name: &str) -> Result<Scenario, Error> {
                     },
                 ),
                 at(40.0, Command::Heal),
+            ];
+        }
+        "region-failover" => {
+            s.name = name.into();
+            s.description = "A site (balancer pair, app servers, cache) runs in every region, and geo-DNS sends users to the nearest healthy one. At 20 s eu-west goes dark: its users' requests fail until the DNS authority notices (two missed checks, 5 s apart) and their resolver's 30 s answer expires; then us-east serves them, 75 ms away. eu-west returns at 70 s, and its users come back as their answers expire again.".into();
+            s.duration_s = 100.0;
+            s.app.regions = vec!["us-east".into(), "eu-west".into(), "ap-southeast".into()];
+            s.script = vec![
+                at(
+                    20.0,
+                    Command::RegionDown {
+                        region: "eu-west".into(),
+                    },
+                ),
+                at(
+                    70.0,
+                    Command::RegionUp {
+                        region: "eu-west".into(),
+                    },
+                ),
             ];
         }
         "stress" => {

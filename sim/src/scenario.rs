@@ -389,6 +389,10 @@ pub struct AppSpec {
     /// ms; missing entries are 0. Leaderless and multi-leader writes are
     /// stamped with it, so a skewed clock can make a later write lose.
     pub clock_skew_ms: Vec<f64>,
+    /// Regions that each get a site: a balancer pair, `servers` app servers
+    /// and (with the cache on) a cache. Empty: one site, in the first region.
+    /// With more than one, geo-DNS sends users to the nearest healthy site.
+    pub regions: Vec<String>,
 }
 
 impl Default for AppSpec {
@@ -404,6 +408,7 @@ impl Default for AppSpec {
             db_attempts: 3,
             weights: Vec::new(),
             session_store: SessionStore::Shared,
+            regions: Vec::new(),
             clock_skew_ms: Vec::new(),
         }
     }
@@ -865,6 +870,20 @@ impl Scenario {
                 600_000.0,
             )?;
         }
+        for (i, r) in a.regions.iter().enumerate() {
+            if self.region_index(r).is_none() {
+                return bad(
+                    &format!("app.regions[{i}]"),
+                    format!("unknown region {r:?}"),
+                );
+            }
+            if a.regions[..i].contains(r) {
+                return bad(
+                    &format!("app.regions[{i}]"),
+                    format!("{r:?} is listed twice"),
+                );
+            }
+        }
         if a.weights.len() > a.servers as usize {
             return bad(
                 "app.weights",
@@ -1006,6 +1025,20 @@ impl Scenario {
     }
 
     /// The index of a region by name.
+    /// The region of each site (balancer pair and app servers), in order:
+    /// `app.regions`, or the first region alone.
+    pub fn site_regions(&self) -> Vec<usize> {
+        if self.app.regions.is_empty() {
+            vec![0]
+        } else {
+            self.app
+                .regions
+                .iter()
+                .filter_map(|r| self.region_index(r))
+                .collect()
+        }
+    }
+
     pub fn region_index(&self, name: &str) -> Option<usize> {
         self.network.regions.iter().position(|r| r.name == name)
     }

@@ -118,8 +118,8 @@ impl Simulation {
         let suspect = |id: NodeId| {
             self.tiers.lbs.iter().any(|lb| {
                 self.topo
-                    .app_index(id)
-                    .is_some_and(|i| !lb.backends[i].healthy)
+                    .site_app_index(lb.site, id)
+                    .is_some_and(|i| lb.backends.get(i).is_some_and(|b| !b.healthy))
             }) || self
                 .tiers
                 .auth
@@ -214,7 +214,7 @@ impl Simulation {
             now: self.now,
             nodes,
             cut,
-            vip: self.net.vip.map(|v| v.0),
+            vip: self.net.vips.first().copied().flatten().map(|v| v.0),
             flights,
         }
     }
@@ -262,8 +262,12 @@ impl Simulation {
         let n = self.tiers.apps.len();
         let mut counts = vec![0u64; n];
         for lb in &self.tiers.lbs {
-            for (i, b) in lb.backends.iter().enumerate().take(n) {
-                counts[i] += b.forwarded;
+            let apps = &self.topo.sites[lb.site].apps;
+            for (b, &id) in lb.backends.iter().zip(apps) {
+                let t = self.topo.nodes[id.idx()].tier_idx as usize;
+                if let Some(c) = counts.get_mut(t) {
+                    *c += b.forwarded;
+                }
             }
         }
         let total: u64 = counts.iter().sum();

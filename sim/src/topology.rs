@@ -25,12 +25,14 @@ pub(crate) struct Topology {
     pub auth: Option<NodeId>,
     /// CDN edges, one per region (empty when the CDN is off).
     pub cdns: Vec<NodeId>,
-    /// The balancer pair (`lb-a`, `lb-b`).
+    /// Every balancer, site by site (`lb-a`, `lb-b` for the first).
     pub lbs: Vec<NodeId>,
-    /// App servers in order (scaling out appends).
+    /// Every app server, in the order created (scaling out appends).
     pub apps: Vec<NodeId>,
-    /// The cache, when there is one.
-    pub cache: Option<NodeId>,
+    /// Every cache, site by site.
+    pub caches: Vec<NodeId>,
+    /// The sites: one per region that runs the application.
+    pub sites: Vec<Site>,
     /// Database replicas in order: shard by shard.
     pub dbs: Vec<NodeId>,
     /// Replicas in each shard.
@@ -45,9 +47,35 @@ pub(crate) struct Topology {
     pub workers: Vec<NodeId>,
 }
 
+/// The application in one region: a balancer pair sharing the site's
+/// address, its app servers and its cache.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Site {
+    /// The region it is in.
+    pub region: usize,
+    /// Its balancer pair.
+    pub lbs: Vec<NodeId>,
+    /// Its app servers, in order: a balancer's backend `i` is `apps[i]`.
+    pub apps: Vec<NodeId>,
+    /// Its cache, when there is one.
+    pub cache: Option<NodeId>,
+}
+
 impl Topology {
     /// Adds a node and returns its id.
     pub fn add(&mut self, name: String, kind: NodeKind, region: usize, tier_idx: usize) -> NodeId {
+        self.add_in_site(name, kind, region, tier_idx, 0)
+    }
+
+    /// Adds a node of site `site` and returns its id.
+    pub fn add_in_site(
+        &mut self,
+        name: String,
+        kind: NodeKind,
+        region: usize,
+        tier_idx: usize,
+        site: usize,
+    ) -> NodeId {
         let id = NodeId(self.nodes.len() as u16);
         self.names.insert(name.clone(), id);
         self.nodes.push(NodeInfo {
@@ -55,8 +83,32 @@ impl Topology {
             kind,
             region: region as u8,
             tier_idx: tier_idx as u16,
+            site: site as u8,
         });
         id
+    }
+
+    /// The site of a balancer, app server or cache (0 for other nodes).
+    #[inline]
+    pub fn site_of(&self, id: NodeId) -> usize {
+        self.nodes[id.idx()].site as usize
+    }
+
+    /// The cache an app server uses: its site's.
+    #[inline]
+    pub fn cache_of(&self, app: NodeId) -> Option<NodeId> {
+        self.sites.get(self.site_of(app)).and_then(|s| s.cache)
+    }
+
+    /// Backend `i` of the balancers of `site`.
+    #[inline]
+    pub fn site_app(&self, site: usize, i: usize) -> NodeId {
+        self.sites[site].apps[i]
+    }
+
+    /// Which backend of its site's balancers an app server is.
+    pub fn site_app_index(&self, site: usize, id: NodeId) -> Option<usize> {
+        self.sites.get(site)?.apps.iter().position(|&a| a == id)
     }
 
     /// Looks a node up by its readable id.
@@ -131,14 +183,13 @@ impl Topology {
         ids.get(i % ids.len().max(1)).copied()
     }
 
-    /// The index of an app server, if `id` is one.
-    pub fn app_index(&self, id: NodeId) -> Option<usize> {
-        self.apps.iter().position(|&a| a == id)
-    }
-
     /// The other balancer of the pair.
     pub fn lb_peer(&self, me: NodeId) -> NodeId {
-        self.lbs.iter().copied().find(|&l| l != me).unwrap_or(me)
+        let site = self.site_of(me);
+        self.sites
+            .get(site)
+            .and_then(|s| s.lbs.iter().copied().find(|&l| l != me))
+            .unwrap_or(me)
     }
 }
 

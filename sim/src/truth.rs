@@ -91,6 +91,10 @@ pub(crate) struct Truth {
     writeback: BTreeMap<u64, WriteBack>,
     /// Multi-leader: (key, overwritten version) of every conflict found.
     pub conflicts: std::collections::BTreeSet<(u32, u64)>,
+    /// Multi-leader: writes confirmed to a user and not (yet) overwritten,
+    /// by (key, version): the request and when it was confirmed. A conflict
+    /// that overwrites one later makes it a lost write.
+    pub acked_stamps: BTreeMap<(u32, u64), (RequestId, SimTime)>,
     /// How many times each step of each order job has been done (payment,
     /// inventory, email): more than once is a duplicate the world sees.
     /// Kept until a minute after the queue saw the job done.
@@ -179,6 +183,7 @@ impl Truth {
             session_home: vec![None; sessions],
             writeback: BTreeMap::new(),
             conflicts: std::collections::BTreeSet::new(),
+            acked_stamps: BTreeMap::new(),
             job_effects: BTreeMap::new(),
             leader_spans: None,
             unsettled_reads: Vec::new(),
@@ -328,6 +333,8 @@ impl Truth {
         // time it was written.
         self.conflicts
             .retain(|&(_, v)| now.0.saturating_sub(Version(v).stamp_us()) < FORGET_AFTER);
+        self.acked_stamps
+            .retain(|&(_, v), _| now.0.saturating_sub(Version(v).stamp_us()) < FORGET_AFTER);
     }
 
     /// Adds a line to the history (if recorded); returns where it is.

@@ -194,33 +194,57 @@ impl Simulation {
         Ok(())
     }
 
-    /// Brings the number of app servers in service to `target`: retired
-    /// servers return first, then new ones are built; scaling in retires the
-    /// highest numbered.
+    /// Brings the number of app servers in service in every site to
+    /// `target`: retired servers return first, then new ones are built;
+    /// scaling in retires the highest numbered.
     fn scale_apps(&mut self, target: usize) {
         let vnodes = self.settings().lb.virtual_nodes;
-        let mut active = self.tiers.apps.iter().filter(|a| !a.retired).count();
+        for site in 0..self.topo.sites.len() {
+            self.scale_site(site, target);
+        }
+        for lb in &mut self.tiers.lbs {
+            lb.rebuild_ring(vnodes);
+        }
+    }
+
+    /// Brings the app servers in service in `site` to `target`.
+    fn scale_site(&mut self, site: usize, target: usize) {
+        // The site's servers as (backend index, tier index).
+        let servers = |sim: &Self| -> Vec<(usize, usize)> {
+            sim.topo.sites[site]
+                .apps
+                .iter()
+                .enumerate()
+                .map(|(i, &id)| (i, sim.topo.nodes[id.idx()].tier_idx as usize))
+                .collect()
+        };
+        let retired = |sim: &Self, t: usize| sim.tiers.apps[t].retired;
+        let mut active = servers(self)
+            .iter()
+            .filter(|&&(_, t)| !retired(self, t))
+            .count();
         while active < target {
-            if let Some(t) = self.tiers.apps.iter().position(|a| a.retired) {
+            let back = servers(self).into_iter().find(|&(_, t)| retired(self, t));
+            if let Some((i, t)) = back {
                 self.tiers.apps[t].retired = false;
-                for lb in &mut self.tiers.lbs {
-                    lb.backends[t].retired = false;
-                }
+                self.set_backend_retired(site, i, false);
                 let id = self.tiers.apps[t].id;
                 self.restart(id);
             } else {
-                self.add_app_server();
+                self.add_app_server(site);
             }
             active += 1;
         }
         while active > target {
-            let Some(t) = self.tiers.apps.iter().rposition(|a| !a.retired) else {
+            let Some((i, t)) = servers(self)
+                .into_iter()
+                .rev()
+                .find(|&(_, t)| !retired(self, t))
+            else {
                 break;
             };
             self.tiers.apps[t].retired = true;
-            for lb in &mut self.tiers.lbs {
-                lb.backends[t].retired = true;
-            }
+            self.set_backend_retired(site, i, true);
             // It drains: no new requests; it stops once the ones it has are done.
             if self.tiers.apps[t].busy == 0 && self.tiers.apps[t].queue.is_empty() {
                 let id = self.tiers.apps[t].id;
@@ -228,8 +252,14 @@ impl Simulation {
             }
             active -= 1;
         }
-        for lb in &mut self.tiers.lbs {
-            lb.rebuild_ring(vnodes);
+    }
+
+    /// Takes backend `i` of `site`'s balancers out of the pool, or back.
+    fn set_backend_retired(&mut self, site: usize, i: usize, retired: bool) {
+        for lb in self.tiers.lbs.iter_mut().filter(|lb| lb.site == site) {
+            if let Some(b) = lb.backends.get_mut(i) {
+                b.retired = retired;
+            }
         }
     }
 }

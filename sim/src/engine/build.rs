@@ -6,7 +6,7 @@ use super::queue::EventQueue;
 use crate::context::Streams;
 use crate::error::Error;
 use crate::metrics::Metrics;
-use crate::node::{NodeKind, NodeStatus};
+use crate::node::{NodeId, NodeKind, NodeStatus};
 use crate::requests::Requests;
 use crate::rng::{SimRng, Stream};
 use crate::scenario::{Replication, Scenario};
@@ -21,7 +21,7 @@ use crate::tiers::dns::{AuthNode, ResolverNode};
 use crate::tiers::lb::LbNode;
 use crate::tiers::order_queue::{QueueNode, WorkerNode};
 use crate::time::{MS, SEC, SimTime, ms_to_micros};
-use crate::topology::Topology;
+use crate::topology::{Site, Topology};
 use crate::truth::Truth;
 use std::collections::VecDeque;
 
@@ -63,7 +63,12 @@ impl Simulation {
             commands: Vec::new(),
             misrouted: 0,
         };
-        sim.net.vip = sim.topo.lbs.first().copied();
+        sim.net.vips = sim
+            .topo
+            .sites
+            .iter()
+            .map(|s| s.lbs.first().copied())
+            .collect();
         sim.start_nodes();
         sim.queue.push(SimTime(SEC), Event::Tick);
         for c in &scenario.script {
@@ -95,21 +100,37 @@ impl Simulation {
         self.flush();
     }
 
-    /// Adds an app server (scaling out): a node, its state, a slot in the
-    /// partition matrix and a backend in each balancer (whose rings the
-    /// caller rebuilds once it has added all it needs).
-    pub(crate) fn add_app_server(&mut self) {
+    /// Adds an app server to `site` (scaling out): a node, its state, a
+    /// slot in the partition matrix and a backend in each of the site's
+    /// balancers (whose rings the caller rebuilds once it has added all it
+    /// needs).
+    pub(crate) fn add_app_server(&mut self, site: usize) {
         let t = self.tiers.apps.len();
-        let id = self.topo.add(format!("app-{}", t + 1), NodeKind::App, 0, t);
+        let region = self.topo.sites[site].region;
+        let n = self.topo.sites[site].apps.len();
+        let region_name = &self.settings.scenario().network.regions[region].name;
+        let name = site_name(site, region_name, &format!("app-{}", n + 1));
+        let id = self.topo.add_in_site(name, NodeKind::App, region, t, site);
         self.topo.apps.push(id);
+        self.topo.sites[site].apps.push(id);
         self.status.push(NodeStatus::default());
         self.net.grow();
         let mut app = AppNode::new(id, self.settings.scenario().app.workers);
         app.leader_guess = self.topo.first_replicas();
         self.tiers.apps.push(app);
-        for lb in &mut self.tiers.lbs {
+        for lb in self.tiers.lbs.iter_mut().filter(|lb| lb.site == site) {
             lb.add_backend(1.0);
         }
+    }
+}
+
+/// The name of node `what` of a site: plain in the first site (`lb-a`),
+/// with the region in the others (`lb-a-eu-west`).
+pub(crate) fn site_name(site: usize, region: &str, what: &str) -> String {
+    if site == 0 {
+        what.to_string()
+    } else {
+        format!("{what}-{region}")
     }
 }
 
@@ -166,27 +187,61 @@ fn build(sc: &Scenario) -> (Topology, Tiers) {
             tiers.cdns.push(CdnNode::new(sc.cdn.capacity));
         }
     }
-    tiers.auth.push(AuthNode::new(&topo.cdns, regions.len()));
     let n_apps = sc.app.servers as usize;
     let weights: Vec<f64> = (0..n_apps).map(|i| app_weight(sc, i)).collect();
-    for (i, name) in ["lb-a", "lb-b"].into_iter().enumerate() {
-        let id = topo.add(name.into(), NodeKind::Lb, 0, i);
-        topo.lbs.push(id);
-        tiers
-            .lbs
-            .push(LbNode::new(i == 0, &weights, sc.lb.virtual_nodes));
+    // A site per region that runs the application: the first keeps the
+    // plain names (lb-a, app-1, cache-1), the others carry their region's.
+    let site_regions = sc.site_regions();
+    for (site, &region) in site_regions.iter().enumerate() {
+        let tag = |what: &str| site_name(site, regions[region], what);
+        let mut s = Site {
+            region,
+            ..Site::default()
+        };
+        for (i, pair) in ["a", "b"].into_iter().enumerate() {
+            let t = tiers.lbs.len();
+            let id = topo.add_in_site(tag(&format!("lb-{pair}")), NodeKind::Lb, region, t, site);
+            topo.lbs.push(id);
+            s.lbs.push(id);
+            let mut lb = LbNode::new(i == 0, &weights, sc.lb.virtual_nodes);
+            lb.site = site;
+            tiers.lbs.push(lb);
+        }
+        for (i, w) in weights.iter().enumerate() {
+            let t = tiers.apps.len();
+            let id = topo.add_in_site(
+                tag(&format!("app-{}", i + 1)),
+                NodeKind::App,
+                region,
+                t,
+                site,
+            );
+            topo.apps.push(id);
+            s.apps.push(id);
+            let workers = (sc.app.workers as f64 * w).round() as u32;
+            tiers.apps.push(AppNode::new(id, workers));
+        }
+        topo.sites.push(s);
     }
-    for (i, w) in weights.iter().enumerate() {
-        let id = topo.add(format!("app-{}", i + 1), NodeKind::App, 0, i);
-        topo.apps.push(id);
-        let workers = (sc.app.workers as f64 * w).round() as u32;
-        tiers.apps.push(AppNode::new(id, workers));
-    }
+    let site_names: Vec<NodeId> = topo
+        .sites
+        .iter()
+        .filter_map(|s| s.lbs.first().copied())
+        .collect();
+    tiers
+        .auth
+        .push(AuthNode::new(&topo.cdns, &site_names, regions.len()));
     if sc.cache.enabled {
-        topo.cache = Some(topo.add("cache-1".into(), NodeKind::Cache, 0, 0));
-        tiers
-            .caches
-            .push(CacheNode::new(sc.cache.capacity, sc.cache.eviction));
+        for (site, &region) in site_regions.iter().enumerate() {
+            let t = tiers.caches.len();
+            let name = site_name(site, regions[region], "cache-1");
+            let id = topo.add_in_site(name, NodeKind::Cache, region, t, site);
+            topo.caches.push(id);
+            topo.sites[site].cache = Some(id);
+            tiers
+                .caches
+                .push(CacheNode::new(sc.cache.capacity, sc.cache.eviction));
+        }
     }
     let replicas = sc.db.replicas as usize;
     for shard in 0..sc.db.shards as usize {

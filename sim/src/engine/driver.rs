@@ -173,7 +173,12 @@ impl Simulation {
                     self.queue.push(self.now.after(after), ev);
                 }
             }
-            Effect::ClaimAddress(node) => self.net.vip = Some(node),
+            Effect::ClaimAddress(node) => {
+                let site = self.topo.site_of(node);
+                if let Some(v) = self.net.vips.get_mut(site) {
+                    *v = Some(node);
+                }
+            }
             Effect::Stop(node) => self.crash(node),
             Effect::Observe(what) => self.observe(what),
             Effect::Misrouted { .. } => self.misrouted += 1,
@@ -185,13 +190,19 @@ impl Simulation {
     fn transmit(&mut self, from: NodeId, to: Dest, msg: Msg, delay: Micros) {
         let to = match to {
             Dest::Node(n) => n,
-            Dest::Origin => match self.net.vip {
-                Some(n) => n,
-                None => {
-                    self.net.dropped += 1;
-                    return;
+            Dest::Origin | Dest::Site(_) => {
+                let site = match to {
+                    Dest::Site(s) => s as usize,
+                    _ => 0,
+                };
+                match self.net.vips.get(site).copied().flatten() {
+                    Some(n) => n,
+                    None => {
+                        self.net.dropped += 1;
+                        return;
+                    }
                 }
-            },
+            }
         };
         let sent = self.now.after(delay);
         let lat = if from == to {

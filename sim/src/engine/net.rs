@@ -23,8 +23,8 @@ pub(crate) struct Network {
     n_blocked: usize,
     /// Faults on links, keyed by the (smaller, larger) pair of node ids.
     links: BTreeMap<(u16, u16), LinkFault>,
-    /// Which balancer answers the shared address.
-    pub vip: Option<NodeId>,
+    /// Which balancer answers each site's shared address.
+    pub vips: Vec<Option<NodeId>>,
     /// Jitter as a fraction of the base delay.
     jitter: f64,
     /// Messages dropped (partitions, loss, dead receivers).
@@ -44,7 +44,7 @@ impl Network {
             n,
             n_blocked: 0,
             links: BTreeMap::new(),
-            vip: None,
+            vips: Vec::new(),
             jitter,
             dropped: 0,
             streams: BTreeMap::new(),

@@ -5,6 +5,7 @@ use crate::log::LogEvent;
 use crate::metrics::{Bucket, Point, ratio};
 use crate::msg::{Observation, Reply};
 use crate::request::{Outcome, RequestId, RequestKind, Trace, Version};
+use crate::scenario::Replication;
 use crate::tiers::db::{Role, group};
 use crate::time::{SEC, SimTime};
 use crate::truth::{DirtyRead, HistoryOp, PendingWrite, ReadJudgement};
@@ -21,6 +22,12 @@ impl Simulation {
                 // Reads that returned its value from the cache meanwhile.
                 for (read, r) in self.truth.dirty_write_settled(req, version) {
                     self.judge_dirty_read(read, r, version);
+                }
+            }
+            Observation::Overwritten { key, version } => {
+                if let Some((request, acked_at)) = self.truth.acked_stamps.remove(&(key, version.0))
+                {
+                    self.report_lost(request, key, version, acked_at);
                 }
             }
         }
@@ -73,25 +80,20 @@ impl Simulation {
                 }
             }
             (RequestKind::Write, Some(v)) => {
-                if self.settings.scenario().db.replication.leaderless()
-                    && v < self.truth.newest_acked(key)
+                let replication = self.settings.scenario().db.replication;
+                let multi = replication == Replication::MultiLeader;
+                if replication.leaderless()
+                    && (v < self.truth.newest_acked(key)
+                        || (multi && self.truth.conflicts.contains(&(key, v.0))))
                 {
                     // Last writer wins by timestamp: a write stamped older
-                    // than one already confirmed is confirmed, yet never
-                    // seen (a skewed clock, or a concurrent write).
-                    self.truth.lost.push(PendingWrite {
-                        request: id,
-                        key,
-                        version: v,
-                        acked_at: now,
-                    });
-                    self.metrics.bucket.lost_writes += 1;
-                    self.log_event(LogEvent::LostWrite {
-                        request: id,
-                        key,
-                        version: v,
-                        acked_at: now,
-                    });
+                    // than one already confirmed, or already overwritten by
+                    // a concurrent one, is confirmed, yet never seen (a
+                    // skewed clock, or a concurrent write).
+                    self.report_lost(id, key, v, now);
+                } else if multi {
+                    // Lost after all if a conflict overwrites it later.
+                    self.truth.acked_stamps.insert((key, v.0), (id, now));
                 }
                 let durable = self.db_is_committed(v, key);
                 self.truth.ack_write(id, key, session, v, now, durable);
@@ -226,22 +228,25 @@ impl Simulation {
                 self.truth
                     .ack_write(req, key, session, v, acked_at, durable);
             }
-            None => {
-                self.truth.lost.push(PendingWrite {
-                    request: req,
-                    key,
-                    version: Version::default(),
-                    acked_at,
-                });
-                self.metrics.bucket.lost_writes += 1;
-                self.log_event(LogEvent::LostWrite {
-                    request: req,
-                    key,
-                    version: Version::default(),
-                    acked_at,
-                });
-            }
+            None => self.report_lost(req, key, Version::default(), acked_at),
         }
+    }
+
+    /// A write confirmed to its user at `acked_at` is gone for good.
+    fn report_lost(&mut self, request: RequestId, key: u32, version: Version, acked_at: SimTime) {
+        self.truth.lost.push(PendingWrite {
+            request,
+            key,
+            version,
+            acked_at,
+        });
+        self.metrics.bucket.lost_writes += 1;
+        self.log_event(LogEvent::LostWrite {
+            request,
+            key,
+            version,
+            acked_at,
+        });
     }
 
     // ----- the database seen whole ------------------------------------------

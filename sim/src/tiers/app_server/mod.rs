@@ -252,7 +252,7 @@ impl AppNode {
         let (kind, key) = (r.kind, r.key);
         match kind {
             RequestKind::Static => self.finish(cx, req, Reply::Ok(None), true),
-            RequestKind::Read => match cx.topo.cache {
+            RequestKind::Read => match cx.topo.cache_of(cx.me) {
                 Some(cache) => {
                     let Some(r) = cx.req(req) else { return };
                     r.app_stage = AppStage::Cache;
@@ -263,13 +263,14 @@ impl AppNode {
                 }
                 None => self.db_call(cx, req, 0),
             },
-            RequestKind::Write => match cx.topo.cache {
+            RequestKind::Write => match cx.topo.cache_of(cx.me) {
                 Some(cache) if cx.scenario().cache.write_policy == WritePolicy::WriteBack => {
                     let Some(r) = cx.req(req) else { return };
                     r.app_stage = AppStage::Cache;
                     r.app_call += 1;
                     let call = r.app_call;
                     cx.send(cache, Msg::CacheWrite { req, key }, 0);
+                    invalidate_elsewhere(cx, cache, key);
                     cx.timer(cx.cfg().cache_timeout, Timer::AppCallTimeout(req, call));
                 }
                 _ => self.db_call(cx, req, 0),
@@ -344,9 +345,12 @@ impl AppNode {
     }
 
     /// After a database answer: reads fill the cache; writes replace the
-    /// value (write-through) or delete it (invalidate).
+    /// value (write-through) or delete it (invalidate). With sites in other
+    /// regions, a write also deletes the key from their caches, whose
+    /// copies it made old (the deletion crosses the ocean, so for that
+    /// long they may still serve the old value).
     fn update_cache(&mut self, cx: &mut Cx, kind: RequestKind, key: u32, v: Version) {
-        let Some(cache) = cx.topo.cache else {
+        let Some(cache) = cx.topo.cache_of(cx.me) else {
             return;
         };
         let through = cx.scenario().cache.write_policy == WritePolicy::WriteThrough;
@@ -357,6 +361,9 @@ impl AppNode {
             RequestKind::Static => return,
         };
         cx.send(cache, msg, 0);
+        if kind == RequestKind::Write {
+            invalidate_elsewhere(cx, cache, key);
+        }
     }
 
     fn db_retry(&mut self, cx: &mut Cx, req: RequestId, attempt: u8) {
@@ -456,6 +463,17 @@ impl AppNode {
         let a = &*self;
         if a.retired && a.busy == 0 && a.queue.is_empty() {
             cx.stop();
+        }
+    }
+}
+
+/// A write made other sites' copies of `key` old: deletes them from every
+/// cache but `mine`.
+fn invalidate_elsewhere(cx: &mut Cx, mine: NodeId, key: u32) {
+    for i in 0..cx.topo.caches.len() {
+        let other = cx.topo.caches[i];
+        if other != mine {
+            cx.send(other, Msg::CacheDel { key }, 0);
         }
     }
 }

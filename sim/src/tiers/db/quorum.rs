@@ -3,7 +3,7 @@
 use super::DbNode;
 use crate::context::Cx;
 use crate::log::LogEvent;
-use crate::msg::{Msg, Timer};
+use crate::msg::{Msg, Observation, Timer};
 use crate::node::NodeId;
 use crate::request::{HopNote, RequestId, Version};
 use crate::scenario::Replication;
@@ -110,6 +110,8 @@ impl DbNode {
                     at: id,
                     from,
                 });
+                // If a user was told it was stored, it is a lost write too.
+                cx.observe(Observation::Overwritten { key, version: lost });
             }
         }
     }

@@ -18,9 +18,11 @@ pub struct ResolverNode {
     epoch: [u32; 2],
 }
 
-/// What the authority knows of one CDN edge's health.
+/// What the authority knows of the health of one CDN edge, or of one
+/// site (checked through its shared address).
 #[derive(Clone, Debug)]
 pub(crate) struct EdgeHealth {
+    /// The edge; for a site, its first balancer (which names it).
     pub node: NodeId,
     pub healthy: bool,
     fails: u32,
@@ -28,28 +30,64 @@ pub(crate) struct EdgeHealth {
     answered: u32,
 }
 
+impl EdgeHealth {
+    fn new(node: NodeId) -> EdgeHealth {
+        EdgeHealth {
+            node,
+            healthy: true,
+            fails: 0,
+            sent: 0,
+            answered: 0,
+        }
+    }
+
+    /// One round of checks: the answer to the last one counts, then a new
+    /// one is sent. Returns the change of mind, if any: (up, count).
+    fn check(&mut self, seq: u32, limit: u32) -> Option<(bool, u32)> {
+        let mut change = None;
+        if self.sent > 0 {
+            if self.answered >= self.sent {
+                self.fails = 0;
+                if !self.healthy {
+                    self.healthy = true;
+                    change = Some((true, 0));
+                }
+            } else {
+                self.fails += 1;
+                if self.healthy && self.fails >= limit {
+                    self.healthy = false;
+                    change = Some((false, self.fails));
+                }
+            }
+        }
+        self.sent = seq;
+        change
+    }
+}
+
 /// The authoritative DNS server.
 #[derive(Clone, Debug)]
 pub struct AuthNode {
     pub(crate) edges: Vec<EdgeHealth>,
+    /// With more than one site: each site's health, checked through its
+    /// shared address (geo-DNS sends users to the nearest healthy one).
+    pub(crate) sites: Vec<EdgeHealth>,
     /// Per region: an answer pinned by a command instead of geography.
     pub(crate) overrides: Vec<Option<Target>>,
     seq: u32,
 }
 
 impl AuthNode {
-    pub(crate) fn new(cdns: &[NodeId], regions: usize) -> AuthNode {
+    /// An authority over `cdns` edges and `sites` (each named by its
+    /// first balancer; checked only when there is more than one).
+    pub(crate) fn new(cdns: &[NodeId], sites: &[NodeId], regions: usize) -> AuthNode {
         AuthNode {
-            edges: cdns
-                .iter()
-                .map(|&node| EdgeHealth {
-                    node,
-                    healthy: true,
-                    fails: 0,
-                    sent: 0,
-                    answered: 0,
-                })
-                .collect(),
+            edges: cdns.iter().map(|&node| EdgeHealth::new(node)).collect(),
+            sites: if sites.len() > 1 {
+                sites.iter().map(|&node| EdgeHealth::new(node)).collect()
+            } else {
+                Vec::new()
+            },
             overrides: vec![None; regions],
             seq: 0,
         }
@@ -179,13 +217,24 @@ impl AuthNode {
         cx.timer(cx.cfg().dns_health, Timer::AuthHealth);
     }
 
-    /// The authority's answer for `name` asked from `region`.
-    /// The answer for users in `region`: the origin for the API; for static
-    /// content the override if one is set, else the nearest healthy edge,
-    /// else the origin.
+    /// The answer for users in `region`: for the API, the nearest healthy
+    /// site (the nearest of all if none is healthy; the origin when there
+    /// is one site); for static content the override if one is set, else
+    /// the nearest healthy edge, else the origin.
     pub(crate) fn answer(&self, topo: &Topology, name: DnsName, region: usize) -> Target {
         match name {
-            DnsName::Api => Target::Origin,
+            DnsName::Api => {
+                let near = |healthy: bool| {
+                    (self.sites.iter().enumerate())
+                        .filter(|(_, s)| s.healthy || !healthy)
+                        .min_by_key(|&(i, s)| (topo.distance(region, s.node), i))
+                        .map(|(i, _)| i)
+                };
+                match near(true).or_else(|| near(false)) {
+                    Some(0) | None => Target::Origin,
+                    Some(i) => Target::Site(i as u8),
+                }
+            }
             DnsName::Static => {
                 let a = self;
                 if let Some(t) = a.overrides.get(region).copied().flatten() {
@@ -210,7 +259,14 @@ impl AuthNode {
                 cx.send(from, Msg::AuthAnswer { name, target, ttl }, DNS_WORK);
             }
             Msg::Pong { seq } => {
-                if let Some(e) = self.edges.iter_mut().find(|e| e.node == from) {
+                // An edge, or either balancer of a site.
+                let site = (cx.topo.nodes[from.idx()].kind == crate::node::NodeKind::Lb)
+                    .then(|| cx.topo.site_of(from));
+                let checked = match site {
+                    Some(s) => self.sites.get_mut(s),
+                    None => self.edges.iter_mut().find(|e| e.node == from),
+                };
+                if let Some(e) = checked {
                     e.answered = e.answered.max(seq);
                 }
             }
@@ -255,34 +311,37 @@ impl AuthNode {
     /// Checks every edge: `failures_to_down` missed checks mark it down, one answer up.
     pub(crate) fn on_health_timer(&mut self, cx: &mut Cx) {
         let limit = cx.scenario().dns.failures_to_down;
-        let mut changes = Vec::new();
         let a = &mut *self;
         a.seq += 1;
         let seq = a.seq;
+        let mut edges = Vec::new();
         for e in &mut a.edges {
-            if e.sent > 0 {
-                if e.answered >= e.sent {
-                    e.fails = 0;
-                    if !e.healthy {
-                        e.healthy = true;
-                        changes.push((e.node, true, 0));
-                    }
-                } else {
-                    e.fails += 1;
-                    if e.healthy && e.fails >= limit {
-                        e.healthy = false;
-                        changes.push((e.node, false, e.fails));
-                    }
-                }
+            if let Some((up, fails)) = e.check(seq, limit) {
+                edges.push((e.node, up, fails));
             }
-            e.sent = seq;
         }
-        let edges: Vec<NodeId> = a.edges.iter().map(|e| e.node).collect();
-        for (edge, up, fails) in changes {
+        let mut sites = Vec::new();
+        for s in &mut a.sites {
+            if let Some((up, fails)) = s.check(seq, limit) {
+                sites.push((s.node, up, fails));
+            }
+        }
+        for (edge, up, fails) in edges {
             cx.log(LogEvent::DnsEdgeHealth { edge, up, fails });
         }
-        for edge in edges {
-            cx.send(edge, Msg::Ping { seq }, 0);
+        for (site, up, fails) in sites {
+            cx.log(LogEvent::DnsSiteHealth { site, up, fails });
+        }
+        for i in 0..self.edges.len() {
+            cx.send(self.edges[i].node, Msg::Ping { seq }, 0);
+        }
+        for s in 0..self.sites.len() {
+            let to = if s == 0 {
+                Target::Origin
+            } else {
+                Target::Site(s as u8)
+            };
+            cx.send(to, Msg::Ping { seq }, 0);
         }
         cx.timer(cx.cfg().dns_health, Timer::AuthHealth);
     }
@@ -308,7 +367,7 @@ mod tests {
             let id = topo.add(format!("cdn-{r}"), NodeKind::Cdn, r, r);
             topo.cdns.push(id);
         }
-        let auth = AuthNode::new(&topo.cdns, 3);
+        let auth = AuthNode::new(&topo.cdns, &[], 3);
         (topo, auth)
     }
 

@@ -70,6 +70,8 @@ pub struct LbNode {
     sticky: BTreeMap<u32, u16>,
     /// The consistent-hash ring over the backends.
     ring: Ring,
+    /// Its site: backend `i` is the site's app server `i`.
+    pub(crate) site: usize,
 }
 
 impl LbNode {
@@ -84,6 +86,7 @@ impl LbNode {
             last_advert: SimTime::ZERO,
             sticky: BTreeMap::new(),
             ring: Ring::new(&ids, vnodes),
+            site: 0,
         }
     }
 
@@ -166,9 +169,16 @@ impl LbNode {
                 }
             }
             Msg::Pong { seq } => {
-                if let Some(i) = cx.topo.app_index(from) {
+                if let Some(i) = cx.topo.site_app_index(self.site, from) {
                     let b = &mut self.backends[i];
                     b.answered = b.answered.max(seq);
+                }
+            }
+            Msg::Ping { seq } => {
+                // Geo-DNS checks the site through its address: it passes
+                // while the balancer has an app server to send users to.
+                if self.backends.iter().any(Backend::usable) {
+                    cx.send(from, Msg::Pong { seq }, cx.work(LB_WORK));
                 }
             }
             Msg::Http { req } => {
@@ -194,7 +204,7 @@ impl LbNode {
                     );
                     return;
                 };
-                let backend = cx.topo.apps[i];
+                let backend = cx.topo.site_app(self.site, i);
                 let hop = cx.hop_open(req, HopNote::Balanced);
                 let Some(r) = cx.req(req) else { return };
                 r.lb = Some(me);
@@ -215,7 +225,7 @@ impl LbNode {
                 }
                 r.lb = None;
                 let (to, hop) = (r.lb_from, r.lb_hop);
-                if let Some(i) = cx.topo.app_index(from) {
+                if let Some(i) = cx.topo.site_app_index(self.site, from) {
                     let b = &mut self.backends[i];
                     b.in_progress = b.in_progress.saturating_sub(1);
                 }
@@ -255,8 +265,7 @@ impl LbNode {
             | Msg::InstallSnapshot(_)
             | Msg::AppendReply { .. }
             | Msg::Vote { .. }
-            | Msg::VoteReply { .. }
-            | Msg::Ping { .. }) => cx.misrouted(&msg),
+            | Msg::VoteReply { .. }) => cx.misrouted(&msg),
         }
     }
 
@@ -270,7 +279,7 @@ impl LbNode {
         }
         r.lb = None;
         let (to, hop, backend) = (r.lb_from, r.lb_hop, r.lb_backend);
-        if let Some(i) = cx.topo.app_index(backend) {
+        if let Some(i) = cx.topo.site_app_index(self.site, backend) {
             let b = &mut self.backends[i];
             b.in_progress = b.in_progress.saturating_sub(1);
         }
@@ -321,7 +330,7 @@ impl LbNode {
             b.sent = seq;
         }
         for (i, up, count) in changes {
-            let backend = cx.topo.apps[i];
+            let backend = cx.topo.site_app(self.site, i);
             cx.log(LogEvent::BackendHealth {
                 lb: cx.me,
                 backend,
@@ -329,9 +338,9 @@ impl LbNode {
                 count,
             });
         }
-        for i in 0..cx.topo.apps.len() {
+        for i in 0..cx.topo.sites[self.site].apps.len() {
             if self.backends.get(i).is_some_and(|b| !b.retired) {
-                let backend = cx.topo.apps[i];
+                let backend = cx.topo.site_app(self.site, i);
                 cx.send(backend, Msg::Ping { seq }, 0);
             }
         }
