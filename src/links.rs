@@ -30,6 +30,15 @@ pub fn links(nodes: &[NodeView]) -> Vec<(usize, usize)> {
             .filter(|&b| nodes[b].region == nodes[a].region)
             .collect()
     };
+    // With a site in several regions, users, balancers, app servers and
+    // caches talk within their region (the node's own region's site, or
+    // every one when its region has none).
+    let local = |a: usize, list: &[usize]| -> Vec<usize> {
+        let near = same_region(a, list);
+        if near.is_empty() { list.to_vec() } else { near }
+    };
+    // The CDN's misses go to the origin: the first site.
+    let origin: Vec<usize> = lbs.first().map_or(Vec::new(), |&l| same_region(l, &lbs));
     let mut out = Vec::new();
     for &c in &clients {
         for r in same_region(c, &resolvers) {
@@ -38,7 +47,7 @@ pub fn links(nodes: &[NodeView]) -> Vec<(usize, usize)> {
         for e in same_region(c, &cdns) {
             out.push((c, e));
         }
-        for &l in &lbs {
+        for l in local(c, &lbs) {
             out.push((c, l));
         }
     }
@@ -48,12 +57,12 @@ pub fn links(nodes: &[NodeView]) -> Vec<(usize, usize)> {
         }
     }
     for &e in &cdns {
-        for &l in &lbs {
+        for &l in &origin {
             out.push((e, l));
         }
     }
     for &l in &lbs {
-        for &a in &apps {
+        for a in local(l, &apps) {
             out.push((l, a));
         }
     }
@@ -66,7 +75,7 @@ pub fn links(nodes: &[NodeView]) -> Vec<(usize, usize)> {
         }
     }
     for &a in &apps {
-        for &c in &caches {
+        for c in local(a, &caches) {
             out.push((a, c));
         }
         for &d in &dbs {

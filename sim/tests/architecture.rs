@@ -1,4 +1,4 @@
-//! Architecture invariants that a compiler cannot see: a tier's module never imports the engine or another tier, and the defaults `docs/scenario.md` lists are the defaults the code uses.
+//! Architecture invariants that a compiler cannot see: a tier's module never imports the engine or another tier, the defaults `docs/scenario.md` lists are the defaults the code uses, and the figures the README gives for each lesson are what the simulation gives.
 
 use pathlab_sim::Scenario;
 use serde_json::Value;
@@ -191,4 +191,42 @@ fn the_documented_defaults_are_the_code_defaults() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     assert!(checked > 50, "only {checked} defaults could be compared");
+}
+
+#[test]
+fn the_readme_figures_of_every_lesson_are_what_the_simulation_gives() {
+    let readme = std::fs::read_to_string(sim_dir().join("../README.md")).expect("README.md");
+    let header = "| preset | answered | p50 / p99 |";
+    let start = readme
+        .find(header)
+        .expect("the README has the figures table");
+    let rows: Vec<&str> = readme[start..]
+        .lines()
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    assert_eq!(
+        rows.len(),
+        pathlab_sim::presets::NAMES.len(),
+        "one row per lesson"
+    );
+    for row in rows {
+        let cells: Vec<&str> = row.trim_matches('|').split('|').map(str::trim).collect();
+        let name = cells[0].trim_matches('`');
+        let scenario = pathlab_sim::presets::preset(name).expect("a preset");
+        let mut sim = pathlab_sim::Simulation::new(&scenario, 1).unwrap();
+        sim.run();
+        let s = sim.summary();
+        let a = &s.anomalies;
+        let figures = vec![
+            format!("{:.2} %", s.availability * 100.0),
+            format!("{:.0} / {:.0} ms", s.latency_ms.p50, s.latency_ms.p99),
+            a.stale_read.to_string(),
+            a.read_your_writes.to_string(),
+            a.monotonic_read.to_string(),
+            a.lost_write.to_string(),
+            a.rolled_back_read.to_string(),
+        ];
+        assert_eq!(cells[1..], figures[..], "README row of {name}");
+    }
 }

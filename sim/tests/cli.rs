@@ -138,7 +138,7 @@ fn history_prints_one_operation_per_line() {
 }
 
 #[test]
-fn presets_lists_the_five_lessons() {
+fn presets_lists_every_lesson() {
     let o = cli(&["presets"]);
     assert!(o.status.success());
     let text = String::from_utf8(o.stdout).unwrap();
@@ -148,6 +148,7 @@ fn presets_lists_the_five_lessons() {
         "sync-leader-reads",
         "leader-crash",
         "partition-leader",
+        "region-failover",
     ] {
         assert!(text.lines().any(|l| l.starts_with(name)), "{name} missing");
     }
