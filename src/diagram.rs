@@ -81,7 +81,7 @@ pub fn view(engine: &Engine, snap: &Snapshot, events: &DiagramEvents, canvas: &N
                 place,
                 engine,
                 sides.get(i).copied().flatten(),
-                snap.vip == Some(i as u16),
+                snap.vips.contains(&(i as u16)),
                 &events.node,
             )
         });
@@ -193,10 +193,19 @@ fn node_view(
         engine.picked.contains(&i).then_some("picked"),
         n.partitioned.then_some("partitioned"),
     );
-    let label_y = y + r + 13.0;
+
     let badge = badge_text(n, holds_vip);
     // The badge sits left of glyphs in the last column, right of all others.
     let badge_left = x > WIDTH - 160.0;
+    // Below the glyph when there is room; in a crowded column (glyphs
+    // closer than a label's height) beside it, on the side the badge is not.
+    let (label_x, label_y, label_anchor) = if r >= 16.0 {
+        (x, y + r + 13.0, "middle")
+    } else if badge_left {
+        (x + r + 4.0, y + 4.0, "start")
+    } else {
+        (x - r - 4.0, y + 4.0, "end")
+    };
     let badge_w = badge
         .as_ref()
         .map(|b| b.chars().count() as f64 * 6.6)
@@ -223,7 +232,7 @@ fn node_view(
                 <rect class="lag-bar" x={format!("{:.1}", x - r)} y={format!("{:.1}", y + r + 17.0)} width={format!("{:.1}", 2.0 * r * (lag / 500.0).clamp(0.0, 1.0))} height="5" />
             }
             if !small {
-                <text class="node-label" x={format!("{x:.1}")} y={format!("{label_y:.1}")} text-anchor="middle">{ &n.id }</text>
+                <text class="node-label" x={format!("{label_x:.1}")} y={format!("{label_y:.1}")} text-anchor={label_anchor}>{ &n.id }</text>
             }
             if let Some(b) = badge.filter(|_| !small) {
                 <text class="node-badge" x={format!("{:.1}", if badge_left { x - r - 4.0 } else { x + r + 4.0 })} y={format!("{:.1}", y - r + 4.0)}

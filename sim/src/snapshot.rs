@@ -104,8 +104,8 @@ pub struct Snapshot {
     pub nodes: Vec<NodeView>,
     /// Directed pairs (from, to) whose messages are cut.
     pub cut: Vec<(u16, u16)>,
-    /// The balancer holding the shared address.
-    pub vip: Option<u16>,
+    /// The balancers holding each site's shared address (one per site).
+    pub vips: Vec<u16>,
     /// Messages in flight, earliest arrival first.
     pub flights: Vec<Flight>,
 }
@@ -214,7 +214,7 @@ impl Simulation {
             now: self.now,
             nodes,
             cut,
-            vip: self.net.vips.first().copied().flatten().map(|v| v.0),
+            vips: self.net.vips.iter().flatten().map(|v| v.0).collect(),
             flights,
         }
     }
