@@ -218,7 +218,7 @@ fn the_readme_figures_of_every_lesson_are_what_the_simulation_gives() {
         sim.run();
         let s = sim.summary();
         let a = &s.anomalies;
-        let figures = vec![
+        let figures = [
             format!("{:.2} %", s.availability * 100.0),
             format!("{:.0} / {:.0} ms", s.latency_ms.p50, s.latency_ms.p99),
             a.stale_read.to_string(),
