@@ -320,10 +320,14 @@ impl DbNode {
     /// replication, acknowledges writes every follower has confirmed.
     pub(crate) fn advance_commit(&mut self, cx: &mut Cx) {
         let d = &mut *self;
-        let mut m = d.matched.clone();
+        // The highest index a majority holds (groups have at most 7
+        // replicas: no allocation on this path, taken on every reply).
+        let mut m = [0u64; 8];
+        let n = d.matched.len().min(m.len());
+        m[..n].copy_from_slice(&d.matched[..n]);
         m[d.me] = d.last_index();
-        m.sort_unstable_by(|a, b| b.cmp(a));
-        let candidate = m[d.majority() - 1];
+        m[..n].sort_unstable_by(|a, b| b.cmp(a));
+        let candidate = m[d.majority().clamp(1, n.max(1)) - 1];
         let mut committed = false;
         if candidate > d.commit && d.term_at(candidate) == d.term {
             d.commit = candidate;
@@ -399,44 +403,45 @@ impl DbNode {
     /// safe for good (same term in the log) or gone for good (overwritten).
     fn settle_pending(&mut self, cx: &mut Cx) {
         let commit = self.commit;
-        let mut lost = Vec::new();
-        let pending = std::mem::take(&mut cx.truth.pending);
-        let mut keep = Vec::with_capacity(pending.len());
         let shard = self.shard;
-        for p in pending {
-            let i = p.version.index();
-            if cx.topo.shard_of(p.key) != shard {
-                keep.push(p);
-            } else if i <= commit {
-                if self.term_at(i) != p.version.term() {
-                    lost.push(p);
-                }
-            } else {
-                keep.push(p);
+        // Settled: this shard's, at or below the commit index. Kept for
+        // good if the log there has the same term, gone if not.
+        let settled =
+            |p: &PendingWrite| p.version.index() <= commit && cx.topo.shard_of(p.key) == shard;
+        let gone = |p: &PendingWrite| self.term_at(p.version.index()) != p.version.term();
+        let mut lost = Vec::new();
+        cx.truth.pending.retain(|p| {
+            if !settled(p) {
+                return true;
             }
-        }
-        cx.truth.pending = keep;
+            if gone(p) {
+                lost.push(*p);
+            }
+            false
+        });
+        // Reads of versions this shard had not committed: the value they
+        // returned stays, or it never existed after all.
+        let mut rolled_back = Vec::new();
+        cx.truth.unsettled_reads.retain(|r| {
+            if !settled(r) {
+                return true;
+            }
+            if gone(r) {
+                rolled_back.push(*r);
+            }
+            false
+        });
         for p in lost {
             self.report_lost(cx, p);
         }
-        // Reads of versions this shard had not committed: the value they
-        // returned stays, or it never existed after all.
-        let reads = std::mem::take(&mut cx.truth.unsettled_reads);
-        let mut keep = Vec::with_capacity(reads.len());
-        for r in reads {
-            let i = r.version.index();
-            if cx.topo.shard_of(r.key) != shard || i > commit {
-                keep.push(r);
-            } else if self.term_at(i) != r.version.term() {
-                cx.metrics.totals.rolled_back_reads += 1;
-                cx.log(LogEvent::RolledBackRead {
-                    request: r.request,
-                    key: r.key,
-                    version: r.version,
-                });
-            }
+        for r in rolled_back {
+            cx.metrics.totals.rolled_back_reads += 1;
+            cx.log(LogEvent::RolledBackRead {
+                request: r.request,
+                key: r.key,
+                version: r.version,
+            });
         }
-        cx.truth.unsettled_reads = keep;
     }
 
     fn report_lost(&mut self, cx: &mut Cx, p: PendingWrite) {
