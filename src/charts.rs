@@ -57,6 +57,9 @@ pub struct ChartsProps {
     /// How many seconds of simulated time to show.
     #[prop_or(60)]
     pub window_s: u32,
+    /// Whether time is running (the empty charts say what to do if not).
+    #[prop_or_default]
+    pub playing: bool,
 }
 
 /// Small-multiple line charts of the last `window_s` simulated seconds:
@@ -70,7 +73,11 @@ pub fn Charts(props: &ChartsProps) -> Html {
         return html! {
             <section class="charts" data-testid="charts" aria-label={section_label}>
                 <p class="charts-empty" role="status">
-                    { "Waiting for the first second of data…" }
+                    { if props.playing {
+                        "The charts fill in after the first simulated second…"
+                    } else {
+                        "Press Play (or the Space key) to start: the charts fill in after the first simulated second."
+                    } }
                 </p>
             </section>
         };

@@ -1,5 +1,6 @@
-//! The interface's model: the running simulation, playback (speed, pause, step), the record of commands sent, and what the user has selected. It knows nothing of the DOM.
+//! The interface's model: the running simulation, playback (speed, pause, step), the log of actions taken, and what the user has selected and chosen. Every change goes through `Engine::act`. It knows nothing of the DOM.
 
+use crate::action::{Action, ActionLog, Choice, LogKind, Panel, Timed};
 use crate::layout::{self, Place};
 use pathlab_sim::{Command, NodeKind, RequestId, Scenario, SimTime, Simulation, presets};
 use std::collections::BTreeSet;
@@ -63,7 +64,33 @@ pub struct Engine {
     layout_for: (usize, usize),
     /// True when the last frame could not keep up with the requested speed.
     pub behind: bool,
+    /// Every recorded action since this run started, with its time.
+    pub log: ActionLog,
+    /// Presenter mode: large type, the diagram filling the screen.
+    pub presenter: bool,
+    /// Settings groups that are open.
+    pub open: BTreeSet<Panel>,
+    /// The log shows only this kind of line (or all).
+    pub log_filter: Option<LogKind>,
+    /// Groups of repeated log lines that are open (by first line).
+    pub log_open: BTreeSet<usize>,
+    /// The region "Region down" and "Region up" act on.
+    pub region_choice: String,
+    /// The factor "Slow down" applies.
+    pub slow_factor: f64,
+    /// What the screen reader's live region says now: a summary of the
+    /// latest faults, elections and anomalies, renewed at most every
+    /// [`ANNOUNCE_EVERY_MS`].
+    pub announcement: String,
+    /// Log lines already summarised, and when (real ms) the last summary was.
+    announced: (usize, f64),
 }
+
+/// Shortest real time between two announcements to screen readers.
+pub const ANNOUNCE_EVERY_MS: f64 = 5_000.0;
+
+/// Slow-down factors offered.
+pub const SLOW_FACTORS: [f64; 5] = [2.0, 5.0, 10.0, 50.0, 100.0];
 
 impl Engine {
     /// A fresh simulation of a preset (paused at time zero).
@@ -91,6 +118,15 @@ impl Engine {
             last_frame: None,
             behind: false,
             layout_for: (0, 0),
+            log: ActionLog::new(),
+            presenter: false,
+            open: BTreeSet::from([Panel::Load, Panel::Database]),
+            log_filter: None,
+            log_open: BTreeSet::new(),
+            region_choice: String::new(),
+            slow_factor: 10.0,
+            announcement: String::new(),
+            announced: (0, f64::NEG_INFINITY),
         })
         .map(|mut e| {
             e.sync_layout();
@@ -204,6 +240,202 @@ impl Engine {
         };
     }
 
+    /// Does what `action` says: the one way the interface changes anything.
+    /// Returns false (and says why in [`Engine::error`]) when the action is
+    /// refused; nothing then changes. Recorded actions join the action log
+    /// with the simulated time they were taken at; actions that start a new
+    /// run start a new log.
+    pub fn act(&mut self, action: Action) -> bool {
+        let at = self.sim.now().as_secs_f64();
+        let ok = match &action {
+            Action::Play => {
+                if !self.playing {
+                    self.toggle_play();
+                }
+                true
+            }
+            Action::Pause => {
+                if self.playing {
+                    self.toggle_play();
+                }
+                true
+            }
+            Action::TogglePlay => {
+                self.toggle_play();
+                true
+            }
+            Action::Speed { x } => {
+                if x.is_finite() && *x > 0.0 {
+                    self.speed_idx = SPEEDS
+                        .iter()
+                        .position(|&s| s >= *x)
+                        .unwrap_or(SPEEDS.len() - 1);
+                    true
+                } else {
+                    self.error = Some(format!("a speed must be a positive number, not {x}"));
+                    false
+                }
+            }
+            Action::Faster => {
+                self.change_speed(true);
+                true
+            }
+            Action::Slower => {
+                self.change_speed(false);
+                true
+            }
+            Action::Step => {
+                self.step();
+                true
+            }
+            Action::Reset => {
+                self.reset();
+                true
+            }
+            Action::Seed { seed } => {
+                self.restart_with(*seed);
+                self.error.is_none()
+            }
+            Action::Preset { name } => {
+                self.load_preset(name);
+                self.error.is_none()
+            }
+            Action::Command(cmd) => self.send(cmd.clone()),
+            Action::Redesign { set } => self.redesign_fields(set),
+            Action::Select { node } => match node {
+                None => {
+                    self.selected = None;
+                    true
+                }
+                Some(name) => match self.names.iter().position(|n| n == name) {
+                    Some(i) => {
+                        self.selected = Some(i);
+                        true
+                    }
+                    None => {
+                        self.error = Some(format!("there is no node {name:?}"));
+                        false
+                    }
+                },
+            },
+            Action::ClickNode { node } => match self.names.iter().position(|n| n == node) {
+                Some(i) => {
+                    self.click_node(i);
+                    true
+                }
+                None => false,
+            },
+            Action::OpenRequest { id } => {
+                self.request = id.map(RequestId);
+                true
+            }
+            Action::Picking { on } => {
+                self.picking = *on;
+                if !on {
+                    self.picked.clear();
+                }
+                true
+            }
+            Action::Cut => self.cut(),
+            Action::Panel { panel, open } => {
+                match panel {
+                    Panel::Help => self.help = *open,
+                    Panel::Presenter => self.presenter = *open,
+                    group => {
+                        if *open {
+                            self.open.insert(*group);
+                        } else {
+                            self.open.remove(group);
+                        }
+                    }
+                }
+                true
+            }
+            Action::CloseAll => {
+                self.help = false;
+                self.request = None;
+                self.picking = false;
+                self.picked.clear();
+                self.selected = None;
+                true
+            }
+            Action::Dismiss => {
+                self.error = None;
+                true
+            }
+            Action::Invalid { why } => {
+                self.error = Some(why.clone());
+                false
+            }
+            Action::LogFilter { kind } => {
+                self.log_filter = *kind;
+                true
+            }
+            Action::LogGroup { first, open } => {
+                if *open {
+                    self.log_open.insert(*first);
+                } else {
+                    self.log_open.remove(first);
+                }
+                true
+            }
+            Action::Choose(Choice::Region { region }) => {
+                self.region_choice = region.clone();
+                true
+            }
+            Action::Choose(Choice::SlowFactor { factor }) => {
+                if factor.is_finite() && *factor >= 1.0 {
+                    self.slow_factor = *factor;
+                    true
+                } else {
+                    false
+                }
+            }
+        };
+        if ok && action.restarts() {
+            self.log = ActionLog::new();
+        } else if ok && action.recorded() {
+            self.log.actions.push(Timed { at, action });
+        }
+        ok
+    }
+
+    /// Changes scenario fields (by their paths, as in a scenario file) and
+    /// starts again; a bad value is refused with the scenario's own message.
+    fn redesign_fields(&mut self, set: &serde_json::Map<String, serde_json::Value>) -> bool {
+        let Ok(mut doc) = serde_json::to_value(&self.scenario) else {
+            return false;
+        };
+        for (field, value) in set {
+            let mut slot = &mut doc;
+            for part in field.split('.') {
+                match slot.get_mut(part) {
+                    Some(next) => slot = next,
+                    None => {
+                        self.error = Some(format!("there is no scenario field {field:?}"));
+                        return false;
+                    }
+                }
+            }
+            *slot = value.clone();
+        }
+        match Scenario::from_json(&doc.to_string()) {
+            Ok(s) => {
+                let old = std::mem::replace(&mut self.scenario, s);
+                self.restart_with(self.seed);
+                if self.error.is_some() {
+                    self.scenario = old;
+                    return false;
+                }
+                true
+            }
+            Err(e) => {
+                self.error = Some(e.to_string());
+                false
+            }
+        }
+    }
+
     /// Applies a command now and records it; a refused command leaves
     /// everything as it was and is reported in [`Engine::error`].
     pub fn send(&mut self, cmd: Command) -> bool {
@@ -262,12 +494,61 @@ impl Engine {
         }
     }
 
-    /// Loads another preset (keeping the seed the user chose, if any).
+    /// At real time `now_ms`, renews the screen-reader summary if enough
+    /// time has passed and something worth saying happened: how many
+    /// faults, elections and anomalies the log gained since the last one.
+    pub fn announce(&mut self, now_ms: f64) {
+        let (seen, at) = self.announced;
+        if now_ms - at < ANNOUNCE_EVERY_MS {
+            return;
+        }
+        let log = self.sim.log();
+        if log.len() <= seen {
+            return;
+        }
+        let mut counts = [0usize; 3];
+        for entry in &log[seen..] {
+            match crate::panels::log::kind_of(&entry.event) {
+                LogKind::Faults => counts[0] += 1,
+                LogKind::Elections => counts[1] += 1,
+                LogKind::Anomalies => counts[2] += 1,
+                LogKind::Other => {}
+            }
+        }
+        self.announced = (log.len(), now_ms);
+        let words: Vec<String> = [
+            ("fault", counts[0]),
+            ("election event", counts[1]),
+            ("anomaly", counts[2]),
+        ]
+        .into_iter()
+        .filter(|&(_, n)| n > 0)
+        .map(|(w, n)| match (w, n) {
+            (w, 1) => format!("1 {w}"),
+            ("anomaly", n) => format!("{n} anomalies"),
+            (w, n) => format!("{n} {w}s"),
+        })
+        .collect();
+        if !words.is_empty() {
+            self.announcement = format!(
+                "At {:.0} s: {}.",
+                self.sim.now().as_secs_f64(),
+                words.join(", ")
+            );
+        }
+    }
+
+    /// Loads another preset (keeping the seed the user chose, if any, and
+    /// how the page is laid out).
     pub fn load_preset(&mut self, name: &str) {
         match Engine::new(name, Some(self.seed)) {
             Ok(mut e) => {
                 e.speed_idx = self.speed_idx;
                 e.playing = self.playing;
+                e.presenter = self.presenter;
+                e.open = std::mem::take(&mut self.open);
+                e.log_filter = self.log_filter;
+                e.slow_factor = self.slow_factor;
                 *self = e;
             }
             Err(err) => self.error = Some(err),

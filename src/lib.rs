@@ -1,11 +1,13 @@
 //! PathLab's web front end: the Yew application shell and its browser entry point.
 
+pub mod action;
 pub mod app;
 pub mod charts;
 pub mod diagram;
 pub mod engine;
 pub mod layout;
 pub mod links;
+pub mod panels;
 pub mod particles;
 pub mod waterfall;
 

@@ -19,6 +19,10 @@ pub struct WaterfallProps {
     pub names: Rc<Vec<String>>,
     /// Called when the user asks to close the details (close button or Escape).
     pub on_close: Callback<()>,
+    /// For a write that was acknowledged and later lost: the story of its
+    /// loss (when, and what discarded it), shown instead of "acknowledged".
+    #[prop_or_default]
+    pub lost: Option<AttrValue>,
 }
 
 /// The hop-by-hop waterfall of one request, with a header that says how it ended.
@@ -40,7 +44,10 @@ pub fn Waterfall(props: &WaterfallProps) -> Html {
             }
         })
     };
-    let (outcome_class, outcome_mark, outcome_text) = outcome_words(trace);
+    let (outcome_class, outcome_mark, outcome_text) = match &props.lost {
+        Some(story) => ("lost", Some("✕"), story.to_string()),
+        None => outcome_words(trace),
+    };
     let stale_hop = if trace.outcome == Outcome::Stale {
         trace
             .hops

@@ -26,7 +26,7 @@ fn mount(preset: &str) -> Element {
             preset: Some(preset.to_string()),
             seed: Some(7),
             play: false,
-            speed: None,
+            ..StartOptions::default()
         }),
     };
     yew::Renderer::<App>::with_root_and_props(root.clone(), props).render();
@@ -285,6 +285,14 @@ fn choose(root: &Element, selector: &str, value: &str) {
 async fn choosing_a_balancing_strategy_sends_a_command_the_log_records() {
     let root = mount("default");
     ready(&root).await;
+    // The balancing group is folded at first: its title opens it.
+    assert!(
+        root.query_selector("[data-testid='lb-strategy']")
+            .unwrap()
+            .is_none()
+    );
+    click(&root, "[data-group='balancing'] summary");
+    settle().await;
     choose(&root, "[data-testid='lb-strategy']", "consistent-hash");
     settle().await;
     assert!(text(&root, "[data-testid='event-log']").contains("consistent-hash"));
@@ -301,6 +309,8 @@ async fn turning_on_the_order_queue_adds_the_queue_and_its_workers() {
             .unwrap()
             .is_none()
     );
+    click(&root, "[data-group='queue'] summary");
+    settle().await;
     click(&root, "[data-testid='queue']");
     settle().await;
     settle().await;

@@ -1,0 +1,324 @@
+//! Every user action as plain data: one `Action` enum applied by `Engine::act`, the timed action log that links, embeds and lessons record and replay, and the one pure function that maps keys to actions.
+
+use pathlab_sim::Command;
+use serde::{Deserialize, Serialize};
+
+/// One thing a user (or a script, a lesson, a link) does. Serialised with
+/// its kind under `act`, so that `{"act":"command","do":"crash","node":"db-0-0"}`
+/// crashes a node: new kinds can be added without changing old ones.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "act", rename_all = "kebab-case")]
+pub enum Action {
+    /// Start time.
+    Play,
+    /// Stop time.
+    Pause,
+    /// Start or stop time.
+    TogglePlay,
+    /// Play at `x` times real time (the nearest offered speed at or above).
+    Speed { x: f64 },
+    /// One offered speed faster.
+    Faster,
+    /// One offered speed slower.
+    Slower,
+    /// Advance simulated time by one step (0.1 s).
+    Step,
+    /// Start the same scenario again from time zero with the same seed.
+    Reset,
+    /// Start again with another seed.
+    Seed { seed: u64 },
+    /// Load a named scenario.
+    Preset { name: String },
+    /// Change the simulated world now (crash, partition, a setting, …).
+    Command(Command),
+    /// Change scenario fields that decide how the world is built, and start
+    /// again: each key of `set` is a field's path (`db.replication`), its
+    /// value the new value as in a scenario file.
+    Redesign {
+        set: serde_json::Map<String, serde_json::Value>,
+    },
+    /// Open a node's panel (or close it: no node).
+    Select { node: Option<String> },
+    /// A click on a node: picks it for a partition while picking, else
+    /// opens or closes its panel.
+    ClickNode { node: String },
+    /// Open a request's details (or close them).
+    OpenRequest { id: Option<u64> },
+    /// Start or stop picking the nodes of one side of a partition.
+    Picking { on: bool },
+    /// Cut the picked nodes off from all the others.
+    Cut,
+    /// Open or close a panel.
+    Panel { panel: Panel, open: bool },
+    /// Close every dialog and selection (the Escape key).
+    CloseAll,
+    /// Dismiss the notice.
+    Dismiss,
+    /// Show only log lines of one kind (or all).
+    LogFilter { kind: Option<LogKind> },
+    /// Open or fold a group of repeated log lines (by its first line's
+    /// position in the log).
+    LogGroup { first: usize, open: bool },
+    /// A choice made in a control before its button is pressed.
+    Choose(Choice),
+    /// Input a control could not turn into an action: shown as a notice.
+    Invalid { why: String },
+}
+
+/// The panels and views that open and close.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Panel {
+    /// The keyboard help.
+    Help,
+    /// Presenter mode: large type, thick links, the diagram filling the screen.
+    Presenter,
+    /// Settings: the load.
+    Load,
+    /// Settings: balancing and app servers.
+    Balancing,
+    /// Settings: the cache.
+    Caching,
+    /// Settings: the database.
+    Database,
+    /// Settings: shards.
+    Sharding,
+    /// Settings: the order queue.
+    Queue,
+    /// The rarer settings.
+    More,
+}
+
+/// What a control holds until its button is pressed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "choice", rename_all = "kebab-case")]
+pub enum Choice {
+    /// The region that "Region down" and "Region up" act on.
+    Region { region: String },
+    /// The factor "Slow down" applies.
+    SlowFactor { factor: f64 },
+}
+
+/// Kinds of log lines, for the log's filter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LogKind {
+    /// Commands, crashes, restarts, partitions.
+    Faults,
+    /// Elections, leaders stepping down, failovers.
+    Elections,
+    /// Stale, lost and rolled-back data; conflicts.
+    Anomalies,
+    /// Health checks, DNS and everything else.
+    Other,
+}
+
+impl LogKind {
+    /// Every kind, in the order the filter offers them.
+    pub const ALL: [LogKind; 4] = [
+        LogKind::Faults,
+        LogKind::Elections,
+        LogKind::Anomalies,
+        LogKind::Other,
+    ];
+
+    /// The kind's name in the filter.
+    pub fn label(self) -> &'static str {
+        match self {
+            LogKind::Faults => "faults and commands",
+            LogKind::Elections => "elections",
+            LogKind::Anomalies => "anomalies",
+            LogKind::Other => "other",
+        }
+    }
+}
+
+impl Action {
+    /// A redesign that sets one field.
+    pub fn redesign(field: &str, value: impl Into<serde_json::Value>) -> Action {
+        let mut set = serde_json::Map::new();
+        set.insert(field.to_string(), value.into());
+        Action::Redesign { set }
+    }
+
+    /// Whether the action belongs in the action log: it changes the run or
+    /// what is shown of it, so a link or a lesson replays it. Choices made
+    /// before a button is pressed, and the log's own filter, do not.
+    pub fn recorded(&self) -> bool {
+        !matches!(
+            self,
+            Action::Choose(_)
+                | Action::LogFilter { .. }
+                | Action::LogGroup { .. }
+                | Action::Dismiss
+                | Action::Invalid { .. }
+        )
+    }
+
+    /// Whether the action starts a new run (the log then starts over).
+    pub fn restarts(&self) -> bool {
+        matches!(
+            self,
+            Action::Reset | Action::Seed { .. } | Action::Preset { .. } | Action::Redesign { .. }
+        )
+    }
+}
+
+/// The version of the action log format written by this build.
+pub const LOG_VERSION: u32 = 1;
+
+/// An action and the simulated time (seconds) it was taken at.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Timed {
+    /// Simulated seconds.
+    pub at: f64,
+    /// What was done.
+    #[serde(flatten)]
+    pub action: Action,
+}
+
+/// The actions of one run, in order: what a link, an embed or a lesson
+/// records and replays. Serialised as
+/// `{"version":1,"actions":[{"at":20,"act":"command","do":"crash","node":"db-0-0"}]}`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ActionLog {
+    /// The format's version ([`LOG_VERSION`]).
+    pub version: u32,
+    /// Every recorded action since the run started.
+    pub actions: Vec<Timed>,
+}
+
+impl ActionLog {
+    /// An empty log of this build's version.
+    pub fn new() -> ActionLog {
+        ActionLog {
+            version: LOG_VERSION,
+            actions: Vec::new(),
+        }
+    }
+
+    /// The log as compact JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads a log, refusing another version or an action this build does
+    /// not know, with a message naming what is wrong.
+    pub fn from_json(text: &str) -> Result<ActionLog, String> {
+        let v: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("the action log is not JSON: {e}"))?;
+        let version = v.get("version").and_then(serde_json::Value::as_u64);
+        if version != Some(u64::from(LOG_VERSION)) {
+            return Err(format!(
+                "the action log is version {}, this PathLab reads version {LOG_VERSION}",
+                version.map_or("(none)".to_string(), |v| v.to_string())
+            ));
+        }
+        serde_json::from_value(v).map_err(|e| format!("the action log has a bad action: {e}"))
+    }
+}
+
+/// The action a key press stands for, if any: Space plays or pauses, → steps,
+/// the plus and minus keys change speed, r resets, f toggles presenter mode,
+/// ? opens the help and Escape closes everything. Keys with Ctrl, Alt or
+/// Meta are the browser's.
+pub fn key_action(key: &str, ctrl_alt_meta: bool, presenting: bool) -> Option<Action> {
+    if ctrl_alt_meta {
+        return None;
+    }
+    Some(match key {
+        " " | "Spacebar" => Action::TogglePlay,
+        "ArrowRight" => Action::Step,
+        "+" | "=" => Action::Faster,
+        "-" | "_" => Action::Slower,
+        "r" | "R" => Action::Reset,
+        "f" | "F" => Action::Panel {
+            panel: Panel::Presenter,
+            open: !presenting,
+        },
+        "?" => Action::Panel {
+            panel: Panel::Help,
+            open: true,
+        },
+        "Escape" | "Esc" => Action::CloseAll,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_map_to_actions_and_modified_keys_are_left_to_the_browser() {
+        assert_eq!(key_action(" ", false, false), Some(Action::TogglePlay));
+        assert_eq!(key_action("ArrowRight", false, false), Some(Action::Step));
+        assert_eq!(key_action("+", false, false), Some(Action::Faster));
+        assert_eq!(key_action("-", false, false), Some(Action::Slower));
+        assert_eq!(key_action("r", false, false), Some(Action::Reset));
+        assert_eq!(key_action("Escape", false, false), Some(Action::CloseAll));
+        assert_eq!(
+            key_action("f", false, false),
+            Some(Action::Panel {
+                panel: Panel::Presenter,
+                open: true
+            })
+        );
+        assert_eq!(
+            key_action("f", false, true),
+            Some(Action::Panel {
+                panel: Panel::Presenter,
+                open: false
+            }),
+            "f leaves presenter mode too"
+        );
+        assert_eq!(
+            key_action("r", true, false),
+            None,
+            "Ctrl+R reloads the page"
+        );
+        assert_eq!(key_action("x", false, false), None);
+    }
+
+    #[test]
+    fn a_logged_command_is_compact_and_reads_back() {
+        let mut log = ActionLog::new();
+        log.actions.push(Timed {
+            at: 20.0,
+            action: Action::Command(Command::Crash {
+                node: "db-0-0".into(),
+            }),
+        });
+        log.actions.push(Timed {
+            at: 21.5,
+            action: Action::Select {
+                node: Some("db-0-1".into()),
+            },
+        });
+        let json = log.to_json();
+        assert_eq!(
+            json,
+            r#"{"version":1,"actions":[{"at":20.0,"act":"command","do":"crash","node":"db-0-0"},{"at":21.5,"act":"select","node":"db-0-1"}]}"#
+        );
+        assert_eq!(ActionLog::from_json(&json).unwrap(), log);
+    }
+
+    #[test]
+    fn another_version_or_an_unknown_action_is_refused_by_name() {
+        let err = ActionLog::from_json(r#"{"version":2,"actions":[]}"#).unwrap_err();
+        assert!(err.contains("version 2"), "{err}");
+        let err = ActionLog::from_json(r#"{"version":1,"actions":[{"at":1,"act":"teleport"}]}"#)
+            .unwrap_err();
+        assert!(err.contains("teleport"), "{err}");
+        assert!(ActionLog::from_json("{").is_err());
+    }
+
+    #[test]
+    fn choices_and_log_views_are_not_recorded_and_design_changes_restart() {
+        assert!(!Action::Choose(Choice::SlowFactor { factor: 50.0 }).recorded());
+        assert!(!Action::LogFilter { kind: None }.recorded());
+        assert!(Action::Command(Command::Heal).recorded());
+        assert!(Action::Preset { name: "x".into() }.restarts());
+        assert!(!Action::Step.restarts());
+    }
+}

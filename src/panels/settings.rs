@@ -1,0 +1,374 @@
+//! The settings, grouped by tier and folded, the most used first: load, database, caching, balancing and servers, shards, follow-up work and the rarer knobs. Options map to the core's enums through their scenario-file (serde) names; a value no enum has is refused, never guessed.
+
+use super::{Dispatch, from_serde_name, on_change, on_click, select};
+use crate::action::{Action, Panel};
+use crate::engine::Engine;
+use pathlab_sim::Command;
+use pathlab_sim::scenario::{
+    Eviction, FollowerAck, LbStrategy, Partitioning, ReadFrom, Replication, SessionStore,
+    WritePolicy,
+};
+use yew::prelude::*;
+
+/// A folded group of settings; its title opens and closes it.
+fn group(e: &Engine, d: &Dispatch, panel: Panel, title: &str, body: Html) -> Html {
+    let open = e.open.contains(&panel);
+    let toggle = {
+        let d = d.clone();
+        Callback::from(move |ev: MouseEvent| {
+            // The engine decides what is open, whatever the browser did.
+            ev.prevent_default();
+            d.emit(Action::Panel { panel, open: !open });
+        })
+    };
+    html! {
+        <details class="group" {open} data-group={crate::panels::serde_name(&panel)}>
+            <summary onclick={toggle}>{ title }</summary>
+            if open { <div class="group-body">{ body }</div> }
+        </details>
+    }
+}
+
+/// An action from a choice's serde name, or a notice naming the bad value.
+fn pick<T: serde::de::DeserializeOwned>(
+    what: &'static str,
+    make: impl Fn(T) -> Action + 'static,
+) -> impl Fn(String) -> Option<Action> {
+    move |v: String| {
+        Some(match from_serde_name::<T>(&v) {
+            Some(x) => make(x),
+            None => Action::Invalid {
+                why: format!("{v:?} is not a {what} this version knows"),
+            },
+        })
+    }
+}
+
+/// A whole number from a field, or a notice.
+fn whole(
+    what: &'static str,
+    make: impl Fn(u32) -> Action + 'static,
+) -> impl Fn(String) -> Option<Action> {
+    move |v: String| {
+        Some(match v.trim().parse::<u32>() {
+            Ok(n) => make(n),
+            Err(_) => Action::Invalid {
+                why: format!("{what} must be a whole number, not {v:?}"),
+            },
+        })
+    }
+}
+
+/// A number from a field, or a notice.
+fn number(
+    what: &'static str,
+    make: impl Fn(f64) -> Action + 'static,
+) -> impl Fn(String) -> Option<Action> {
+    move |v: String| {
+        Some(match v.trim().parse::<f64>() {
+            Ok(x) if x.is_finite() => make(x),
+            _ => Action::Invalid {
+                why: format!("{what} must be a number, not {v:?}"),
+            },
+        })
+    }
+}
+
+fn set_db(
+    replication: Option<Replication>,
+    follower_ack: Option<FollowerAck>,
+    read_from: Option<ReadFrom>,
+    fencing: Option<bool>,
+    sync_followers: Option<u32>,
+) -> Action {
+    Action::Command(Command::SetDb {
+        replication,
+        follower_ack,
+        read_from,
+        fencing,
+        sync_followers,
+    })
+}
+
+fn set_load(requests_per_s: Option<f64>, mix: [Option<f64>; 3], key_skew: Option<f64>) -> Action {
+    Action::Command(Command::SetLoad {
+        requests_per_s,
+        static_: mix[0],
+        read: mix[1],
+        write: mix[2],
+        key_skew,
+    })
+}
+
+/// Every settings group.
+pub fn view(e: &Engine, d: &Dispatch) -> Html {
+    html! {
+        <section class="panel settings" aria-label="Design and load">
+            { group(e, d, Panel::Load, "Load", load(e, d)) }
+            { group(e, d, Panel::Database, "Database", database(e, d)) }
+            { group(e, d, Panel::Caching, "Cache", caching(e, d)) }
+            { group(e, d, Panel::Balancing, "Balancing and app servers", balancing(e, d)) }
+            { group(e, d, Panel::Sharding, "Shards (restart the run)", sharding(e, d)) }
+            { group(e, d, Panel::Queue, "Follow-up work", queue(e, d)) }
+            { group(e, d, Panel::More, "More settings", super::settings_more::view(e, d)) }
+            if let Some(m) = e.sim.summary_moves() {
+                <p class="hint">{ m }</p>
+            }
+        </section>
+    }
+}
+
+fn mix_total(s: &pathlab_sim::Scenario) -> f64 {
+    let m = &s.workload.mix;
+    (m.static_ + m.read + m.write).max(f64::MIN_POSITIVE)
+}
+
+fn load(e: &Engine, d: &Dispatch) -> Html {
+    let s = e.sim.settings();
+    let w = &s.workload;
+    let share = |x: f64| format!("{:.0}", x * 100.0 / mix_total(s));
+    let mix_field = |label: &'static str, aria: &'static str, i: usize, v: f64| {
+        html! {
+            <label>{ label }
+                <input type="number" min="0" max="100" step="1" value={share(v)} aria-label={aria}
+                       onchange={on_change(d, number("a share", move |x| {
+                           let mut mix = [None; 3];
+                           mix[i] = Some(x);
+                           set_load(None, mix, None)
+                       }))} />
+            </label>
+        }
+    };
+    html! {
+        <>
+            <label class="row">{ format!("Requests/s: {:.0}", w.requests_per_s) }
+                <input type="range" min="0" max="3000" step="10" value={w.requests_per_s.to_string()} aria-label="Requests per second" data-testid="rate"
+                       onchange={on_change(d, number("the request rate", |x| set_load(Some(x), [None; 3], None)))} />
+            </label>
+            <div class="row mix">
+                { mix_field("static", "Share of static requests (%)", 0, w.mix.static_) }
+                { mix_field("read", "Share of reads (%)", 1, w.mix.read) }
+                { mix_field("write", "Share of writes (%)", 2, w.mix.write) }
+            </div>
+            <label class="row">{ format!("Key skew (Zipf): {:.1}", w.key_skew) }
+                <input type="range" min="0" max="2" step="0.1" value={w.key_skew.to_string()} aria-label="Key skew"
+                       onchange={on_change(d, number("the key skew", |x| set_load(None, [None; 3], Some(x))))} />
+            </label>
+        </>
+    }
+}
+
+fn database(e: &Engine, d: &Dispatch) -> Html {
+    let s = e.sim.settings();
+    let db = &s.db;
+    let leaderless_now = db.replication.leaderless();
+    let replications = [
+        (Replication::Async, "asynchronous".to_string()),
+        (
+            Replication::SemiSync,
+            format!(
+                "semi-synchronous ({} of {})",
+                db.sync_followers,
+                db.replicas.saturating_sub(1)
+            ),
+        ),
+        (Replication::Sync, "synchronous".to_string()),
+        (
+            Replication::Quorum,
+            "leaderless quorums (restarts)".to_string(),
+        ),
+        (
+            Replication::MultiLeader,
+            "a leader per region (restarts)".to_string(),
+        ),
+    ];
+    let on_replication = on_change(
+        d,
+        pick("replication mode", move |mode: Replication| {
+            if mode.leaderless() || leaderless_now {
+                // Leaderless and leader-based groups differ in kind: a new run.
+                Action::redesign("db.replication", crate::panels::serde_name(&mode))
+            } else {
+                set_db(Some(mode), None, None, None, None)
+            }
+        }),
+    );
+    let read_from = [
+        (ReadFrom::Leader, "the leader".to_string()),
+        (ReadFrom::Followers, "any follower".to_string()),
+        (
+            ReadFrom::ReadYourWrites,
+            "a follower with my last write".to_string(),
+        ),
+        (ReadFrom::Sticky, "the same follower each time".to_string()),
+        (ReadFrom::Nearest, "the nearest replica".to_string()),
+    ];
+    let acks = [
+        (FollowerAck::Received, "received (durable)".to_string()),
+        (FollowerAck::Applied, "applied (visible)".to_string()),
+    ];
+    html! {
+        <>
+            { select("Reads go to", "read-from", &read_from, &db.read_from,
+                on_change(d, pick("read routing", |r| set_db(None, None, Some(r), None, None)))) }
+            { select("Replication", "replication", &replications, &db.replication, on_replication) }
+            if db.replication == Replication::Quorum {
+                <div class="row mix">
+                    <label>{ "R" }
+                        <input type="number" min="1" max={db.replicas.to_string()} value={db.quorum_r.to_string()} aria-label="Replicas a read waits for" data-testid="quorum-r"
+                               onchange={on_change(d, whole("R", |n| Action::redesign("db.quorum_r", n)))} />
+                    </label>
+                    <label>{ "W" }
+                        <input type="number" min="1" max={db.replicas.to_string()} value={db.quorum_w.to_string()} aria-label="Replicas a write waits for" data-testid="quorum-w"
+                               onchange={on_change(d, whole("W", |n| Action::redesign("db.quorum_w", n)))} />
+                    </label>
+                    <label class="check">
+                        <input type="checkbox" checked={db.read_repair} aria-label="Read repair" data-testid="read-repair"
+                               onchange={on_change(d, |v| Some(Action::redesign("db.read_repair", v == "true")))} />
+                        { " read repair" }
+                    </label>
+                </div>
+                <p class="hint">{ format!("N = {}, R = {}, W = {}: {}", db.replicas, db.quorum_r, db.quorum_w,
+                    if db.quorum_r + db.quorum_w > db.replicas { "every read meets the newest write" } else { "reads can miss the newest write" }) }</p>
+            }
+            if db.replication == Replication::SemiSync {
+                <label class="row">{ "Followers to wait for " }
+                    <input type="number" min="1" max={db.replicas.saturating_sub(1).max(1).to_string()} value={db.sync_followers.to_string()} aria-label="Followers to wait for" data-testid="sync-followers"
+                           onchange={on_change(d, whole("the number of followers", |k| set_db(None, None, None, None, Some(k))))} />
+                </label>
+            }
+            { select("Follower acknowledges when", "follower-ack", &acks, &db.follower_ack,
+                on_change(d, pick("acknowledgement", |a| set_db(None, Some(a), None, None, None)))) }
+            <label class="row check">
+                <input type="checkbox" checked={db.fencing} aria-label="Fencing" data-testid="fencing"
+                       onchange={on_change(d, |v| Some(set_db(None, None, None, Some(v == "true"), None)))} />
+                { " Fencing: a leader cut off from the majority steps down" }
+            </label>
+        </>
+    }
+}
+
+fn caching(e: &Engine, d: &Dispatch) -> Html {
+    let c = &e.sim.settings().cache;
+    let policies = [
+        (WritePolicy::Invalidate, "invalidate".to_string()),
+        (WritePolicy::WriteThrough, "write-through".to_string()),
+        (WritePolicy::WriteBack, "write-back".to_string()),
+    ];
+    let evictions = [
+        (Eviction::Lru, "least recently used".to_string()),
+        (Eviction::Lfu, "least frequently used".to_string()),
+        (Eviction::Fifo, "first in, first out".to_string()),
+    ];
+    let set_cache = |write_policy, eviction| {
+        Action::Command(Command::SetCache {
+            write_policy,
+            eviction,
+            ttl_s: None,
+        })
+    };
+    html! {
+        <>
+            { select("Cache writes", "write-policy", &policies, &c.write_policy,
+                on_change(d, pick("write policy", move |p| set_cache(Some(p), None)))) }
+            { select("Cache eviction", "eviction", &evictions, &c.eviction,
+                on_change(d, pick("eviction policy", move |v| set_cache(None, Some(v))))) }
+        </>
+    }
+}
+
+fn balancing(e: &Engine, d: &Dispatch) -> Html {
+    let s = e.sim.settings();
+    let strategies: Vec<(LbStrategy, String)> = LbStrategy::ALL
+        .iter()
+        .map(|&st| (st, st.label().to_string()))
+        .collect();
+    let stores = [
+        (SessionStore::Shared, "shared store".to_string()),
+        (SessionStore::Local, "each server's memory".to_string()),
+    ];
+    let set_lb = |strategy, sticky| {
+        Action::Command(Command::SetLb {
+            strategy,
+            sticky,
+            virtual_nodes: None,
+        })
+    };
+    html! {
+        <>
+            { select("Load balancing", "lb-strategy", &strategies, &s.lb.strategy,
+                on_change(d, pick("balancing strategy", move |st| set_lb(Some(st), None)))) }
+            <label class="row check">
+                <input type="checkbox" checked={s.lb.sticky} aria-label="Sticky sessions" data-testid="sticky"
+                       onchange={on_change(d, move |v| Some(set_lb(None, Some(v == "true"))))} />
+                { " Sticky sessions" }
+            </label>
+            { select("Session state", "session-store", &stores, &s.app.session_store,
+                on_change(d, pick("session store", |session_store| Action::Command(Command::SetApp { session_store })))) }
+            <label class="row">{ "App servers " }
+                <input type="number" min="1" max="64" step="1" value={e.sim.active_app_servers().to_string()} aria-label="App servers" data-testid="servers"
+                       onchange={on_change(d, whole("the number of servers", |servers| Action::Command(Command::Scale { servers })))} />
+            </label>
+        </>
+    }
+}
+
+fn sharding(e: &Engine, d: &Dispatch) -> Html {
+    let db = &e.scenario.db;
+    let splits = [
+        (Partitioning::Hash, "hash of the key".to_string()),
+        (Partitioning::Range, "key ranges".to_string()),
+    ];
+    html! {
+        <>
+            <label class="row">{ "Shards " }
+                <input type="number" min="1" max="8" value={db.shards.to_string()} aria-label="Shards" data-testid="shards"
+                       onchange={on_change(d, whole("the number of shards", |n| {
+                           let mut set = serde_json::Map::new();
+                           set.insert("db.shards".into(), n.into());
+                           set.insert("db.range_bounds".into(), serde_json::Value::Array(Vec::new()));
+                           Action::Redesign { set }
+                       }))} />
+            </label>
+            { select("Keys split by", "partitioning", &splits, &db.partitioning,
+                on_change(d, pick("partitioning", |p: Partitioning| Action::redesign("db.partitioning", crate::panels::serde_name(&p))))) }
+            if db.shards > 1 {
+                <p class="hint">{ shard_moves_text(e) }</p>
+            }
+        </>
+    }
+}
+
+/// In words, how many keys an added shard would move.
+fn shard_moves_text(e: &Engine) -> String {
+    let m = e.sim.summary_shard_moves();
+    format!(
+        "Adding a shard would move {:.0} % of keys with hash mod N, {:.0} % with a consistent-hash ring, {:.0} % by splitting the widest key range.",
+        m.hash_mod * 100.0,
+        m.consistent_hash * 100.0,
+        m.range_split * 100.0
+    )
+}
+
+fn queue(e: &Engine, d: &Dispatch) -> Html {
+    let q = &e.scenario.queue;
+    html! {
+        <>
+            <label class="row check">
+                <input type="checkbox" checked={q.enabled} aria-label="Order queue" data-testid="queue"
+                       onchange={on_change(d, |v| Some(Action::redesign("queue.enabled", v == "true")))} />
+                { " Writes are orders: payment, inventory and email go through a queue (restarts the run)" }
+            </label>
+            if q.enabled {
+                <label class="row">{ "Queue workers (restarts the run) " }
+                    <input type="number" min="1" max="64" value={q.workers.to_string()} aria-label="Queue workers" data-testid="workers"
+                           onchange={on_change(d, whole("the number of workers", |n| Action::redesign("queue.workers", n)))} />
+                </label>
+                if let Some(b) = e.sim.queue_backlog() {
+                    <p class="hint">{ format!("{b} jobs waiting or in progress; {} steps done twice so far.", e.sim.metrics().totals.job_duplicates) }</p>
+                }
+            }
+            <button type="button" class="link" onclick={on_click(d, Action::Panel { panel: Panel::More, open: true })}>{ "More settings…" }</button>
+        </>
+    }
+}
