@@ -63,6 +63,8 @@ pub enum Action {
     Choose(Choice),
     /// Input a control could not turn into an action: shown as a notice.
     Invalid { why: String },
+    /// The page became narrow (the diagram's path runs down) or wide.
+    Viewport { narrow: bool },
 }
 
 /// The panels and views that open and close.
@@ -152,6 +154,7 @@ impl Action {
                 | Action::LogGroup { .. }
                 | Action::Dismiss
                 | Action::Invalid { .. }
+                | Action::Viewport { .. }
         )
     }
 

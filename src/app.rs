@@ -20,6 +20,9 @@ use yew::prelude::*;
 /// canvas of moving requests is redrawn every frame.
 const UI_REFRESH_MS: f64 = 125.0;
 
+/// Below this width (CSS px) the page stacks and the diagram runs down.
+const NARROW_PX: f64 = 800.0;
+
 /// Most of the time refreshing the DOM may take: after a slow refresh (a
 /// large system takes long to snapshot) the next one waits longer.
 const MAX_REFRESH_SHARE: f64 = 0.1;
@@ -183,13 +186,14 @@ impl Painter {
             return;
         };
         let (fw, fh) = (w as f64, h as f64);
-        let scale = (fw / crate::layout::WIDTH).min(fh / crate::layout::HEIGHT);
+        let (width, height) = engine.orientation.size();
+        let scale = (fw / width).min(fh / height);
         let view = particles::Viewport {
             width: w as usize,
             height: h as usize,
             scale,
-            ox: (fw - crate::layout::WIDTH * scale) / 2.0,
-            oy: (fh - crate::layout::HEIGHT * scale) / 2.0,
+            ox: (fw - width * scale) / 2.0,
+            oy: (fh - height * scale) / 2.0,
         };
         self.layer.borrow_mut().draw(&ctx, engine, view, still);
     }
@@ -410,6 +414,33 @@ pub fn App(props: &AppProps) -> Html {
         });
     }
 
+    // Narrow screens (below 800 px, not in a frame) get the diagram's path
+    // running down the page; wide ones across.
+    {
+        let dispatch = dispatch.clone();
+        let engine = engine.clone();
+        let embedded = *embed;
+        use_effect_with(embedded, move |&embedded| {
+            let check = move || {
+                let width = gloo::utils::window()
+                    .inner_width()
+                    .ok()
+                    .and_then(|w| w.as_f64())
+                    .unwrap_or(1280.0);
+                let narrow = !embedded && width < NARROW_PX;
+                let down = engine
+                    .try_borrow()
+                    .is_ok_and(|e| e.orientation == crate::layout::Orientation::Down);
+                if narrow != down {
+                    dispatch.emit(Action::Viewport { narrow });
+                }
+            };
+            check();
+            let listener = EventListener::new(&gloo::utils::window(), "resize", move |_| check());
+            move || drop(listener)
+        });
+    }
+
     // Move keyboard focus into a dialog when it opens.
     {
         let (request, help) = {
@@ -470,7 +501,7 @@ pub fn App(props: &AppProps) -> Html {
     };
 
     html! {
-        <div class={classes!("lab", format!("layout-{layout}"))} ref={root} data-layout={layout}>
+        <div class={classes!("lab", format!("layout-{layout}"))} ref={root} data-layout={layout} data-actions={e.log.to_json()}>
             <header class="topbar">
                 <h1>{ "PathLab" }<span class="tagline">{ " — the request-path laboratory" }</span></h1>
                 { panels::controls::view(&e, &dispatch) }
@@ -506,6 +537,18 @@ pub fn App(props: &AppProps) -> Html {
                 { panels::help::legend(&e) }
             }
             <div class="sr-only" aria-live="polite" data-testid="announcer">{ e.announcement.clone() }</div>
+            if let (Some(id), None) = (e.request, e.request.and_then(|id| e.sim.request_trace(id))) {
+                <div class="overlay" role="dialog" aria-modal="true" aria-label="Request details">
+                    <section class="panel waterfall" data-testid="waterfall">
+                        <h2>{ format!("Request #{}", id.0) }</h2>
+                        <p class="wf-outcome wf-outcome-lost" data-testid="waterfall-outcome">{
+                            panels::log::lost_story(&e.sim, id).unwrap_or_else(|| "This request has finished.".into())
+                        }</p>
+                        <p class="hint">{ "Its hop-by-hop details are no longer kept: the page keeps those of the most recent requests only." }</p>
+                        <button type="button" data-testid="waterfall-close" onclick={panels::on_click(&dispatch, Action::OpenRequest { id: None })}>{ "Close" }</button>
+                    </section>
+                </div>
+            }
             if let Some(trace) = e.request.and_then(|id| e.sim.request_trace(id)) {
                 <div class="overlay" role="dialog" aria-modal="true" aria-label="Request details">
                     <Waterfall trace={Rc::new(trace.clone())} names={Rc::new(e.names.clone())}

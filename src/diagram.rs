@@ -1,7 +1,7 @@
 //! The topology diagram: nodes as glyphs in columns along the request path, links between tiers, cut links and partition sides, with states readable without colour.
 
 use crate::engine::Engine;
-use crate::layout::{self, COLUMNS, HEIGHT, Place, WIDTH};
+use crate::layout::{self, Orientation, Place};
 use crate::links;
 use pathlab_sim::{NodeKind, NodeState, NodeView, Role, Snapshot};
 use std::fmt::Write as _;
@@ -37,6 +37,7 @@ pub fn view(engine: &Engine, snap: &Snapshot, events: &DiagramEvents, canvas: &N
         let _ = write!(target, "M{:.1} {:.1}L{:.1} {:.1}", p.x, p.y, q.x, q.y);
     }
     let n_cut = cut_marks.len();
+    let (width, height) = engine.orientation.size();
     let onclick_bg = {
         let cb = events.background.clone();
         Callback::from(move |e: MouseEvent| {
@@ -51,19 +52,25 @@ pub fn view(engine: &Engine, snap: &Snapshot, events: &DiagramEvents, canvas: &N
                 return;
             }
             // The SVG keeps the diagram's aspect ratio, so one scale serves both axes.
-            let scale = (rect.width() / WIDTH).min(rect.height() / HEIGHT);
-            let ox = (rect.width() - WIDTH * scale) / 2.0;
-            let oy = (rect.height() - HEIGHT * scale) / 2.0;
+            let scale = (rect.width() / width).min(rect.height() / height);
+            let ox = (rect.width() - width * scale) / 2.0;
+            let oy = (rect.height() - height * scale) / 2.0;
             let x = (e.client_x() as f64 - rect.left() - ox) / scale;
             let y = (e.client_y() as f64 - rect.top() - oy) / scale;
             cb.emit((x, y));
         })
     };
-    let xs = layout::column_xs(&engine.kinds);
-    let titles = COLUMNS.iter().zip(xs).filter_map(|((title, _), x)| {
-        let x = x?;
-        Some(html! { <text class="column-title" x={format!("{x:.0}")} y="26" text-anchor="middle">{ *title }</text> })
-    });
+    let visible: Vec<pathlab_sim::NodeKind> = snap
+        .nodes
+        .iter()
+        .filter(|n| !n.retired)
+        .map(|n| n.kind)
+        .collect();
+    let titles = layout::titles(&visible, engine.orientation)
+        .into_iter()
+        .map(|(title, x, y, start)| {
+            html! { <text class="column-title" x={format!("{x:.0}")} y={format!("{y:.0}")} text-anchor={if start { "start" } else { "middle" }}>{ title }</text> }
+        });
     let nodes = snap
         .nodes
         .iter()
@@ -91,10 +98,10 @@ pub fn view(engine: &Engine, snap: &Snapshot, events: &DiagramEvents, canvas: &N
         String::new()
     };
     html! {
-        <div class="diagram-wrap">
+        <div class={classes!("diagram-wrap", (engine.orientation == Orientation::Down).then_some("down"))}>
             <canvas ref={canvas.clone()} class="particles" aria-hidden="true"></canvas>
             <svg class={classes!("diagram", engine.picking.then_some("picking"))}
-                 viewBox={format!("0 0 {WIDTH} {HEIGHT}")}
+                 viewBox={format!("0 0 {width} {height}")}
                  preserveAspectRatio="xMidYMid meet"
                  role="group" aria-label="The request path: users, DNS, CDN, load balancers, app servers, cache and database"
                  data-testid="diagram" data-cut-links={n_cut.to_string()} data-in-flight={engine.sim.in_flight().to_string()}
@@ -196,7 +203,7 @@ fn node_view(
 
     let badge = badge_text(n, holds_vip);
     // The badge sits left of glyphs in the last column, right of all others.
-    let badge_left = x > WIDTH - 160.0;
+    let badge_left = x > engine.orientation.size().0 - 160.0;
     // Below the glyph when there is room; in a crowded column (glyphs
     // closer than a label's height) beside it, on the side the badge is not.
     let (label_x, label_y, label_anchor) = if r >= 16.0 {

@@ -1,7 +1,7 @@
 //! The interface's model: the running simulation, playback (speed, pause, step), the log of actions taken, and what the user has selected and chosen. Every change goes through `Engine::act`. It knows nothing of the DOM.
 
 use crate::action::{Action, ActionLog, Choice, LogKind, Panel, Timed};
-use crate::layout::{self, Place};
+use crate::layout::{self, Orientation, Place};
 use pathlab_sim::{Command, NodeKind, RequestId, Scenario, SimTime, Simulation, presets};
 use std::collections::BTreeSet;
 
@@ -60,8 +60,10 @@ pub struct Engine {
     pub names: Vec<String>,
     /// Real time of the previous frame (ms), while playing.
     last_frame: Option<f64>,
-    /// Node count and retired-node count the layout was made for.
-    layout_for: (usize, usize),
+    /// Node count, retired-node count and orientation the layout was made for.
+    layout_for: (usize, usize, Orientation),
+    /// Which way the diagram's path runs (down on narrow screens).
+    pub orientation: Orientation,
     /// True when the last frame could not keep up with the requested speed.
     pub behind: bool,
     /// Every recorded action since this run started, with its time.
@@ -117,7 +119,8 @@ impl Engine {
             help: false,
             last_frame: None,
             behind: false,
-            layout_for: (0, 0),
+            layout_for: (0, 0, Orientation::Across),
+            orientation: Orientation::Across,
             log: ActionLog::new(),
             presenter: false,
             open: BTreeSet::from([Panel::Load, Panel::Database]),
@@ -152,7 +155,7 @@ impl Engine {
             .map(|n| (n.id, n.kind, n.retired))
             .collect();
         let visible: Vec<NodeKind> = snap_nodes.iter().filter(|n| !n.2).map(|n| n.1).collect();
-        let mut placed = layout::layout(&visible).into_iter();
+        let mut placed = layout::layout_for(&visible, self.orientation).into_iter();
         self.places = snap_nodes
             .iter()
             .map(|n| {
@@ -177,14 +180,18 @@ impl Engine {
 
     /// What the layout depends on: the number of nodes and of app servers
     /// retired by scaling in (the only nodes that can leave the drawing).
-    fn layout_key(&self) -> (usize, usize) {
+    fn layout_key(&self) -> (usize, usize, Orientation) {
         let (nodes, apps) = self
             .sim
             .nodes()
             .fold((0, 0), |(nodes, apps), (_, _, kind)| {
                 (nodes + 1, apps + usize::from(kind == NodeKind::App))
             });
-        (nodes, apps.saturating_sub(self.sim.active_app_servers()))
+        (
+            nodes,
+            apps.saturating_sub(self.sim.active_app_servers()),
+            self.orientation,
+        )
     }
 
     /// The playback speed.
@@ -363,6 +370,15 @@ impl Engine {
                 self.error = None;
                 true
             }
+            Action::Viewport { narrow } => {
+                self.orientation = if *narrow {
+                    Orientation::Down
+                } else {
+                    Orientation::Across
+                };
+                self.sync_layout();
+                true
+            }
             Action::Invalid { why } => {
                 self.error = Some(why.clone());
                 false
@@ -465,7 +481,7 @@ impl Engine {
             Ok(sim) => {
                 self.sim = sim;
                 self.seed = seed;
-                self.layout_for = (0, 0);
+                self.layout_for = (0, 0, self.orientation);
                 self.sync_layout();
                 self.commands.clear();
                 self.request = None;
@@ -549,6 +565,8 @@ impl Engine {
                 e.open = std::mem::take(&mut self.open);
                 e.log_filter = self.log_filter;
                 e.slow_factor = self.slow_factor;
+                e.orientation = self.orientation;
+                e.sync_layout();
                 *self = e;
             }
             Err(err) => self.error = Some(err),

@@ -14,6 +14,124 @@ const BOTTOM: f64 = 28.0;
 /// Most nodes stacked in one sub-column before the column widens.
 const MAX_ROWS: usize = 24;
 
+/// Width of the coordinate space when the path runs down (narrow screens).
+pub const DOWN_WIDTH: f64 = 600.0;
+/// Height of the coordinate space when the path runs down.
+pub const DOWN_HEIGHT: f64 = 1300.0;
+/// Most nodes side by side in one row when the path runs down.
+const MAX_ACROSS: usize = 6;
+/// Space left and right of the rows, and above each row for its title.
+const DOWN_MARGIN: f64 = 24.0;
+const DOWN_TITLE: f64 = 30.0;
+
+/// Which way the request path runs on the diagram: across a wide screen
+/// (columns, users on the left), or down a narrow one (rows, users on top).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Orientation {
+    /// Columns from left to right.
+    #[default]
+    Across,
+    /// Rows from top to bottom.
+    Down,
+}
+
+impl Orientation {
+    /// The size of the coordinate space (width, height).
+    pub fn size(self) -> (f64, f64) {
+        match self {
+            Orientation::Across => (WIDTH, HEIGHT),
+            Orientation::Down => (DOWN_WIDTH, DOWN_HEIGHT),
+        }
+    }
+}
+
+/// Where each tier's title goes: (x, y, anchored at its start).
+pub fn titles(kinds: &[NodeKind], o: Orientation) -> Vec<(&'static str, f64, f64, bool)> {
+    let pos = column_xs_for(kinds, o);
+    COLUMNS
+        .iter()
+        .zip(pos)
+        .filter_map(|((title, _), p)| {
+            let p = p?;
+            Some(match o {
+                Orientation::Across => (*title, p, 26.0, false),
+                Orientation::Down => (
+                    *title,
+                    DOWN_MARGIN / 2.0,
+                    p - down_step(kinds) / 2.0 + 20.0,
+                    true,
+                ),
+            })
+        })
+        .collect()
+}
+
+/// The height of one row when the path runs down.
+fn down_step(kinds: &[NodeKind]) -> f64 {
+    let rows = column_xs(kinds)
+        .iter()
+        .filter(|x| x.is_some())
+        .count()
+        .max(1);
+    (DOWN_HEIGHT - 10.0) / rows as f64
+}
+
+/// The centre of each tier along the path (x across, y down).
+fn column_xs_for(kinds: &[NodeKind], o: Orientation) -> [Option<f64>; COLUMNS.len()] {
+    let mut xs = column_xs(kinds);
+    if o == Orientation::Down {
+        let step = down_step(kinds);
+        let mut i = 0.0;
+        for x in xs.iter_mut().flatten() {
+            *x = 5.0 + step * (i + 0.5);
+            i += 1.0;
+        }
+    }
+    xs
+}
+
+/// Places every node for orientation `o`.
+pub fn layout_for(kinds: &[NodeKind], o: Orientation) -> Vec<Place> {
+    match o {
+        Orientation::Across => layout(kinds),
+        Orientation::Down => layout_down(kinds),
+    }
+}
+
+/// Places every node in rows down a narrow screen: each tier's row spreads
+/// its nodes across (a crowded tier wraps into several lines), under its title.
+fn layout_down(kinds: &[NodeKind]) -> Vec<Place> {
+    let mut per_row = [0usize; COLUMNS.len()];
+    for &k in kinds {
+        per_row[column_of(k)] += 1;
+    }
+    let mut seen = [0usize; COLUMNS.len()];
+    let ys = column_xs_for(kinds, Orientation::Down);
+    let step = down_step(kinds);
+    kinds
+        .iter()
+        .map(|&k| {
+            let row = column_of(k);
+            let n = per_row[row].max(1);
+            let across = n.min(MAX_ACROSS);
+            let lines = n.div_ceil(across);
+            let i = seen[row];
+            seen[row] += 1;
+            let (col, line) = (i % across, i / across);
+            let gap_x = (DOWN_WIDTH - 2.0 * DOWN_MARGIN) / across as f64;
+            let usable = step - DOWN_TITLE - 20.0;
+            let gap_y = usable / lines as f64;
+            let r = (gap_x * 0.3).min(gap_y * 0.3).clamp(2.0, 30.0);
+            let top = ys[row].unwrap_or(0.0) - step / 2.0 + DOWN_TITLE;
+            Place {
+                x: DOWN_MARGIN + gap_x * (col as f64 + 0.5),
+                y: top + gap_y * (line as f64 + 0.5),
+                r,
+            }
+        })
+        .collect()
+}
+
 /// The columns, in the order a request meets them.
 pub const COLUMNS: [(&str, &[NodeKind]); 8] = [
     ("Users", &[NodeKind::Client]),
@@ -131,6 +249,37 @@ mod tests {
         assert!(p[8].y - p[7].y > p[7].r + p[8].r);
         for q in &p {
             assert!(q.y - q.r > 0.0 && q.y + q.r < HEIGHT);
+        }
+    }
+
+    #[test]
+    fn down_a_narrow_screen_tiers_are_rows_in_path_order_with_room_to_tap() {
+        let kinds = [
+            NodeKind::Client,
+            NodeKind::Client,
+            NodeKind::Client,
+            NodeKind::Resolver,
+            NodeKind::Lb,
+            NodeKind::Lb,
+            NodeKind::App,
+            NodeKind::App,
+            NodeKind::App,
+            NodeKind::App,
+            NodeKind::Cache,
+            NodeKind::Db,
+            NodeKind::Db,
+            NodeKind::Db,
+        ];
+        let p = layout_for(&kinds, Orientation::Down);
+        // Users on top, the database at the bottom; a tier shares a row.
+        assert!(p[0].y < p[3].y && p[3].y < p[4].y && p[4].y < p[6].y && p[6].y < p[11].y);
+        assert_eq!(p[6].y, p[9].y);
+        for q in &p {
+            assert!(q.x - q.r > 0.0 && q.x + q.r < DOWN_WIDTH);
+            assert!(q.y - q.r > 0.0 && q.y + q.r < DOWN_HEIGHT);
+            // At 390 px wide the diagram is drawn at 0.65 of these units:
+            // a glyph and its label are a target of at least 40 px.
+            assert!(q.r * 2.0 * 390.0 / DOWN_WIDTH >= 26.0, "{q:?}");
         }
     }
 

@@ -1,4 +1,4 @@
-//! The settings, grouped by tier and folded, the most used first: load, database, caching, balancing and servers, shards, follow-up work and the rarer knobs. Options map to the core's enums through their scenario-file (serde) names; a value no enum has is refused, never guessed.
+//! The settings, grouped by tier and folded, the most used first: database, load, caching, balancing and servers, shards, follow-up work and the rarer knobs. Options map to the core's enums through their scenario-file (serde) names; a value no enum has is refused, never guessed.
 
 use super::{Dispatch, from_serde_name, on_change, on_click, select};
 use crate::action::{Action, Panel};
@@ -104,8 +104,8 @@ fn set_load(requests_per_s: Option<f64>, mix: [Option<f64>; 3], key_skew: Option
 pub fn view(e: &Engine, d: &Dispatch) -> Html {
     html! {
         <section class="panel settings" aria-label="Design and load">
-            { group(e, d, Panel::Load, "Load", load(e, d)) }
             { group(e, d, Panel::Database, "Database", database(e, d)) }
+            { group(e, d, Panel::Load, "Load", load(e, d)) }
             { group(e, d, Panel::Caching, "Cache", caching(e, d)) }
             { group(e, d, Panel::Balancing, "Balancing and app servers", balancing(e, d)) }
             { group(e, d, Panel::Sharding, "Shards (restart the run)", sharding(e, d)) }

@@ -1,0 +1,270 @@
+// End-to-end tests of the interface's promises: controls keep what the user
+// chose while the page redraws, presenter and compact layouts, narrow
+// screens, the keyboard, dialogs that keep focus, the grouped log and a lost
+// write's story. Screenshots go to e2e/screenshots/: look at them.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const baseUrl = process.env.PATHLAB_BASE_URL;
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const screenshotDir = join(here, 'screenshots');
+let browser;
+
+before(async () => {
+  assert.ok(baseUrl, 'set PATHLAB_BASE_URL to the address of a served release build');
+  await mkdir(screenshotDir, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+async function open(query = '', viewport = { width: 1280, height: 720 }) {
+  const page = await browser.newPage({ viewport });
+  const problems = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  await page.goto(baseUrl + query, { waitUntil: 'load' });
+  await page.locator('[data-node="db-0-0"]').waitFor({ timeout: 15_000 });
+  return { page, problems };
+}
+
+/** The recorded actions of the run (the action log the page keeps). */
+async function actions(page) {
+  return JSON.parse(await page.locator('.lab').getAttribute('data-actions')).actions;
+}
+
+const lastAction = async (page) => (await actions(page)).at(-1);
+
+async function runUntil(page, seconds) {
+  await page.waitForFunction(
+    (s) => Number(document.querySelector('[data-testid="clock"]')?.textContent.match(/t = ([\d.]+)/)?.[1]) >= s,
+    seconds, { timeout: 60_000 },
+  );
+}
+
+test('region down and slow down act on what the user picked, while the page redraws', async () => {
+  const { page, problems } = await open('?preset=default&play=1&speed=2');
+  try {
+    await runUntil(page, 2);
+    await page.locator('[data-testid="region"]').selectOption('eu-west');
+    await page.waitForTimeout(700); // several redraws
+    assert.equal(await page.locator('[data-testid="region"]').inputValue(), 'eu-west');
+    await page.locator('[data-testid="region-down"]').click();
+    assert.deepEqual(await lastAction(page), { at: (await lastAction(page)).at, act: 'command', do: 'region-down', region: 'eu-west' });
+    assert.equal(await page.locator('[data-node="cdn-eu-west"]').getAttribute('data-state'), 'down');
+    assert.notEqual(await page.locator('[data-node="lb-a"]').getAttribute('data-state'), 'down', 'us-east keeps running');
+
+    await page.locator('[data-node="app-2"]').click();
+    await page.locator('[data-testid="slow-factor"]').selectOption('50');
+    await page.waitForTimeout(700);
+    assert.equal(await page.locator('[data-testid="slow-factor"]').inputValue(), '50');
+    await page.locator('[data-action="slow"]').click();
+    const slow = await lastAction(page);
+    assert.equal(slow.do, 'slow');
+    assert.equal(slow.node, 'app-2');
+    assert.equal(slow.factor, 50);
+    assert.deepEqual(problems, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('every select and slider keeps its value while playing and sends the command it shows', async () => {
+  const { page, problems } = await open('?preset=default&play=1&speed=2');
+  try {
+    const choices = [
+      // [group to open, control, value, expected fields of the command]
+      ['database', 'read-from', 'followers', { do: 'set-db', read_from: 'followers' }],
+      ['database', 'replication', 'sync', { do: 'set-db', replication: 'sync' }],
+      ['database', 'follower-ack', 'received', { do: 'set-db', follower_ack: 'received' }],
+      ['caching', 'write-policy', 'write-through', { do: 'set-cache', write_policy: 'write-through' }],
+      ['caching', 'eviction', 'lfu', { do: 'set-cache', eviction: 'lfu' }],
+      ['balancing', 'lb-strategy', 'least-connections', { do: 'set-lb', strategy: 'least-connections' }],
+      ['balancing', 'session-store', 'local', { do: 'set-app', session_store: 'local' }],
+    ];
+    for (const [group, id, value, expected] of choices) {
+      const g = page.locator(`[data-group="${group}"]`);
+      if (!(await g.getAttribute('open') !== null)) await g.locator('summary').click();
+      await page.locator(`[data-testid="${id}"]`).selectOption(value);
+      await page.waitForTimeout(400);
+      assert.equal(await page.locator(`[data-testid="${id}"]`).inputValue(), value, `${id} shows ${value}`);
+      const sent = await lastAction(page);
+      for (const [k, v] of Object.entries(expected)) assert.equal(sent[k], v, `${id}: ${k}`);
+    }
+    // The speed select and the rate slider.
+    await page.locator('[data-testid="speed"]').selectOption({ label: '5×' });
+    await page.waitForTimeout(400);
+    assert.equal(await page.locator('[data-testid="speed"] option:checked').textContent(), '5×');
+    assert.deepEqual(await lastAction(page), { at: (await lastAction(page)).at, act: 'speed', x: 5 });
+    const rate = page.locator('[data-testid="rate"]');
+    await rate.fill('600');
+    await rate.dispatchEvent('change');
+    await page.waitForTimeout(400);
+    assert.equal(await rate.inputValue(), '600');
+    assert.equal((await lastAction(page)).requests_per_s, 600);
+    assert.deepEqual(problems, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('the chosen scenario is explained, and the first screen says how to start', async () => {
+  const { page } = await open('?preset=partition-leader');
+  try {
+    const text = await page.locator('[data-testid="preset-description"]').textContent();
+    assert.match(text, /partition-leader/);
+    assert.match(text, /Fencing is off/);
+    assert.match(await page.locator('[data-testid="charts"]').textContent(), /Press Play/);
+    await page.locator('[data-testid="preset"]').selectOption('leader-crash');
+    assert.match(await page.locator('[data-testid="preset-description"]').textContent(), /crashes at 20 s/);
+  } finally {
+    await page.close();
+  }
+});
+
+test('the log groups a burst of lost writes into one line, keeps the partition and election, and tells a lost write\'s story', async () => {
+  const { page, problems } = await open('?preset=partition-leader&speed=25&play=1', { width: 1440, height: 900 });
+  try {
+    await runUntil(page, 46);
+    await page.locator('[data-testid="play"]').click();
+    const log = page.locator('[data-testid="event-log"]');
+    const groups = log.locator('li[data-group-count]').filter({ hasText: 'acknowledged writes lost' });
+    const counts = [];
+    for (const g of await groups.all()) counts.push(Number(await g.getAttribute('data-group-count')));
+    const biggest = counts.indexOf(Math.max(...counts));
+    assert.ok(counts[biggest] > 100, `one line for the burst (lines of ${counts})`);
+    const group = groups.nth(biggest);
+    assert.match(await log.textContent(), /command: partition/);
+    assert.match(await log.textContent(), /elected leader/);
+    // The filter keeps one kind.
+    await page.locator('[data-testid="log-filter"]').selectOption('faults');
+    assert.doesNotMatch(await log.textContent(), /writes lost/);
+    await page.locator('[data-testid="log-filter"]').selectOption('');
+    // Opening the group lists the writes; one opens its story.
+    await group.locator('.group-toggle').click();
+    await group.locator('.group-lines button').first().click();
+    const outcome = await page.locator('[data-testid="waterfall-outcome"]').textContent();
+    assert.match(outcome, /acknowledged at/);
+    assert.match(outcome, /then lost/);
+    assert.match(outcome, /elected leader/);
+    assert.doesNotMatch(outcome, /✓/);
+    await page.screenshot({ path: join(screenshotDir, 'lost-write.png') });
+    assert.deepEqual(problems, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('presenter mode at 1920×1080: large type, the diagram filling the screen; f toggles it', async () => {
+  const { page, problems } = await open('?preset=leader-crash&present=1&play=1&speed=10', { width: 1920, height: 1080 });
+  try {
+    await runUntil(page, 22);
+    assert.equal(await page.locator('.lab').getAttribute('data-layout'), 'presenter');
+    const box = await page.locator('[data-testid="diagram"]').boundingBox();
+    assert.ok(box.width > 1700, `the diagram is ${box.width} px wide`);
+    const label = await page.locator('[data-node="db-0-1"] .node-label').evaluate((el) => el.getBoundingClientRect().height);
+    assert.ok(label >= 24, `node labels are ${label} px tall`);
+    await page.screenshot({ path: join(screenshotDir, 'presenter-1920.png') });
+    await page.locator('body').press('f');
+    assert.equal(await page.locator('.lab').getAttribute('data-layout'), 'full');
+    assert.deepEqual(problems, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('a 390×844 phone gets the diagram first, full width, with tap targets of 40 px', async () => {
+  const { page, problems } = await open('?preset=default&play=1', { width: 390, height: 844 });
+  try {
+    const diagram = await page.locator('[data-testid="diagram"]').boundingBox();
+    assert.ok(diagram.width >= 370, `the diagram is ${diagram.width} px wide`);
+    assert.ok(diagram.y < 300, 'the diagram comes first, under the controls');
+    const node = await page.locator('[data-node="app-1"] .hit-area').boundingBox();
+    assert.ok(node.width >= 40 && node.height >= 40, `a node is ${node.width}×${node.height} px`);
+    for (const b of await page.locator('.controls button').all()) {
+      const r = await b.boundingBox();
+      assert.ok(r.height >= 40, 'buttons are 40 px tall');
+    }
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= 390, 'no sideways scrolling');
+    await page.screenshot({ path: join(screenshotDir, 'phone-390.png') });
+    assert.deepEqual(problems, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('embedded at 640×400 and 800×500 the diagram and the time controls fit without scrolling', async () => {
+  for (const viewport of [{ width: 640, height: 400 }, { width: 800, height: 500 }]) {
+    const { page, problems } = await open('?preset=leader-crash&embed=1', viewport);
+    try {
+      assert.equal(await page.locator('.lab').getAttribute('data-layout'), 'embed');
+      const size = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]);
+      assert.ok(size[0] <= viewport.width && size[1] <= viewport.height, `page ${size} fits ${viewport.width}×${viewport.height}`);
+      for (const sel of ['[data-testid="diagram"]', '[data-testid="play"]', '[data-testid="step"]', '[data-testid="clock"]']) {
+        const b = await page.locator(sel).boundingBox();
+        assert.ok(b && b.y + b.height <= viewport.height && b.x + b.width <= viewport.width, `${sel} is in view`);
+      }
+      await page.screenshot({ path: join(screenshotDir, `embed-${viewport.width}.png`) });
+      assert.deepEqual(problems, []);
+    } finally {
+      await page.close();
+    }
+  }
+});
+
+test('Space on a focused button presses it; elsewhere it plays; a dialog keeps the focus', async () => {
+  const { page, problems } = await open('?preset=default');
+  try {
+    // Focus on Step: Space steps (the button's own action) and does not play.
+    await page.locator('[data-testid="step"]').focus();
+    await page.keyboard.press('Space');
+    assert.match(await page.locator('[data-testid="clock"]').textContent(), /t = 0\.1 s/);
+    assert.equal((await page.locator('[data-testid="play"]').textContent()).trim(), 'Play');
+    // Focus nowhere: Space plays.
+    await page.evaluate(() => document.activeElement.blur());
+    await page.keyboard.press('Space');
+    assert.equal((await page.locator('[data-testid="play"]').textContent()).trim(), 'Pause');
+    await page.keyboard.press('Space');
+    // The help dialog holds Tab and Shift+Tab.
+    await page.keyboard.press('?');
+    const dialog = page.locator('[data-testid="help"]');
+    await dialog.waitFor();
+    for (let i = 0; i < 4; i++) {
+      await page.keyboard.press('Tab');
+      assert.ok(await dialog.evaluate((d) => d.contains(document.activeElement)), 'focus stays in the dialog');
+    }
+    await page.keyboard.press('Shift+Tab');
+    assert.ok(await dialog.evaluate((d) => d.contains(document.activeElement)));
+    await page.keyboard.press('Escape');
+    assert.equal(await dialog.count(), 0);
+    assert.deepEqual(problems, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('a bad address value is explained, not ignored; escaped values are read', async () => {
+  const { page } = await open('?preset=leader%2Dcrash&play=yes&speed=1e9');
+  try {
+    assert.equal(await page.locator('[data-testid="preset"]').inputValue(), 'leader-crash');
+    const notice = await page.locator('[data-testid="notice"]').textContent();
+    assert.match(notice, /speed 1e9 is above the fastest/);
+    assert.equal((await page.locator('[data-testid="play"]').textContent()).trim(), 'Pause', 'play=yes plays');
+  } finally {
+    await page.close();
+  }
+});
