@@ -4,43 +4,11 @@
 // write's story. Screenshots go to e2e/screenshots/: look at them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { join } from 'node:path';
+import { launch, close, open, runUntil, screenshotDir } from './browser.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const baseUrl = process.env.PATHLAB_BASE_URL;
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const screenshotDir = join(here, 'screenshots');
-let browser;
-
-before(async () => {
-  assert.ok(baseUrl, 'set PATHLAB_BASE_URL to the address of a served release build');
-  await mkdir(screenshotDir, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-});
-
-after(async () => {
-  await browser?.close();
-});
-
-async function open(query = '', viewport = { width: 1280, height: 720 }) {
-  const page = await browser.newPage({ viewport });
-  const problems = [];
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
-  });
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  await page.goto(baseUrl + query, { waitUntil: 'load' });
-  await page.locator('[data-node="db-0-0"]').waitFor({ timeout: 15_000 });
-  return { page, problems };
-}
+before(launch);
+after(close);
 
 /** The recorded actions of the run (the action log the page keeps). */
 async function actions(page) {
@@ -48,13 +16,6 @@ async function actions(page) {
 }
 
 const lastAction = async (page) => (await actions(page)).at(-1);
-
-async function runUntil(page, seconds) {
-  await page.waitForFunction(
-    (s) => Number(document.querySelector('[data-testid="clock"]')?.textContent.match(/t = ([\d.]+)/)?.[1]) >= s,
-    seconds, { timeout: 60_000 },
-  );
-}
 
 test('region down and slow down act on what the user picked, while the page redraws', async () => {
   const { page, problems } = await open('?preset=default&play=1&speed=2');

@@ -90,6 +90,24 @@ fn column_xs_for(kinds: &[NodeKind], o: Orientation) -> [Option<f64>; COLUMNS.le
     xs
 }
 
+/// For each node, in order: its tier, its place among that tier's nodes,
+/// and how many nodes the tier has.
+fn slots(kinds: &[NodeKind]) -> Vec<(usize, usize, usize)> {
+    let mut per_tier = [0usize; COLUMNS.len()];
+    for &k in kinds {
+        per_tier[column_of(k)] += 1;
+    }
+    let mut seen = [0usize; COLUMNS.len()];
+    kinds
+        .iter()
+        .map(|&k| {
+            let tier = column_of(k);
+            seen[tier] += 1;
+            (tier, seen[tier] - 1, per_tier[tier].max(1))
+        })
+        .collect()
+}
+
 /// Places every node for orientation `o`.
 pub fn layout_for(kinds: &[NodeKind], o: Orientation) -> Vec<Place> {
     match o {
@@ -101,22 +119,13 @@ pub fn layout_for(kinds: &[NodeKind], o: Orientation) -> Vec<Place> {
 /// Places every node in rows down a narrow screen: each tier's row spreads
 /// its nodes across (a crowded tier wraps into several lines), under its title.
 fn layout_down(kinds: &[NodeKind]) -> Vec<Place> {
-    let mut per_row = [0usize; COLUMNS.len()];
-    for &k in kinds {
-        per_row[column_of(k)] += 1;
-    }
-    let mut seen = [0usize; COLUMNS.len()];
     let ys = column_xs_for(kinds, Orientation::Down);
     let step = down_step(kinds);
-    kinds
-        .iter()
-        .map(|&k| {
-            let row = column_of(k);
-            let n = per_row[row].max(1);
+    slots(kinds)
+        .into_iter()
+        .map(|(row, i, n)| {
             let across = n.min(MAX_ACROSS);
             let lines = n.div_ceil(across);
-            let i = seen[row];
-            seen[row] += 1;
             let (col, line) = (i % across, i / across);
             let gap_x = (DOWN_WIDTH - 2.0 * DOWN_MARGIN) / across as f64;
             let usable = step - DOWN_TITLE - 20.0;
@@ -186,24 +195,15 @@ pub fn column_xs(kinds: &[NodeKind]) -> [Option<f64>; COLUMNS.len()] {
 /// Places every node: each column spreads its nodes evenly from top to
 /// bottom, in the order given (which is the simulation's node order).
 pub fn layout(kinds: &[NodeKind]) -> Vec<Place> {
-    let mut per_column = [0usize; COLUMNS.len()];
-    for &k in kinds {
-        per_column[column_of(k)] += 1;
-    }
-    let mut seen = [0usize; COLUMNS.len()];
     let xs = column_xs(kinds);
     let columns = xs.iter().filter(|x| x.is_some()).count().max(1);
     let column_width = WIDTH / columns as f64;
-    kinds
-        .iter()
-        .map(|&k| {
-            let col = column_of(k);
-            let n = per_column[col].max(1);
+    slots(kinds)
+        .into_iter()
+        .map(|(col, i, n)| {
             // A crowded column becomes a grid of narrow sub-columns.
             let subs = n.div_ceil(MAX_ROWS);
             let rows = n.div_ceil(subs);
-            let i = seen[col];
-            seen[col] += 1;
             let (row, sub) = (i % rows, i / rows);
             let usable = HEIGHT - TOP - BOTTOM;
             let gap_y = usable / rows as f64;

@@ -1,0 +1,63 @@
+// What the end-to-end tests share: one headless Chromium, pages opened at a
+// query with every problem recorded, and waiting for simulated time.
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const baseUrl = process.env.PATHLAB_BASE_URL;
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Screenshots go here (not committed): look at them. */
+export const screenshotDir = join(here, 'screenshots');
+
+let browser;
+
+/** Starts the browser (call from `before`). */
+export async function launch() {
+  assert.ok(baseUrl, 'set PATHLAB_BASE_URL to the address of a served release build');
+  await mkdir(screenshotDir, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** Stops the browser (call from `after`). */
+export async function close() {
+  await browser?.close();
+}
+
+/** Opens a page at `query` and records every console error, page error and failed request. */
+export async function open(query = '', viewport = { width: 1280, height: 720 }) {
+  const page = await browser.newPage({ viewport });
+  const problems = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()}`));
+  page.on('response', (res) => {
+    if (res.status() >= 400) problems.push(`HTTP ${res.status()}: ${res.url()}`);
+  });
+  await page.goto(baseUrl + query, { waitUntil: 'load' });
+  await page.locator('[data-node="db-0-0"]').waitFor({ timeout: 15_000 });
+  return { page, problems };
+}
+
+/** The value shown by a metric tile. */
+export const metric = (page, key) => page.locator(`[data-metric="${key}"] .tile-value`).textContent();
+
+/** The simulated time the page shows, in seconds. */
+export const clock = async (page) => Number((await page.locator('[data-testid="clock"]').textContent()).match(/t = ([\d.]+)/)[1]);
+
+/** Waits until the simulated clock reaches `seconds`. */
+export async function runUntil(page, seconds) {
+  await page.waitForFunction(
+    (s) => Number(document.querySelector('[data-testid="clock"]')?.textContent.match(/t = ([\d.]+)/)?.[1]) >= s,
+    seconds, { timeout: 60_000 },
+  );
+}
