@@ -2,7 +2,7 @@
 # Benchmarks, run on demand (never part of the tests): simulation events per
 # second natively and as WebAssembly (the core built like the browser's, run
 # in Node), then frames per second and bundle size of the release web build
-# in headless Chromium.
+# in headless Chromium, and the interface's memory over 10 simulated hours.
 #
 #   bash scripts/bench.sh                    # core on the default preset
 #   bash scripts/bench.sh --preset stress    # arguments go to both core runs
@@ -64,3 +64,7 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 node e2e/bench.mjs "$url" dist
+
+echo
+echo "==> interface memory: the default scenario at 100× for ${MEMORY_HOURS:-10} simulated hours (MEMORY_HOURS=N to change)"
+node e2e/memory-bench.mjs "$url"

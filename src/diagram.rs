@@ -128,7 +128,8 @@ pub fn describe(n: &NodeView) -> String {
         n.kind.label().to_string(),
         n.state.label().to_string(),
     ];
-    if let Some(role) = n.role {
+    // A crashed replica leads or follows nobody.
+    if let Some(role) = n.role.filter(|_| n.state != NodeState::Down) {
         parts.push(match role {
             Role::Leader => format!("leader, term {}", n.term.unwrap_or(0)),
             Role::Candidate => format!("candidate, term {}", n.term.unwrap_or(0)),
@@ -282,7 +283,7 @@ fn badge_text(n: &NodeView, holds_vip: bool) -> Option<String> {
     if n.kind == NodeKind::App
         && let Some(share) = n.share.filter(|s| *s > 0.0)
     {
-        parts.push(format!("{:.0} % of load", share * 100.0));
+        parts.push(format!("{:.0} % load", share * 100.0));
     }
     if n.kind == NodeKind::Db
         && n.role == Some(Role::Leader)
@@ -383,5 +384,29 @@ fn glyph(kind: NodeKind, x: f64, y: f64, r: f64) -> Html {
                 <ellipse cx={f(x)} cy={f(y - r * 0.6)} rx={f(r * 0.85)} ry={f(r * 0.3)} />
             </g>
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pathlab_sim::{Command, Simulation, presets};
+
+    #[test]
+    fn a_crashed_leader_is_described_as_down_not_as_a_follower() {
+        let mut sim = Simulation::new(&presets::preset("default").unwrap(), 1).unwrap();
+        sim.run_for(1.0);
+        sim.apply(&Command::Crash {
+            node: "db-0-0".into(),
+        })
+        .unwrap();
+        let snap = sim.snapshot(0);
+        let n = snap.nodes.iter().find(|n| n.id == "db-0-0").unwrap();
+        let words = describe(n);
+        assert!(words.contains("down"), "{words}");
+        assert!(
+            !words.contains("follower") && !words.contains("leader"),
+            "{words}"
+        );
     }
 }

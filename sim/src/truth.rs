@@ -6,12 +6,40 @@ use crate::time::SimTime;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// What one session has done, per key.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct SessionTruth {
-    /// Per key: (its last acknowledged write, the newest version it read).
-    /// One map for both keeps the store half as big.
-    keys: BTreeMap<u32, (Version, Version)>,
+/// What one session has done, per key: (its last acknowledged write, the
+/// newest version it read).
+#[derive(Clone, Debug)]
+pub(crate) enum SessionTruth {
+    /// A slot for every key, made at the start: small key spaces, so that
+    /// memory does not grow as sessions touch more keys over the hours.
+    Dense(Vec<(Version, Version)>),
+    /// Only the keys the session touched: large key spaces.
+    Sparse(BTreeMap<u32, (Version, Version)>),
+}
+
+/// Most (session, key) slots kept densely: 16 MB.
+const DENSE_SLOTS: usize = 1 << 20;
+
+impl SessionTruth {
+    fn get(&self, key: u32) -> (Version, Version) {
+        match self {
+            SessionTruth::Dense(v) => v.get(key as usize).copied().unwrap_or_default(),
+            SessionTruth::Sparse(m) => m.get(&key).copied().unwrap_or_default(),
+        }
+    }
+
+    fn slot(&mut self, key: u32) -> &mut (Version, Version) {
+        match self {
+            SessionTruth::Dense(v) => {
+                let k = key as usize;
+                if k >= v.len() {
+                    v.resize(k + 1, Default::default());
+                }
+                &mut v[k]
+            }
+            SessionTruth::Sparse(m) => m.entry(key).or_default(),
+        }
+    }
 }
 
 /// An acknowledged write not yet known to be safe on a majority (or a
@@ -175,7 +203,15 @@ impl Truth {
         let sessions = sc.workload.sessions_per_region as usize * sc.network.regions.len();
         Truth {
             max_acked: vec![Version::default(); sc.workload.keys as usize],
-            sessions: vec![SessionTruth::default(); sessions],
+            sessions: {
+                let keys = sc.workload.keys as usize;
+                let one = if sessions.saturating_mul(keys) <= DENSE_SLOTS {
+                    SessionTruth::Dense(vec![Default::default(); keys])
+                } else {
+                    SessionTruth::Sparse(BTreeMap::new())
+                };
+                vec![one; sessions]
+            },
             pending: Vec::new(),
             lost: Vec::new(),
             history: None,
@@ -206,11 +242,7 @@ impl Truth {
     /// (newest acknowledged, the session's last write, the session's newest read).
     pub fn expectations(&self, key: u32, session: u32) -> (Version, Version, Version) {
         let k = key as usize;
-        let (wrote, read) = self.sessions[session as usize]
-            .keys
-            .get(&key)
-            .copied()
-            .unwrap_or_default();
+        let (wrote, read) = self.sessions[session as usize].get(key);
         (
             self.max_acked.get(k).copied().unwrap_or_default(),
             wrote,
@@ -228,7 +260,7 @@ impl Truth {
         ryw: Version,
         mono: Version,
     ) -> ReadJudgement {
-        let (_, seen) = self.sessions[session as usize].keys.entry(key).or_default();
+        let (_, seen) = self.sessions[session as usize].slot(key);
         if v > *seen {
             *seen = v;
         }
@@ -256,7 +288,7 @@ impl Truth {
         {
             *m = v;
         }
-        let (w, _) = self.sessions[session as usize].keys.entry(key).or_default();
+        let (w, _) = self.sessions[session as usize].slot(key);
         if v > *w {
             *w = v;
         }
