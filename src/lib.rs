@@ -5,13 +5,17 @@ pub mod app;
 pub mod charts;
 pub mod diagram;
 pub mod engine;
+pub mod frame;
+pub mod keyboard;
 pub mod layout;
 pub mod links;
+pub mod options;
 pub mod panels;
 pub mod particles;
 pub mod waterfall;
 
-pub use app::{App, AppProps, StartOptions};
+pub use app::{App, AppProps};
+pub use options::StartOptions;
 
 /// Starts the application in the page: installs a panic hook that shows an
 /// error panel, then renders [`App`] into the document body.

@@ -1,0 +1,154 @@
+//! The animation-frame loop: each frame advances simulated time and draws the requests in flight on the canvas; the DOM is refreshed a few times a second, less often when a refresh is slow.
+
+use crate::engine::Engine;
+use crate::particles;
+use gloo::render::{AnimationFrame, request_animation_frame};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use web_sys::HtmlCanvasElement;
+use yew::prelude::*;
+
+/// How often the DOM (diagram, charts, log) is refreshed while playing; the
+/// canvas of moving requests is redrawn every frame.
+const UI_REFRESH_MS: f64 = 125.0;
+
+/// Most of the time refreshing the DOM may take: after a slow refresh (a
+/// large system takes long to snapshot) the next one waits longer.
+const MAX_REFRESH_SHARE: f64 = 0.1;
+
+/// The canvas of moving requests, and the pixels drawn on it (kept from
+/// frame to frame).
+pub struct Painter {
+    canvas: NodeRef,
+    layer: RefCell<particles::Layer>,
+}
+
+impl Painter {
+    /// A painter for the canvas behind `canvas`.
+    pub fn new(canvas: NodeRef) -> Painter {
+        Painter {
+            canvas,
+            layer: RefCell::default(),
+        }
+    }
+
+    /// Draws the requests in flight; `still` draws each at its midpoint.
+    pub fn draw(&self, engine: &Engine, still: bool) {
+        let Some(canvas) = self.canvas.cast::<HtmlCanvasElement>() else {
+            return;
+        };
+        let ratio = gloo::utils::window().device_pixel_ratio().max(1.0);
+        let w = (canvas.client_width() as f64 * ratio).round() as u32;
+        let h = (canvas.client_height() as f64 * ratio).round() as u32;
+        if w == 0 || h == 0 {
+            return;
+        }
+        if canvas.width() != w || canvas.height() != h {
+            canvas.set_width(w);
+            canvas.set_height(h);
+        }
+        let Ok(Some(ctx)) = canvas.get_context("2d") else {
+            return;
+        };
+        let Ok(ctx) = ctx.dyn_into::<web_sys::CanvasRenderingContext2d>() else {
+            return;
+        };
+        let (fw, fh) = (w as f64, h as f64);
+        let (width, height) = engine.orientation.size();
+        let scale = (fw / width).min(fh / height);
+        let view = particles::Viewport {
+            width: w as usize,
+            height: h as usize,
+            scale,
+            ox: (fw - width * scale) / 2.0,
+            oy: (fh - height * scale) / 2.0,
+        };
+        self.layer.borrow_mut().draw(&ctx, engine, view, still);
+    }
+}
+
+/// State shared with the animation-frame loop.
+pub struct Loop {
+    engine: Rc<RefCell<Engine>>,
+    painter: Rc<Painter>,
+    refresh: Callback<()>,
+    last_ui: Cell<f64>,
+    frame: RefCell<Option<AnimationFrame>>,
+    alive: Cell<bool>,
+    still: bool,
+    /// The page's clock, which bounds the time a frame spends simulating.
+    performance: Option<web_sys::Performance>,
+    /// How long the last DOM refresh took (ms).
+    refresh_ms: Rc<Cell<f64>>,
+}
+
+impl Loop {
+    /// Starts the loop: each frame moves `engine` on and `painter` draws;
+    /// `refresh` re-renders the DOM, whose last duration `refresh_ms` holds.
+    pub fn start(
+        engine: Rc<RefCell<Engine>>,
+        painter: Rc<Painter>,
+        refresh: Callback<()>,
+        refresh_ms: Rc<Cell<f64>>,
+    ) -> Rc<Loop> {
+        let lp = Rc::new(Loop {
+            engine,
+            painter,
+            refresh,
+            last_ui: Cell::new(0.0),
+            frame: RefCell::new(None),
+            alive: Cell::new(true),
+            still: prefers_reduced_motion(),
+            performance: gloo::utils::window().performance(),
+            refresh_ms,
+        });
+        lp.schedule();
+        lp
+    }
+
+    /// Stops the loop.
+    pub fn stop(&self) {
+        self.alive.set(false);
+        self.frame.borrow_mut().take();
+    }
+
+    fn schedule(self: &Rc<Self>) {
+        if !self.alive.get() {
+            return;
+        }
+        let me = self.clone();
+        let handle = request_animation_frame(move |ts| {
+            me.tick(ts);
+            me.schedule();
+        });
+        *self.frame.borrow_mut() = Some(handle);
+    }
+
+    fn tick(&self, ts: f64) {
+        let Ok(mut engine) = self.engine.try_borrow_mut() else {
+            return;
+        };
+        let moved = engine.frame(ts, || self.performance.as_ref().map_or(0.0, |p| p.now()));
+        engine.announce(ts);
+        let interval = if self.still { 250.0 } else { UI_REFRESH_MS };
+        let due =
+            ts - self.last_ui.get() >= interval.max(self.refresh_ms.get() / MAX_REFRESH_SHARE);
+        if moved && (!self.still || due) {
+            self.painter.draw(&engine, self.still);
+        }
+        drop(engine);
+        if moved && due {
+            self.last_ui.set(ts);
+            self.refresh.emit(());
+        }
+    }
+}
+
+pub fn prefers_reduced_motion() -> bool {
+    gloo::utils::window()
+        .match_media("(prefers-reduced-motion: reduce)")
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.matches())
+}

@@ -1,0 +1,132 @@
+//! The options a page address carries (`?preset=…&seed=…&speed=…&play=1&present=1&embed=1`), read leniently but never silently: a bad value is named in a notice.
+
+use crate::engine::{Engine, SPEEDS};
+
+/// Options read from the page address (`?preset=…&seed=…&play=1&speed=…&present=1&embed=1`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StartOptions {
+    /// Preset to load.
+    pub preset: Option<String>,
+    /// Seed to use.
+    pub seed: Option<u64>,
+    /// Start playing at once.
+    pub play: bool,
+    /// Playback speed.
+    pub speed: Option<f64>,
+    /// Presenter mode: large type, the diagram filling the screen.
+    pub present: bool,
+    /// Compact layout for a frame in another page.
+    pub embed: bool,
+}
+
+/// Decodes `%2D`-style escapes and `+` (a space) in a query value; a `%`
+/// not followed by two hex digits stays as it is.
+pub fn url_decode(v: &str) -> String {
+    let bytes = v.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'+', _) => out.push(b' '),
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 2;
+            }
+            (b, _) => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A yes/no option: `1`, `true`, `yes`, `on` (or nothing) and `0`,
+/// `false`, `no`, `off`; anything else is reported and counts as no.
+fn flag(name: &str, v: &str, warnings: &mut Vec<String>) -> bool {
+    match v.to_ascii_lowercase().as_str() {
+        "" | "1" | "true" | "yes" | "on" => true,
+        "0" | "false" | "no" | "off" => false,
+        _ => {
+            warnings.push(format!(
+                "{name}={v:?} is neither yes nor no (use 1 or 0): ignored"
+            ));
+            false
+        }
+    }
+}
+
+impl StartOptions {
+    /// Reads options from a query string; unknown or malformed values are
+    /// ignored and reported back as warnings, one per problem.
+    pub fn parse(query: &str) -> (StartOptions, Vec<String>) {
+        let mut o = StartOptions::default();
+        let mut warnings = Vec::new();
+        for pair in query
+            .trim_start_matches('?')
+            .split('&')
+            .filter(|p| !p.is_empty())
+        {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let (k, v) = (url_decode(k), url_decode(v));
+            match k.as_str() {
+                "preset" => o.preset = Some(v),
+                "seed" => match v.parse() {
+                    Ok(s) => o.seed = Some(s),
+                    Err(_) => warnings.push(format!("ignored seed {v:?}: not a whole number")),
+                },
+                "play" => o.play = flag("play", &v, &mut warnings),
+                "present" => o.present = flag("present", &v, &mut warnings),
+                "embed" => o.embed = flag("embed", &v, &mut warnings),
+                "speed" => match v.parse::<f64>() {
+                    Ok(s) if s.is_finite() && s > 0.0 => {
+                        let (lo, hi) = (SPEEDS[0], SPEEDS[SPEEDS.len() - 1]);
+                        if s > hi {
+                            warnings.push(format!(
+                                "speed {v} is above the fastest, {hi}×: playing at {hi}×"
+                            ));
+                        } else if s < lo {
+                            warnings.push(format!(
+                                "speed {v} is below the slowest, {lo}×: playing at {lo}×"
+                            ));
+                        }
+                        o.speed = Some(s.clamp(lo, hi));
+                    }
+                    _ => warnings.push(format!("ignored speed {v:?}: not a positive number")),
+                },
+                other => warnings.push(format!("ignored unknown option {other:?}")),
+            }
+        }
+        (o, warnings)
+    }
+}
+
+/// Builds the engine the page starts with.
+pub fn initial_engine(opts: &StartOptions, warnings: Vec<String>) -> Engine {
+    let preset = opts.preset.clone().unwrap_or_else(|| "default".to_string());
+    let mut engine = match Engine::new(&preset, opts.seed) {
+        Ok(e) => e,
+        Err(e) => {
+            let mut fallback = Engine::new("default", opts.seed)
+                .unwrap_or_else(|_| unreachable!("the default preset is valid"));
+            fallback.error = Some(format!("{e}; showing the default scenario instead"));
+            fallback
+        }
+    };
+    if let Some(s) = opts.speed {
+        engine.speed_idx = SPEEDS
+            .iter()
+            .position(|&x| x >= s)
+            .unwrap_or(SPEEDS.len() - 1);
+    }
+    if opts.play {
+        engine.toggle_play();
+    }
+    engine.presenter = opts.present;
+    if engine.error.is_none() && !warnings.is_empty() {
+        engine.error = Some(warnings.join("; "));
+    }
+    engine
+}
