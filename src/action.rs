@@ -1,6 +1,7 @@
 //! Every user action as plain data: one `Action` enum applied by `Engine::act`, the timed action log that links, embeds and lessons record and replay, and the one pure function that maps keys to actions.
 
-use pathlab_sim::Command;
+use pathlab_sim::scenario::{Partitioning, Replication};
+use pathlab_sim::{Command, Scenario};
 use serde::{Deserialize, Serialize};
 
 /// One thing a user (or a script, a lesson, a link) does. Serialised with
@@ -31,12 +32,9 @@ pub enum Action {
     Preset { name: String },
     /// Change the simulated world now (crash, partition, a setting, …).
     Command(Command),
-    /// Change scenario fields that decide how the world is built, and start
-    /// again: each key of `set` is a field's path (`db.replication`), its
-    /// value the new value as in a scenario file.
-    Redesign {
-        set: serde_json::Map<String, serde_json::Value>,
-    },
+    /// Change a scenario field that decides how the world is built, and
+    /// start again.
+    Redesign(Redesign),
     /// Open a node's panel (or close it: no node).
     Select { node: Option<String> },
     /// A click on a node: picks it for a partition while picking, else
@@ -65,6 +63,96 @@ pub enum Action {
     Invalid { why: String },
     /// The page became narrow (the diagram's path runs down) or wide.
     Viewport { narrow: bool },
+}
+
+/// A change to how the world is built (it starts a new run): one scenario
+/// field and its new value, serialised as `{"field":"db.replication","value":"quorum"}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "field", content = "value")]
+pub enum Redesign {
+    /// `db.replication`
+    #[serde(rename = "db.replication")]
+    Replication(Replication),
+    /// `db.quorum_r`
+    #[serde(rename = "db.quorum_r")]
+    QuorumR(u32),
+    /// `db.quorum_w`
+    #[serde(rename = "db.quorum_w")]
+    QuorumW(u32),
+    /// `db.read_repair`
+    #[serde(rename = "db.read_repair")]
+    ReadRepair(bool),
+    /// `db.shards` (and the range bounds cleared)
+    #[serde(rename = "db.shards")]
+    Shards(u32),
+    /// `db.partitioning`
+    #[serde(rename = "db.partitioning")]
+    Partitioning(Partitioning),
+    /// `db.range_bounds`
+    #[serde(rename = "db.range_bounds")]
+    RangeBounds(Vec<u32>),
+    /// `db.placement`
+    #[serde(rename = "db.placement")]
+    Placement(Vec<String>),
+    /// `queue.enabled`
+    #[serde(rename = "queue.enabled")]
+    Queue(bool),
+    /// `queue.workers`
+    #[serde(rename = "queue.workers")]
+    QueueWorkers(u32),
+    /// `queue.enqueue_timeout_ms`
+    #[serde(rename = "queue.enqueue_timeout_ms")]
+    EnqueueTimeout(f64),
+    /// `queue.visibility_timeout_ms`
+    #[serde(rename = "queue.visibility_timeout_ms")]
+    VisibilityTimeout(f64),
+    /// `queue.task_ms`
+    #[serde(rename = "queue.task_ms")]
+    TaskMs([f64; 3]),
+    /// `cache.flush_interval_ms`
+    #[serde(rename = "cache.flush_interval_ms")]
+    FlushInterval(f64),
+    /// `app.regions`
+    #[serde(rename = "app.regions")]
+    Sites(Vec<String>),
+    /// `app.weights`
+    #[serde(rename = "app.weights")]
+    Weights(Vec<f64>),
+    /// `lb.path_static_servers`
+    #[serde(rename = "lb.path_static_servers")]
+    PathStatic(u32),
+    /// `dns.ttl_s`
+    #[serde(rename = "dns.ttl_s")]
+    DnsTtl(f64),
+}
+
+impl Redesign {
+    /// Makes the change to a scenario (to be validated before use).
+    pub fn apply(&self, s: &mut Scenario) {
+        match self.clone() {
+            Redesign::Replication(r) => s.db.replication = r,
+            Redesign::QuorumR(n) => s.db.quorum_r = n,
+            Redesign::QuorumW(n) => s.db.quorum_w = n,
+            Redesign::ReadRepair(on) => s.db.read_repair = on,
+            Redesign::Shards(n) => {
+                s.db.shards = n;
+                s.db.range_bounds.clear();
+            }
+            Redesign::Partitioning(p) => s.db.partitioning = p,
+            Redesign::RangeBounds(b) => s.db.range_bounds = b,
+            Redesign::Placement(p) => s.db.placement = p,
+            Redesign::Queue(on) => s.queue.enabled = on,
+            Redesign::QueueWorkers(n) => s.queue.workers = n,
+            Redesign::EnqueueTimeout(ms) => s.queue.enqueue_timeout_ms = ms,
+            Redesign::VisibilityTimeout(ms) => s.queue.visibility_timeout_ms = ms,
+            Redesign::TaskMs(t) => s.queue.task_ms = t,
+            Redesign::FlushInterval(ms) => s.cache.flush_interval_ms = ms,
+            Redesign::Sites(r) => s.app.regions = r,
+            Redesign::Weights(w) => s.app.weights = w,
+            Redesign::PathStatic(n) => s.lb.path_static_servers = n,
+            Redesign::DnsTtl(t) => s.dns.ttl_s = t,
+        }
+    }
 }
 
 /// The panels and views that open and close.
@@ -136,13 +224,6 @@ impl LogKind {
 }
 
 impl Action {
-    /// A redesign that sets one field.
-    pub fn redesign(field: &str, value: impl Into<serde_json::Value>) -> Action {
-        let mut set = serde_json::Map::new();
-        set.insert(field.to_string(), value.into());
-        Action::Redesign { set }
-    }
-
     /// Whether the action belongs in the action log: it changes the run or
     /// what is shown of it, so a link or a lesson replays it. Choices made
     /// before a button is pressed, and the log's own filter, do not.
@@ -162,7 +243,7 @@ impl Action {
     pub fn restarts(&self) -> bool {
         matches!(
             self,
-            Action::Reset | Action::Seed { .. } | Action::Preset { .. } | Action::Redesign { .. }
+            Action::Reset | Action::Seed { .. } | Action::Preset { .. } | Action::Redesign(_)
         )
     }
 }
@@ -208,16 +289,21 @@ impl ActionLog {
     /// Reads a log, refusing another version or an action this build does
     /// not know, with a message naming what is wrong.
     pub fn from_json(text: &str) -> Result<ActionLog, String> {
-        let v: serde_json::Value =
+        /// Just the version, read first so that another version is named
+        /// as such rather than as a bad action.
+        #[derive(Deserialize)]
+        struct Version {
+            version: Option<u64>,
+        }
+        let v: Version =
             serde_json::from_str(text).map_err(|e| format!("the action log is not JSON: {e}"))?;
-        let version = v.get("version").and_then(serde_json::Value::as_u64);
-        if version != Some(u64::from(LOG_VERSION)) {
+        if v.version != Some(u64::from(LOG_VERSION)) {
             return Err(format!(
                 "the action log is version {}, this PathLab reads version {LOG_VERSION}",
-                version.map_or("(none)".to_string(), |v| v.to_string())
+                v.version.map_or("(none)".to_string(), |v| v.to_string())
             ));
         }
-        serde_json::from_value(v).map_err(|e| format!("the action log has a bad action: {e}"))
+        serde_json::from_str(text).map_err(|e| format!("the action log has a bad action: {e}"))
     }
 }
 

@@ -308,7 +308,10 @@ impl Engine {
                 self.error.is_none()
             }
             Action::Command(cmd) => self.send(cmd.clone()),
-            Action::Redesign { set } => self.redesign_fields(set),
+            Action::Redesign(change) => {
+                let change = change.clone();
+                self.redesign(|s| change.apply(s))
+            }
             Action::Select { node } => match node {
                 None => {
                     self.selected = None;
@@ -416,42 +419,6 @@ impl Engine {
         ok
     }
 
-    /// Changes scenario fields (by their paths, as in a scenario file) and
-    /// starts again; a bad value is refused with the scenario's own message.
-    fn redesign_fields(&mut self, set: &serde_json::Map<String, serde_json::Value>) -> bool {
-        let Ok(mut doc) = serde_json::to_value(&self.scenario) else {
-            return false;
-        };
-        for (field, value) in set {
-            let mut slot = &mut doc;
-            for part in field.split('.') {
-                match slot.get_mut(part) {
-                    Some(next) => slot = next,
-                    None => {
-                        self.error = Some(format!("there is no scenario field {field:?}"));
-                        return false;
-                    }
-                }
-            }
-            *slot = value.clone();
-        }
-        match Scenario::from_json(&doc.to_string()) {
-            Ok(s) => {
-                let old = std::mem::replace(&mut self.scenario, s);
-                self.restart_with(self.seed);
-                if self.error.is_some() {
-                    self.scenario = old;
-                    return false;
-                }
-                true
-            }
-            Err(e) => {
-                self.error = Some(e.to_string());
-                false
-            }
-        }
-    }
-
     /// Applies a command now and records it; a refused command leaves
     /// everything as it was and is reported in [`Engine::error`].
     pub fn send(&mut self, cmd: Command) -> bool {
@@ -496,18 +463,20 @@ impl Engine {
 
     /// Starts again from time zero with a changed scenario (for choices that
     /// change which nodes exist, like adding a message queue).
-    pub fn redesign(&mut self, change: impl FnOnce(&mut Scenario)) {
+    pub fn redesign(&mut self, change: impl FnOnce(&mut Scenario)) -> bool {
         let mut s = self.scenario.clone();
         change(&mut s);
         if let Err(e) = s.validate() {
             self.error = Some(e.to_string());
-            return;
+            return false;
         }
         let old = std::mem::replace(&mut self.scenario, s);
         self.restart_with(self.seed);
         if self.error.is_some() {
             self.scenario = old;
+            return false;
         }
+        true
     }
 
     /// At real time `now_ms`, renews the screen-reader summary if enough

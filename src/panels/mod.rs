@@ -12,7 +12,8 @@ pub mod settings;
 pub mod settings_more;
 
 use crate::action::Action;
-use serde::{Serialize, de::DeserializeOwned};
+use serde::Serialize;
+use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -31,7 +32,12 @@ pub fn on_change(
     d: &Dispatch,
     make: impl Fn(String) -> Option<Action> + 'static,
 ) -> Callback<Event> {
-    let d = d.clone();
+    changed(d.clone(), Rc::new(make))
+}
+
+/// The one body of every change handler (not repeated for each control:
+/// that keeps the bundle small).
+fn changed(d: Dispatch, make: Rc<dyn Fn(String) -> Option<Action>>) -> Callback<Event> {
     Callback::from(move |ev: Event| {
         let target = ev.target_unchecked_into::<web_sys::Element>();
         let value = if let Some(i) = wasm_bindgen::JsCast::dyn_ref::<HtmlInputElement>(&target) {
@@ -54,15 +60,14 @@ pub fn on_change(
 /// The name a value of an option enum has in scenario files (its serde
 /// name), which is also its value in a select.
 pub fn serde_name<T: Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
-    }
+    serde_json::to_string(v)
+        .map(|s| s.trim_matches('"').to_string())
+        .unwrap_or_default()
 }
 
-/// The option enum value with serde name `name`, if there is one.
-pub fn from_serde_name<T: DeserializeOwned>(name: &str) -> Option<T> {
-    serde_json::from_value(serde_json::Value::String(name.to_string())).ok()
+/// The value among `options` whose serde name is `name`, if there is one.
+pub fn by_serde_name<T: Serialize + Clone>(options: &[T], name: &str) -> Option<T> {
+    options.iter().find(|v| serde_name(*v) == name).cloned()
 }
 
 /// A labelled select over `options` (value, words), showing `current`.
@@ -73,12 +78,26 @@ pub fn select<T: Serialize + PartialEq>(
     current: &T,
     onchange: Callback<Event>,
 ) -> Html {
+    let options = options
+        .iter()
+        .map(|(v, words)| (serde_name(v), words.clone(), v == current))
+        .collect();
+    select_view(label, testid, options, onchange)
+}
+
+/// The markup of [`select`], written once for every option type.
+fn select_view(
+    label: &str,
+    testid: &str,
+    options: Vec<(String, String, bool)>,
+    onchange: Callback<Event>,
+) -> Html {
     html! {
         <label class="row">
             <span class="row-label">{ label }</span>
             <select aria-label={label.to_string()} data-testid={testid.to_string()} {onchange}>
-                { for options.iter().map(|(v, words)| html! {
-                    <option value={serde_name(v)} selected={v == current}>{ words.clone() }</option>
+                { for options.into_iter().map(|(value, words, selected)| html! {
+                    <option {value} {selected}>{ words }</option>
                 }) }
             </select>
         </label>

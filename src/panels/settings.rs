@@ -1,7 +1,7 @@
 //! The settings, grouped by tier and folded, the most used first: database, load, caching, balancing and servers, shards, follow-up work and the rarer knobs. Options map to the core's enums through their scenario-file (serde) names; a value no enum has is refused, never guessed.
 
-use super::{Dispatch, from_serde_name, on_change, on_click, select};
-use crate::action::{Action, Panel};
+use super::{Dispatch, by_serde_name, on_change, on_click, select};
+use crate::action::{Action, Panel, Redesign};
 use crate::engine::Engine;
 use pathlab_sim::Command;
 use pathlab_sim::scenario::{
@@ -29,13 +29,16 @@ fn group(e: &Engine, d: &Dispatch, panel: Panel, title: &str, body: Html) -> Htm
     }
 }
 
-/// An action from a choice's serde name, or a notice naming the bad value.
-fn pick<T: serde::de::DeserializeOwned>(
+/// An action from the serde name of one of `options`, or a notice naming
+/// the bad value.
+fn pick<T: serde::Serialize + Clone + 'static, M: Fn(T) -> Action + 'static>(
     what: &'static str,
-    make: impl Fn(T) -> Action + 'static,
-) -> impl Fn(String) -> Option<Action> {
+    options: &[(T, String)],
+    make: M,
+) -> impl Fn(String) -> Option<Action> + use<T, M> {
+    let values: Vec<T> = options.iter().map(|(v, _)| v.clone()).collect();
     move |v: String| {
-        Some(match from_serde_name::<T>(&v) {
+        Some(match by_serde_name(&values, &v) {
             Some(x) => make(x),
             None => Action::Invalid {
                 why: format!("{v:?} is not a {what} this version knows"),
@@ -184,14 +187,18 @@ fn database(e: &Engine, d: &Dispatch) -> Html {
     ];
     let on_replication = on_change(
         d,
-        pick("replication mode", move |mode: Replication| {
-            if mode.leaderless() || leaderless_now {
-                // Leaderless and leader-based groups differ in kind: a new run.
-                Action::redesign("db.replication", crate::panels::serde_name(&mode))
-            } else {
-                set_db(Some(mode), None, None, None, None)
-            }
-        }),
+        pick(
+            "replication mode",
+            &replications,
+            move |mode: Replication| {
+                if mode.leaderless() || leaderless_now {
+                    // Leaderless and leader-based groups differ in kind: a new run.
+                    Action::Redesign(Redesign::Replication(mode))
+                } else {
+                    set_db(Some(mode), None, None, None, None)
+                }
+            },
+        ),
     );
     let read_from = [
         (ReadFrom::Leader, "the leader".to_string()),
@@ -210,21 +217,21 @@ fn database(e: &Engine, d: &Dispatch) -> Html {
     html! {
         <>
             { select("Reads go to", "read-from", &read_from, &db.read_from,
-                on_change(d, pick("read routing", |r| set_db(None, None, Some(r), None, None)))) }
+                on_change(d, pick("read routing", &read_from, |r| set_db(None, None, Some(r), None, None)))) }
             { select("Replication", "replication", &replications, &db.replication, on_replication) }
             if db.replication == Replication::Quorum {
                 <div class="row mix">
                     <label>{ "R" }
                         <input type="number" min="1" max={db.replicas.to_string()} value={db.quorum_r.to_string()} aria-label="Replicas a read waits for" data-testid="quorum-r"
-                               onchange={on_change(d, whole("R", |n| Action::redesign("db.quorum_r", n)))} />
+                               onchange={on_change(d, whole("R", |n| Action::Redesign(Redesign::QuorumR(n))))} />
                     </label>
                     <label>{ "W" }
                         <input type="number" min="1" max={db.replicas.to_string()} value={db.quorum_w.to_string()} aria-label="Replicas a write waits for" data-testid="quorum-w"
-                               onchange={on_change(d, whole("W", |n| Action::redesign("db.quorum_w", n)))} />
+                               onchange={on_change(d, whole("W", |n| Action::Redesign(Redesign::QuorumW(n))))} />
                     </label>
                     <label class="check">
                         <input type="checkbox" checked={db.read_repair} aria-label="Read repair" data-testid="read-repair"
-                               onchange={on_change(d, |v| Some(Action::redesign("db.read_repair", v == "true")))} />
+                               onchange={on_change(d, |v| Some(Action::Redesign(Redesign::ReadRepair(v == "true"))))} />
                         { " read repair" }
                     </label>
                 </div>
@@ -238,7 +245,7 @@ fn database(e: &Engine, d: &Dispatch) -> Html {
                 </label>
             }
             { select("Follower acknowledges when", "follower-ack", &acks, &db.follower_ack,
-                on_change(d, pick("acknowledgement", |a| set_db(None, Some(a), None, None, None)))) }
+                on_change(d, pick("acknowledgement", &acks, |a| set_db(None, Some(a), None, None, None)))) }
             <label class="row check">
                 <input type="checkbox" checked={db.fencing} aria-label="Fencing" data-testid="fencing"
                        onchange={on_change(d, |v| Some(set_db(None, None, None, Some(v == "true"), None)))} />
@@ -270,9 +277,9 @@ fn caching(e: &Engine, d: &Dispatch) -> Html {
     html! {
         <>
             { select("Cache writes", "write-policy", &policies, &c.write_policy,
-                on_change(d, pick("write policy", move |p| set_cache(Some(p), None)))) }
+                on_change(d, pick("write policy", &policies, move |p| set_cache(Some(p), None)))) }
             { select("Cache eviction", "eviction", &evictions, &c.eviction,
-                on_change(d, pick("eviction policy", move |v| set_cache(None, Some(v))))) }
+                on_change(d, pick("eviction policy", &evictions, move |v| set_cache(None, Some(v))))) }
         </>
     }
 }
@@ -297,14 +304,14 @@ fn balancing(e: &Engine, d: &Dispatch) -> Html {
     html! {
         <>
             { select("Load balancing", "lb-strategy", &strategies, &s.lb.strategy,
-                on_change(d, pick("balancing strategy", move |st| set_lb(Some(st), None)))) }
+                on_change(d, pick("balancing strategy", &strategies, move |st| set_lb(Some(st), None)))) }
             <label class="row check">
                 <input type="checkbox" checked={s.lb.sticky} aria-label="Sticky sessions" data-testid="sticky"
                        onchange={on_change(d, move |v| Some(set_lb(None, Some(v == "true"))))} />
                 { " Sticky sessions" }
             </label>
             { select("Session state", "session-store", &stores, &s.app.session_store,
-                on_change(d, pick("session store", |session_store| Action::Command(Command::SetApp { session_store })))) }
+                on_change(d, pick("session store", &stores, |session_store| Action::Command(Command::SetApp { session_store })))) }
             <label class="row">{ "App servers " }
                 <input type="number" min="1" max="64" step="1" value={e.sim.active_app_servers().to_string()} aria-label="App servers" data-testid="servers"
                        onchange={on_change(d, whole("the number of servers", |servers| Action::Command(Command::Scale { servers })))} />
@@ -323,15 +330,10 @@ fn sharding(e: &Engine, d: &Dispatch) -> Html {
         <>
             <label class="row">{ "Shards " }
                 <input type="number" min="1" max="8" value={db.shards.to_string()} aria-label="Shards" data-testid="shards"
-                       onchange={on_change(d, whole("the number of shards", |n| {
-                           let mut set = serde_json::Map::new();
-                           set.insert("db.shards".into(), n.into());
-                           set.insert("db.range_bounds".into(), serde_json::Value::Array(Vec::new()));
-                           Action::Redesign { set }
-                       }))} />
+                       onchange={on_change(d, whole("the number of shards", |n| Action::Redesign(Redesign::Shards(n))))} />
             </label>
             { select("Keys split by", "partitioning", &splits, &db.partitioning,
-                on_change(d, pick("partitioning", |p: Partitioning| Action::redesign("db.partitioning", crate::panels::serde_name(&p))))) }
+                on_change(d, pick("partitioning", &splits, |p: Partitioning| Action::Redesign(Redesign::Partitioning(p))))) }
             if db.shards > 1 {
                 <p class="hint">{ shard_moves_text(e) }</p>
             }
@@ -356,13 +358,13 @@ fn queue(e: &Engine, d: &Dispatch) -> Html {
         <>
             <label class="row check">
                 <input type="checkbox" checked={q.enabled} aria-label="Order queue" data-testid="queue"
-                       onchange={on_change(d, |v| Some(Action::redesign("queue.enabled", v == "true")))} />
+                       onchange={on_change(d, |v| Some(Action::Redesign(Redesign::Queue(v == "true"))))} />
                 { " Writes are orders: payment, inventory and email go through a queue (restarts the run)" }
             </label>
             if q.enabled {
                 <label class="row">{ "Queue workers (restarts the run) " }
                     <input type="number" min="1" max="64" value={q.workers.to_string()} aria-label="Queue workers" data-testid="workers"
-                           onchange={on_change(d, whole("the number of workers", |n| Action::redesign("queue.workers", n)))} />
+                           onchange={on_change(d, whole("the number of workers", |n| Action::Redesign(Redesign::QueueWorkers(n))))} />
                 </label>
                 if let Some(b) = e.sim.queue_backlog() {
                     <p class="hint">{ format!("{b} jobs waiting or in progress; {} steps done twice so far.", e.sim.metrics().totals.job_duplicates) }</p>

@@ -1,7 +1,7 @@
 //! The rarer knobs, as text fields: each is a scenario field; those that change how the world was built start a new run.
 
 use super::{Dispatch, on_change};
-use crate::action::Action;
+use crate::action::{Action, Redesign};
 use crate::engine::Engine;
 use pathlab_sim::Command;
 use yew::prelude::*;
@@ -48,10 +48,10 @@ fn invalid(why: String) -> Action {
     Action::Invalid { why }
 }
 
-/// A redesign of `path` to the number in `t`, or a notice.
-fn number_field(path: &'static str, what: &'static str) -> impl Fn(String) -> Action {
+/// A redesign made of the number in `t`, or a notice.
+fn number_field(make: fn(f64) -> Redesign, what: &'static str) -> impl Fn(String) -> Action {
     move |t: String| match t.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() => Action::redesign(path, v),
+        Ok(v) if v.is_finite() => Action::Redesign(make(v)),
         _ => invalid(format!("{what} must be a number, not {t:?}")),
     }
 }
@@ -71,26 +71,26 @@ pub fn view(e: &Engine, d: &Dispatch) -> Html {
                 Err(_) => invalid(format!("the cache lifetime must be a number of seconds, not {t:?}")),
             }) }
             <p class="hint">{ "These start a new run:" }</p>
-            { field(d, "Sites (regions with balancers and app servers)", "sites", s.app.regions.join(", "), |t| Action::redesign("app.regions", words(&t))) }
-            { field(d, "DNS answer lifetime (s)", "dns-ttl", s.dns.ttl_s.to_string(), number_field("dns.ttl_s", "the DNS lifetime")) }
+            { field(d, "Sites (regions with balancers and app servers)", "sites", s.app.regions.join(", "), |t| Action::Redesign(Redesign::Sites(words(&t)))) }
+            { field(d, "DNS answer lifetime (s)", "dns-ttl", s.dns.ttl_s.to_string(), number_field(Redesign::DnsTtl, "the DNS lifetime")) }
             { field(d, "Server weights", "weights", join(&s.app.weights), |t| match numbers::<f64>(&t) {
-                Some(w) => Action::redesign("app.weights", w),
+                Some(w) => Action::Redesign(Redesign::Weights(w)),
                 None => invalid(format!("weights are numbers separated by commas, like 1, 1, 2, 1 — not {t:?}")),
             }) }
             { field(d, "Static-asset servers (path balancing)", "path-static", s.lb.path_static_servers.to_string(), |t| match t.trim().parse::<u32>() {
-                Ok(n) => Action::redesign("lb.path_static_servers", n),
+                Ok(n) => Action::Redesign(Redesign::PathStatic(n)),
                 Err(_) => invalid(format!("the number of static-asset servers must be a whole number, not {t:?}")),
             }) }
             { field(d, "Shard range bounds", "range-bounds", join(&s.db.range_bounds), |t| match numbers::<u32>(&t) {
-                Some(b) => Action::redesign("db.range_bounds", b),
+                Some(b) => Action::Redesign(Redesign::RangeBounds(b)),
                 None => invalid(format!("range bounds are whole numbers separated by commas, like 100, 400 — not {t:?}")),
             }) }
-            { field(d, "Replica regions", "placement", s.db.placement.join(", "), |t| Action::redesign("db.placement", words(&t))) }
-            { field(d, "Queue wait before a 503 (ms)", "enqueue-timeout", s.queue.enqueue_timeout_ms.to_string(), number_field("queue.enqueue_timeout_ms", "the queue wait")) }
-            { field(d, "Write-back flush interval (ms)", "flush-interval", s.cache.flush_interval_ms.to_string(), number_field("cache.flush_interval_ms", "the flush interval")) }
-            { field(d, "Queue visibility timeout (ms)", "visibility-timeout", s.queue.visibility_timeout_ms.to_string(), number_field("queue.visibility_timeout_ms", "the visibility timeout")) }
+            { field(d, "Replica regions", "placement", s.db.placement.join(", "), |t| Action::Redesign(Redesign::Placement(words(&t)))) }
+            { field(d, "Queue wait before a 503 (ms)", "enqueue-timeout", s.queue.enqueue_timeout_ms.to_string(), number_field(Redesign::EnqueueTimeout, "the queue wait")) }
+            { field(d, "Write-back flush interval (ms)", "flush-interval", s.cache.flush_interval_ms.to_string(), number_field(Redesign::FlushInterval, "the flush interval")) }
+            { field(d, "Queue visibility timeout (ms)", "visibility-timeout", s.queue.visibility_timeout_ms.to_string(), number_field(Redesign::VisibilityTimeout, "the visibility timeout")) }
             { field(d, "Job steps: payment, inventory, email (ms)", "task-ms", join(&s.queue.task_ms), |t| match numbers::<f64>(&t) {
-                Some(v) if v.len() == 3 => Action::redesign("queue.task_ms", v),
+                Some(v) if v.len() == 3 => Action::Redesign(Redesign::TaskMs([v[0], v[1], v[2]])),
                 _ => invalid(format!("give three times in milliseconds, like 60, 20, 120 — not {t:?}")),
             }) }
         </>
