@@ -48,7 +48,7 @@ sed 's/^/  /' "$native_out"
 echo "last WebAssembly run:"
 sed 's/^/  /' "$wasm_out"
 awk -v n="$native" -v w="$wasm" 'BEGIN {
-  printf "core: native %.2f M events/s, wasm %.2f M events/s, wasm/native %.2f (goal >= 0.75)\n", n, w, w / n
+  printf "core: native %.2f M events/s, wasm %.2f M events/s, wasm/native %.2f (goal >= 0.5: the core is built for size, see Cargo.toml)\n", n, w, w / n
 }'
 
 echo

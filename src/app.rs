@@ -191,7 +191,7 @@ pub fn App(props: &AppProps) -> Html {
     };
 
     html! {
-        <div class={classes!("lab", format!("layout-{layout}"))} ref={root} data-layout={layout} data-actions={e.log.to_json()}>
+        <div class={classes!("lab", format!("layout-{layout}"))} ref={root} data-layout={layout}>
             <header class="topbar">
                 <h1>{ "PathLab" }<span class="tagline">{ " — the request-path laboratory" }</span></h1>
                 { panels::controls::view(&e, &dispatch) }

@@ -346,11 +346,20 @@ fn glyph(kind: NodeKind, x: f64, y: f64, r: f64) -> Html {
             </g>
         },
         NodeKind::Resolver | NodeKind::DnsAuthority => {
-            let pts: Vec<String> = (0..6)
-                .map(|k| {
-                    let a = std::f64::consts::PI / 3.0 * k as f64;
-                    format!("{:.1},{:.1}", x + r * a.cos(), y + r * a.sin())
-                })
+            // The corners of a hexagon (cosine and sine of k × 60°), as
+            // constants: trigonometry would pull a second copy of the
+            // math routines into the bundle.
+            const HEX: [(f64, f64); 6] = [
+                (1.0, 0.0),
+                (0.5, 0.866_025_403_784_438_6),
+                (-0.5, 0.866_025_403_784_438_6),
+                (-1.0, 0.0),
+                (-0.5, -0.866_025_403_784_438_6),
+                (0.5, -0.866_025_403_784_438_6),
+            ];
+            let pts: Vec<String> = HEX
+                .iter()
+                .map(|(c, s)| format!("{:.1},{:.1}", x + r * c, y + r * s))
                 .collect();
             html! { <polygon class="glyph" points={pts.join(" ")} /> }
         }

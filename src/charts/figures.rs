@@ -88,13 +88,13 @@ pub(super) fn latency(w: &Window) -> Chart {
     // A log scale from the decade at or below the fastest median (0.1 ms to
     // 1 ms) to a round number above the slowest p99, at least two decades
     // high: a 4 s timeout and a 5 ms answer then both read clearly.
-    let lo = 10f64.powf(floor.log10().floor()).clamp(0.1, 1.0);
+    let lo = decade_at_or_below(floor).clamp(0.1, 1.0);
     let hi = nice_ceil(peak).max(lo * 100.0);
     let scale = Scale::Log { lo, hi };
     let mut ticks = vec![(1.0, fmt_ms(hi))];
     let mut decade = hi;
     while decade > lo * 1.000_001 {
-        decade = 10f64.powf((decade / 1.000_001).log10().floor());
+        decade = decade_at_or_below(decade / 1.000_001);
         let frac = scale.frac(decade);
         // Skip a decade that would crowd the top label.
         if frac < 0.88 {

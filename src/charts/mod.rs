@@ -171,7 +171,7 @@ impl Scale {
     fn frac(self, v: f64) -> f64 {
         let f = match self {
             Scale::Linear { max } => v / max,
-            Scale::Log { lo, hi } => (v.max(lo) / lo).log10() / (hi / lo).log10(),
+            Scale::Log { lo, hi } => libm::log10(v.max(lo) / lo) / libm::log10(hi / lo),
         };
         if f.is_finite() {
             f.clamp(0.0, 1.0)
@@ -192,11 +192,17 @@ fn frac_to_y(frac: f64) -> f64 {
 }
 
 /// The smallest of 1, 2, 5 × 10ⁿ at or above `v` (1 for anything not positive).
+/// The power of ten at or below `v` (for `v` > 0). Uses the same math
+/// library as the simulation core, so the bundle carries one copy of it.
+fn decade_at_or_below(v: f64) -> f64 {
+    10f64.powi(libm::floor(libm::log10(v)) as i32)
+}
+
 fn nice_ceil(v: f64) -> f64 {
     if !(v.is_finite() && v > 0.0) {
         return 1.0;
     }
-    let decade = 10f64.powf(v.log10().floor());
+    let decade = decade_at_or_below(v);
     let f = v / decade;
     // A little tolerance so that 100.0000001 (float noise) stays 100.
     let step = if f <= 1.000_001 {

@@ -103,3 +103,37 @@ fn select_view(
         </label>
     }
 }
+
+/// A labelled number field (`class` "row" for a settings row, "" inside a
+/// row of several).
+pub fn number_input(
+    class: &'static str,
+    label: &str,
+    aria: &str,
+    testid: &str,
+    (min, max): (String, String),
+    value: String,
+    onchange: Callback<Event>,
+) -> Html {
+    html! {
+        <label class={class}>{ label }
+            <input type="number" {min} {max} {value} aria-label={aria.to_string()} data-testid={testid.to_string()} {onchange} />
+        </label>
+    }
+}
+
+/// A checkbox with its words after it.
+pub fn checkbox(
+    words: &str,
+    aria: &str,
+    testid: &str,
+    checked: bool,
+    onchange: Callback<Event>,
+) -> Html {
+    html! {
+        <label class="row check">
+            <input type="checkbox" {checked} aria-label={aria.to_string()} data-testid={testid.to_string()} {onchange} />
+            { words }
+        </label>
+    }
+}

@@ -1,6 +1,6 @@
 //! The settings, grouped by tier and folded, the most used first: database, load, caching, balancing and servers, shards, follow-up work and the rarer knobs. Options map to the core's enums through their scenario-file (serde) names; a value no enum has is refused, never guessed.
 
-use super::{Dispatch, by_serde_name, on_change, on_click, select};
+use super::{Dispatch, by_serde_name, checkbox, number_input, on_change, on_click, select};
 use crate::action::{Action, Panel, Redesign};
 use crate::engine::Engine;
 use pathlab_sim::Command;
@@ -31,11 +31,11 @@ fn group(e: &Engine, d: &Dispatch, panel: Panel, title: &str, body: Html) -> Htm
 
 /// An action from the serde name of one of `options`, or a notice naming
 /// the bad value.
-fn pick<T: serde::Serialize + Clone + 'static, M: Fn(T) -> Action + 'static>(
+fn pick<T: serde::Serialize + Clone + 'static>(
     what: &'static str,
     options: &[(T, String)],
-    make: M,
-) -> impl Fn(String) -> Option<Action> + use<T, M> {
+    make: fn(T) -> Action,
+) -> impl Fn(String) -> Option<Action> + use<T> {
     let values: Vec<T> = options.iter().map(|(v, _)| v.clone()).collect();
     move |v: String| {
         Some(match by_serde_name(&values, &v) {
@@ -48,10 +48,7 @@ fn pick<T: serde::Serialize + Clone + 'static, M: Fn(T) -> Action + 'static>(
 }
 
 /// A whole number from a field, or a notice.
-fn whole(
-    what: &'static str,
-    make: impl Fn(u32) -> Action + 'static,
-) -> impl Fn(String) -> Option<Action> {
+fn whole(what: &'static str, make: fn(u32) -> Action) -> impl Fn(String) -> Option<Action> {
     move |v: String| {
         Some(match v.trim().parse::<u32>() {
             Ok(n) => make(n),
@@ -63,10 +60,7 @@ fn whole(
 }
 
 /// A number from a field, or a notice.
-fn number(
-    what: &'static str,
-    make: impl Fn(f64) -> Action + 'static,
-) -> impl Fn(String) -> Option<Action> {
+fn number(what: &'static str, make: fn(f64) -> Action) -> impl Fn(String) -> Option<Action> {
     move |v: String| {
         Some(match v.trim().parse::<f64>() {
             Ok(x) if x.is_finite() => make(x),
@@ -130,17 +124,16 @@ fn load(e: &Engine, d: &Dispatch) -> Html {
     let s = e.sim.settings();
     let w = &s.workload;
     let share = |x: f64| format!("{:.0}", x * 100.0 / mix_total(s));
-    let mix_field = |label: &'static str, aria: &'static str, i: usize, v: f64| {
-        html! {
-            <label>{ label }
-                <input type="number" min="0" max="100" step="1" value={share(v)} aria-label={aria}
-                       onchange={on_change(d, number("a share", move |x| {
-                           let mut mix = [None; 3];
-                           mix[i] = Some(x);
-                           set_load(None, mix, None)
-                       }))} />
-            </label>
-        }
+    let mix_field = |label: &str, aria: &str, v: f64, make: fn(f64) -> Action| {
+        number_input(
+            "",
+            label,
+            aria,
+            "",
+            ("0".into(), "100".into()),
+            share(v),
+            on_change(d, number("a share", make)),
+        )
     };
     html! {
         <>
@@ -149,9 +142,9 @@ fn load(e: &Engine, d: &Dispatch) -> Html {
                        onchange={on_change(d, number("the request rate", |x| set_load(Some(x), [None; 3], None)))} />
             </label>
             <div class="row mix">
-                { mix_field("static", "Share of static requests (%)", 0, w.mix.static_) }
-                { mix_field("read", "Share of reads (%)", 1, w.mix.read) }
-                { mix_field("write", "Share of writes (%)", 2, w.mix.write) }
+                { mix_field("static", "Share of static requests (%)", w.mix.static_, |x| set_load(None, [Some(x), None, None], None)) }
+                { mix_field("read", "Share of reads (%)", w.mix.read, |x| set_load(None, [None, Some(x), None], None)) }
+                { mix_field("write", "Share of writes (%)", w.mix.write, |x| set_load(None, [None, None, Some(x)], None)) }
             </div>
             <label class="row">{ format!("Key skew (Zipf): {:.1}", w.key_skew) }
                 <input type="range" min="0" max="2" step="0.1" value={w.key_skew.to_string()} aria-label="Key skew"
@@ -185,21 +178,20 @@ fn database(e: &Engine, d: &Dispatch) -> Html {
             "a leader per region (restarts)".to_string(),
         ),
     ];
-    let on_replication = on_change(
-        d,
-        pick(
-            "replication mode",
-            &replications,
-            move |mode: Replication| {
-                if mode.leaderless() || leaderless_now {
-                    // Leaderless and leader-based groups differ in kind: a new run.
-                    Action::Redesign(Redesign::Replication(mode))
-                } else {
-                    set_db(Some(mode), None, None, None, None)
-                }
-            },
-        ),
-    );
+    // Leaderless and leader-based groups differ in kind: moving between
+    // them starts a new run.
+    let change: fn(Replication) -> Action = if leaderless_now {
+        |mode| Action::Redesign(Redesign::Replication(mode))
+    } else {
+        |mode| {
+            if mode.leaderless() {
+                Action::Redesign(Redesign::Replication(mode))
+            } else {
+                set_db(Some(mode), None, None, None, None)
+            }
+        }
+    };
+    let on_replication = on_change(d, pick("replication mode", &replications, change));
     let read_from = [
         (ReadFrom::Leader, "the leader".to_string()),
         (ReadFrom::Followers, "any follower".to_string()),
@@ -221,36 +213,24 @@ fn database(e: &Engine, d: &Dispatch) -> Html {
             { select("Replication", "replication", &replications, &db.replication, on_replication) }
             if db.replication == Replication::Quorum {
                 <div class="row mix">
-                    <label>{ "R" }
-                        <input type="number" min="1" max={db.replicas.to_string()} value={db.quorum_r.to_string()} aria-label="Replicas a read waits for" data-testid="quorum-r"
-                               onchange={on_change(d, whole("R", |n| Action::Redesign(Redesign::QuorumR(n))))} />
-                    </label>
-                    <label>{ "W" }
-                        <input type="number" min="1" max={db.replicas.to_string()} value={db.quorum_w.to_string()} aria-label="Replicas a write waits for" data-testid="quorum-w"
-                               onchange={on_change(d, whole("W", |n| Action::Redesign(Redesign::QuorumW(n))))} />
-                    </label>
-                    <label class="check">
-                        <input type="checkbox" checked={db.read_repair} aria-label="Read repair" data-testid="read-repair"
-                               onchange={on_change(d, |v| Some(Action::Redesign(Redesign::ReadRepair(v == "true"))))} />
-                        { " read repair" }
-                    </label>
+                    { number_input("", "R", "Replicas a read waits for", "quorum-r", ("1".into(), db.replicas.to_string()), db.quorum_r.to_string(),
+                        on_change(d, whole("R", |n| Action::Redesign(Redesign::QuorumR(n))))) }
+                    { number_input("", "W", "Replicas a write waits for", "quorum-w", ("1".into(), db.replicas.to_string()), db.quorum_w.to_string(),
+                        on_change(d, whole("W", |n| Action::Redesign(Redesign::QuorumW(n))))) }
                 </div>
+                { checkbox(" Read repair: replicas found behind are sent the newest version", "Read repair", "read-repair", db.read_repair,
+                    on_change(d, |v| Some(Action::Redesign(Redesign::ReadRepair(v == "true"))))) }
                 <p class="hint">{ format!("N = {}, R = {}, W = {}: {}", db.replicas, db.quorum_r, db.quorum_w,
                     if db.quorum_r + db.quorum_w > db.replicas { "every read meets the newest write" } else { "reads can miss the newest write" }) }</p>
             }
             if db.replication == Replication::SemiSync {
-                <label class="row">{ "Followers to wait for " }
-                    <input type="number" min="1" max={db.replicas.saturating_sub(1).max(1).to_string()} value={db.sync_followers.to_string()} aria-label="Followers to wait for" data-testid="sync-followers"
-                           onchange={on_change(d, whole("the number of followers", |k| set_db(None, None, None, None, Some(k))))} />
-                </label>
+                { number_input("row", "Followers to wait for ", "Followers to wait for", "sync-followers", ("1".into(), db.replicas.saturating_sub(1).max(1).to_string()), db.sync_followers.to_string(),
+                    on_change(d, whole("the number of followers", |k| set_db(None, None, None, None, Some(k))))) }
             }
             { select("Follower acknowledges when", "follower-ack", &acks, &db.follower_ack,
                 on_change(d, pick("acknowledgement", &acks, |a| set_db(None, Some(a), None, None, None)))) }
-            <label class="row check">
-                <input type="checkbox" checked={db.fencing} aria-label="Fencing" data-testid="fencing"
-                       onchange={on_change(d, |v| Some(set_db(None, None, None, Some(v == "true"), None)))} />
-                { " Fencing: a leader cut off from the majority steps down" }
-            </label>
+            { checkbox(" Fencing: a leader cut off from the majority steps down", "Fencing", "fencing", db.fencing,
+                on_change(d, |v| Some(set_db(None, None, None, Some(v == "true"), None)))) }
         </>
     }
 }
@@ -267,19 +247,12 @@ fn caching(e: &Engine, d: &Dispatch) -> Html {
         (Eviction::Lfu, "least frequently used".to_string()),
         (Eviction::Fifo, "first in, first out".to_string()),
     ];
-    let set_cache = |write_policy, eviction| {
-        Action::Command(Command::SetCache {
-            write_policy,
-            eviction,
-            ttl_s: None,
-        })
-    };
     html! {
         <>
             { select("Cache writes", "write-policy", &policies, &c.write_policy,
-                on_change(d, pick("write policy", &policies, move |p| set_cache(Some(p), None)))) }
+                on_change(d, pick("write policy", &policies, |p| set_cache(Some(p), None)))) }
             { select("Cache eviction", "eviction", &evictions, &c.eviction,
-                on_change(d, pick("eviction policy", &evictions, move |v| set_cache(None, Some(v))))) }
+                on_change(d, pick("eviction policy", &evictions, |v| set_cache(None, Some(v))))) }
         </>
     }
 }
@@ -294,28 +267,16 @@ fn balancing(e: &Engine, d: &Dispatch) -> Html {
         (SessionStore::Shared, "shared store".to_string()),
         (SessionStore::Local, "each server's memory".to_string()),
     ];
-    let set_lb = |strategy, sticky| {
-        Action::Command(Command::SetLb {
-            strategy,
-            sticky,
-            virtual_nodes: None,
-        })
-    };
     html! {
         <>
             { select("Load balancing", "lb-strategy", &strategies, &s.lb.strategy,
-                on_change(d, pick("balancing strategy", &strategies, move |st| set_lb(Some(st), None)))) }
-            <label class="row check">
-                <input type="checkbox" checked={s.lb.sticky} aria-label="Sticky sessions" data-testid="sticky"
-                       onchange={on_change(d, move |v| Some(set_lb(None, Some(v == "true"))))} />
-                { " Sticky sessions" }
-            </label>
+                on_change(d, pick("balancing strategy", &strategies, |st| set_lb(Some(st), None)))) }
+            { checkbox(" Sticky sessions", "Sticky sessions", "sticky", s.lb.sticky,
+                on_change(d, |v| Some(set_lb(None, Some(v == "true"))))) }
             { select("Session state", "session-store", &stores, &s.app.session_store,
                 on_change(d, pick("session store", &stores, |session_store| Action::Command(Command::SetApp { session_store })))) }
-            <label class="row">{ "App servers " }
-                <input type="number" min="1" max="64" step="1" value={e.sim.active_app_servers().to_string()} aria-label="App servers" data-testid="servers"
-                       onchange={on_change(d, whole("the number of servers", |servers| Action::Command(Command::Scale { servers })))} />
-            </label>
+            { number_input("row", "App servers ", "App servers", "servers", ("1".into(), "64".into()), e.sim.active_app_servers().to_string(),
+                on_change(d, whole("the number of servers", |servers| Action::Command(Command::Scale { servers })))) }
         </>
     }
 }
@@ -328,10 +289,8 @@ fn sharding(e: &Engine, d: &Dispatch) -> Html {
     ];
     html! {
         <>
-            <label class="row">{ "Shards " }
-                <input type="number" min="1" max="8" value={db.shards.to_string()} aria-label="Shards" data-testid="shards"
-                       onchange={on_change(d, whole("the number of shards", |n| Action::Redesign(Redesign::Shards(n))))} />
-            </label>
+            { number_input("row", "Shards ", "Shards", "shards", ("1".into(), "8".into()), db.shards.to_string(),
+                on_change(d, whole("the number of shards", |n| Action::Redesign(Redesign::Shards(n))))) }
             { select("Keys split by", "partitioning", &splits, &db.partitioning,
                 on_change(d, pick("partitioning", &splits, |p: Partitioning| Action::Redesign(Redesign::Partitioning(p))))) }
             if db.shards > 1 {
@@ -356,16 +315,11 @@ fn queue(e: &Engine, d: &Dispatch) -> Html {
     let q = &e.scenario.queue;
     html! {
         <>
-            <label class="row check">
-                <input type="checkbox" checked={q.enabled} aria-label="Order queue" data-testid="queue"
-                       onchange={on_change(d, |v| Some(Action::Redesign(Redesign::Queue(v == "true"))))} />
-                { " Writes are orders: payment, inventory and email go through a queue (restarts the run)" }
-            </label>
+            { checkbox(" Writes are orders: payment, inventory and email go through a queue (restarts the run)", "Order queue", "queue", q.enabled,
+                on_change(d, |v| Some(Action::Redesign(Redesign::Queue(v == "true"))))) }
             if q.enabled {
-                <label class="row">{ "Queue workers (restarts the run) " }
-                    <input type="number" min="1" max="64" value={q.workers.to_string()} aria-label="Queue workers" data-testid="workers"
-                           onchange={on_change(d, whole("the number of workers", |n| Action::Redesign(Redesign::QueueWorkers(n))))} />
-                </label>
+                { number_input("row", "Queue workers (restarts the run) ", "Queue workers", "workers", ("1".into(), "64".into()), q.workers.to_string(),
+                    on_change(d, whole("the number of workers", |n| Action::Redesign(Redesign::QueueWorkers(n))))) }
                 if let Some(b) = e.sim.queue_backlog() {
                     <p class="hint">{ format!("{b} jobs waiting or in progress; {} steps done twice so far.", e.sim.metrics().totals.job_duplicates) }</p>
                 }
@@ -373,4 +327,20 @@ fn queue(e: &Engine, d: &Dispatch) -> Html {
             <button type="button" class="link" onclick={on_click(d, Action::Panel { panel: Panel::More, open: true })}>{ "More settings…" }</button>
         </>
     }
+}
+
+fn set_cache(write_policy: Option<WritePolicy>, eviction: Option<Eviction>) -> Action {
+    Action::Command(Command::SetCache {
+        write_policy,
+        eviction,
+        ttl_s: None,
+    })
+}
+
+fn set_lb(strategy: Option<LbStrategy>, sticky: Option<bool>) -> Action {
+    Action::Command(Command::SetLb {
+        strategy,
+        sticky,
+        virtual_nodes: None,
+    })
 }
