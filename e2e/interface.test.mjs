@@ -223,3 +223,20 @@ test('a bad address value is explained, not ignored; escaped values are read', a
     await page.close();
   }
 });
+
+test('node labels are readable at 1280×720, and zooming in makes the diagram\'s text larger', async () => {
+  const labelHeight = async (viewport) => {
+    const { page } = await open('?preset=default', viewport);
+    try {
+      return await page.locator('[data-node="app-1"] .node-label').evaluate((el) => el.getBoundingClientRect().height);
+    } finally {
+      await page.close();
+    }
+  };
+  const at1280 = await labelHeight({ width: 1280, height: 720 });
+  assert.ok(at1280 >= 14, `labels are ${at1280.toFixed(1)} px tall at 1280×720`);
+  // 150 % zoom on a 1440 px screen leaves 960 CSS px, each 1.5 device px.
+  const plain = await labelHeight({ width: 1440, height: 900 });
+  const zoomed = (await labelHeight({ width: 960, height: 600 })) * 1.5;
+  assert.ok(zoomed > plain * 1.2, `zoomed labels ${zoomed.toFixed(1)} device px, unzoomed ${plain.toFixed(1)}`);
+});

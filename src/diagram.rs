@@ -208,7 +208,12 @@ fn node_view(
     // Below the glyph when there is room; in a crowded column (glyphs
     // closer than a label's height) beside it, on the side the badge is not.
     let (label_x, label_y, label_anchor) = if r >= 16.0 {
-        (x, y + r + 13.0, "middle")
+        // Centred under the glyph, but never past the diagram's edges
+        // (a label is about 0.55 em per letter at 17 px).
+        let half = n.id.chars().count() as f64 * 17.0 * 0.55 / 2.0;
+        let width = engine.orientation.size().0;
+        let cx = x.clamp(half + 2.0, (width - half - 2.0).max(half + 2.0));
+        (cx, y + r + 15.0, "middle")
     } else if badge_left {
         (x + r + 4.0, y + 4.0, "start")
     } else {
