@@ -208,9 +208,9 @@ fn node_view(
     // Below the glyph when there is room; in a crowded column (glyphs
     // closer than a label's height) beside it, on the side the badge is not.
     let (label_x, label_y, label_anchor) = if r >= 16.0 {
-        // Centred under the glyph, but never past the diagram's edges
-        // (a label is about 0.55 em per letter at 17 px).
-        let half = n.id.chars().count() as f64 * 17.0 * 0.55 / 2.0;
+        // Centred under the glyph, but never past the diagram's edges (a
+        // letter is at most about 0.6 em wide, and presenter mode uses 19 px).
+        let half = n.id.chars().count() as f64 * 19.0 * 0.6 / 2.0;
         let width = engine.orientation.size().0;
         let cx = x.clamp(half + 2.0, (width - half - 2.0).max(half + 2.0));
         (cx, y + r + 15.0, "middle")
