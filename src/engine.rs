@@ -691,6 +691,29 @@ mod tests {
     }
 
     #[test]
+    fn screen_readers_hear_a_summary_at_most_every_five_seconds() {
+        let mut e = Engine::new("partition-leader", Some(1)).unwrap();
+        let mut changes = 0;
+        let mut said = String::new();
+        // 10 real seconds of frames at 60 fps, playing 5 simulated seconds
+        // each real second through the partition and its heal.
+        for frame in 0..600 {
+            e.sim.run_for(5.0 / 60.0);
+            e.announce(frame as f64 * 1000.0 / 60.0);
+            if e.announcement != said {
+                said = e.announcement.clone();
+                changes += 1;
+            }
+            if frame == 0 {
+                e.sim.run_for(19.0);
+            }
+        }
+        assert!(changes >= 1, "something was said");
+        assert!(changes <= 2, "{changes} announcements in 10 s");
+        assert!(said.contains("anomal") || said.contains("fault"), "{said}");
+    }
+
+    #[test]
     fn reset_replays_the_same_seed_from_zero() {
         let mut e = Engine::new("leader-crash", Some(5)).unwrap();
         e.sim.run_for(3.0);
