@@ -40,6 +40,11 @@ pub enum Action {
     /// A click on a node: picks it for a partition while picking, else
     /// opens or closes its panel.
     ClickNode { node: String },
+    /// A click on the diagram's background at (x, y) in diagram units:
+    /// opens the request drawn there, if any, else closes the node panel.
+    ClickAt { x: f64, y: f64 },
+    /// Turn presenter mode on or off.
+    TogglePresenter,
     /// Open a request's details (or close them).
     OpenRequest { id: Option<u64> },
     /// Start or stop picking the nodes of one side of a partition.
@@ -236,6 +241,8 @@ impl Action {
                 | Action::Dismiss
                 | Action::Invalid { .. }
                 | Action::Viewport { .. }
+                | Action::ClickAt { .. }
+                | Action::TogglePresenter
         )
     }
 
@@ -311,7 +318,7 @@ impl ActionLog {
 /// the plus and minus keys change speed, r resets, f toggles presenter mode,
 /// ? opens the help and Escape closes everything. Keys with Ctrl, Alt or
 /// Meta are the browser's.
-pub fn key_action(key: &str, ctrl_alt_meta: bool, presenting: bool) -> Option<Action> {
+pub fn key_action(key: &str, ctrl_alt_meta: bool) -> Option<Action> {
     if ctrl_alt_meta {
         return None;
     }
@@ -321,10 +328,7 @@ pub fn key_action(key: &str, ctrl_alt_meta: bool, presenting: bool) -> Option<Ac
         "+" | "=" => Action::Faster,
         "-" | "_" => Action::Slower,
         "r" | "R" => Action::Reset,
-        "f" | "F" => Action::Panel {
-            panel: Panel::Presenter,
-            open: !presenting,
-        },
+        "f" | "F" => Action::TogglePresenter,
         "?" => Action::Panel {
             panel: Panel::Help,
             open: true,
@@ -340,33 +344,22 @@ mod tests {
 
     #[test]
     fn keys_map_to_actions_and_modified_keys_are_left_to_the_browser() {
-        assert_eq!(key_action(" ", false, false), Some(Action::TogglePlay));
-        assert_eq!(key_action("ArrowRight", false, false), Some(Action::Step));
-        assert_eq!(key_action("+", false, false), Some(Action::Faster));
-        assert_eq!(key_action("-", false, false), Some(Action::Slower));
-        assert_eq!(key_action("r", false, false), Some(Action::Reset));
-        assert_eq!(key_action("Escape", false, false), Some(Action::CloseAll));
+        assert_eq!(key_action(" ", false), Some(Action::TogglePlay));
+        assert_eq!(key_action("ArrowRight", false), Some(Action::Step));
+        assert_eq!(key_action("+", false), Some(Action::Faster));
+        assert_eq!(key_action("-", false), Some(Action::Slower));
+        assert_eq!(key_action("r", false), Some(Action::Reset));
+        assert_eq!(key_action("Escape", false), Some(Action::CloseAll));
+        assert_eq!(key_action("f", false), Some(Action::TogglePresenter));
         assert_eq!(
-            key_action("f", false, false),
+            key_action("?", false),
             Some(Action::Panel {
-                panel: Panel::Presenter,
+                panel: Panel::Help,
                 open: true
             })
         );
-        assert_eq!(
-            key_action("f", false, true),
-            Some(Action::Panel {
-                panel: Panel::Presenter,
-                open: false
-            }),
-            "f leaves presenter mode too"
-        );
-        assert_eq!(
-            key_action("r", true, false),
-            None,
-            "Ctrl+R reloads the page"
-        );
-        assert_eq!(key_action("x", false, false), None);
+        assert_eq!(key_action("r", true), None, "Ctrl+R reloads the page");
+        assert_eq!(key_action("x", false), None);
     }
 
     #[test]

@@ -7,7 +7,6 @@ use crate::engine::Engine;
 use crate::frame::{Loop, Painter};
 use crate::options::{StartOptions, initial_engine};
 use crate::panels::{self, Dispatch};
-use crate::particles;
 use crate::waterfall::Waterfall;
 use gloo::events::EventListener;
 use pathlab_sim::{NodeKind, Snapshot};
@@ -102,15 +101,17 @@ pub fn App(props: &AppProps) -> Html {
     // Keyboard: keys map to actions, never while typing or from a
     // focused button (see `keyboard`).
     let root = use_node_ref();
-    crate::keyboard::use_keyboard(root.clone(), engine.clone(), dispatch.clone());
+    crate::keyboard::use_keyboard(root.clone(), dispatch.clone());
 
     // Narrow screens (below 800 px, not in a frame) get the diagram's path
     // running down the page; wide ones across.
     {
         let dispatch = dispatch.clone();
-        let engine = engine.clone();
         let embedded = *embed;
         use_effect_with(embedded, move |&embedded| {
+            // What was last said, so that a drag of the window's edge does
+            // not send the same thing at every step.
+            let sent: Rc<Cell<Option<bool>>> = Rc::default();
             let check = move || {
                 let width = gloo::utils::window()
                     .inner_width()
@@ -118,10 +119,7 @@ pub fn App(props: &AppProps) -> Html {
                     .and_then(|w| w.as_f64())
                     .unwrap_or(1280.0);
                 let narrow = !embedded && width < NARROW_PX;
-                let down = engine
-                    .try_borrow()
-                    .is_ok_and(|e| e.orientation == crate::layout::Orientation::Down);
-                if narrow != down {
+                if sent.replace(Some(narrow)) != Some(narrow) {
                     dispatch.emit(Action::Viewport { narrow });
                 }
             };
@@ -167,19 +165,8 @@ pub fn App(props: &AppProps) -> Html {
             })
         },
         background: {
-            let engine = engine.clone();
             let dispatch = dispatch.clone();
-            Callback::from(move |(x, y): (f64, f64)| {
-                let hit = engine
-                    .try_borrow()
-                    .ok()
-                    .map(|e| (particles::request_at(&e, x, y, 12.0), e.picking));
-                match hit {
-                    Some((Some(id), _)) => dispatch.emit(Action::OpenRequest { id: Some(id) }),
-                    Some((None, false)) => dispatch.emit(Action::Select { node: None }),
-                    _ => {}
-                }
-            })
+            Callback::from(move |(x, y): (f64, f64)| dispatch.emit(Action::ClickAt { x, y }))
         },
     };
     let layout = if *embed {

@@ -335,6 +335,20 @@ impl Engine {
                 }
                 None => false,
             },
+            // Clicks and toggles are recorded as what they came to mean.
+            Action::ClickAt { x, y } => {
+                return match crate::particles::request_at(self, *x, *y, 12.0) {
+                    Some(id) => self.act(Action::OpenRequest { id: Some(id) }),
+                    None if !self.picking => self.act(Action::Select { node: None }),
+                    None => true,
+                };
+            }
+            Action::TogglePresenter => {
+                return self.act(Action::Panel {
+                    panel: Panel::Presenter,
+                    open: !self.presenter,
+                });
+            }
             Action::OpenRequest { id } => {
                 self.request = id.map(RequestId);
                 true
@@ -374,6 +388,7 @@ impl Engine {
                 true
             }
             Action::Viewport { narrow } => {
+                // Laid out again only when it changes (resizing is frequent).
                 self.orientation = if *narrow {
                     Orientation::Down
                 } else {

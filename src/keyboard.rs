@@ -1,16 +1,13 @@
 //! The keyboard: keys map to actions through `key_action`, for key presses on the page itself or inside this app (not inside another app on the page), never while typing, and never taking Space or Enter from a focused button; Tab stays inside an open dialog.
 
 use crate::action::{Action, key_action};
-use crate::engine::Engine;
 use gloo::events::{EventListener, EventListenerOptions};
-use std::cell::RefCell;
-use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 /// Listens for keys on the document for as long as the component lives.
 #[hook]
-pub fn use_keyboard(root: NodeRef, engine: Rc<RefCell<Engine>>, dispatch: Callback<Action>) {
+pub fn use_keyboard(root: NodeRef, dispatch: Callback<Action>) {
     use_effect_with((), move |_| {
         let options = EventListenerOptions::enable_prevent_default();
         let listener = EventListener::new_with_options(
@@ -52,9 +49,8 @@ pub fn use_keyboard(root: NodeRef, engine: Rc<RefCell<Engine>>, dispatch: Callba
                 if !on_page && !inside {
                     return;
                 }
-                let presenting = engine.try_borrow().is_ok_and(|e| e.presenter);
                 let modified = e.ctrl_key() || e.meta_key() || e.alt_key();
-                if let Some(action) = key_action(&e.key(), modified, presenting) {
+                if let Some(action) = key_action(&e.key(), modified) {
                     e.prevent_default();
                     dispatch.emit(action);
                 }
