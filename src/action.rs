@@ -60,7 +60,8 @@ pub enum Action {
     /// Show only log lines of one kind (or all).
     LogFilter { kind: Option<LogKind> },
     /// Open or fold a group of repeated log lines (by its first line's
-    /// position in the log).
+    /// place in the whole run's log, which stays put when the log lets its
+    /// oldest lines go).
     LogGroup { first: usize, open: bool },
     /// A choice made in a control before its button is pressed.
     Choose(Choice),

@@ -1,6 +1,6 @@
 //! The narrow context a tier's handler sees: the time, the settings, the random streams, an effects buffer, sinks for request records, ground truth, metrics and the log, and the read-only topology — never another tier's state.
 
-use crate::log::{LogEntry, LogEvent};
+use crate::log::{EventLog, LogEvent};
 use crate::metrics::Metrics;
 use crate::msg::{Dest, Effect, Msg, Observation, Timer};
 use crate::node::NodeId;
@@ -12,9 +12,6 @@ use crate::settings::{Config, Settings};
 use crate::time::{Micros, SimTime};
 use crate::topology::Topology;
 use crate::truth::Truth;
-
-/// Most lines the event log keeps.
-pub(crate) const LOG_CAPACITY: usize = 100_000;
 
 /// The random streams tiers draw from, one per concern, so that a change of
 /// design never reshuffles the arrivals. (The network's stream belongs to
@@ -54,7 +51,7 @@ pub(crate) struct Cx<'a> {
     /// The layout of the world.
     pub topo: &'a Topology,
     effects: &'a mut Vec<Effect>,
-    log: &'a mut Vec<LogEntry>,
+    log: &'a mut EventLog,
 }
 
 impl<'a> Cx<'a> {
@@ -72,7 +69,7 @@ impl<'a> Cx<'a> {
         metrics: &'a mut Metrics,
         topo: &'a Topology,
         effects: &'a mut Vec<Effect>,
-        log: &'a mut Vec<LogEntry>,
+        log: &'a mut EventLog,
     ) -> Cx<'a> {
         Cx {
             now,
@@ -159,7 +156,7 @@ impl<'a> Cx<'a> {
 
     /// Records a line in the event log.
     pub fn log(&mut self, event: LogEvent) {
-        push_log(self.log, self.now, event);
+        self.log.push(self.now, event);
     }
 
     /// The record of a request, if it is still kept.
@@ -184,13 +181,6 @@ impl<'a> Cx<'a> {
     }
 }
 
-/// Appends a line to an event log (which keeps at most [`LOG_CAPACITY`]).
-pub(crate) fn push_log(log: &mut Vec<LogEntry>, at: SimTime, event: LogEvent) {
-    if log.len() < LOG_CAPACITY {
-        log.push(LogEntry { at, event });
-    }
-}
-
 /// A world's worth of sinks and settings for testing one tier's handlers on
 /// their own.
 #[cfg(test)]
@@ -208,7 +198,7 @@ pub(crate) mod testing {
         pub metrics: Metrics,
         pub topo: Topology,
         pub effects: Vec<Effect>,
-        pub log: Vec<LogEntry>,
+        pub log: EventLog,
     }
 
     impl Harness {
@@ -228,7 +218,7 @@ pub(crate) mod testing {
                 metrics: Metrics::new(),
                 topo: Topology::default(),
                 effects: Vec::new(),
-                log: Vec::new(),
+                log: EventLog::default(),
             }
         }
 

@@ -15,6 +15,39 @@ pub struct LogEntry {
     pub event: LogEvent,
 }
 
+/// Most lines the event log keeps; beyond that the oldest tenth goes.
+pub(crate) const LOG_CAPACITY: usize = 100_000;
+
+/// The event log: the newest [`LOG_CAPACITY`] lines, and how many older
+/// ones were let go (so a line keeps its place: `dropped` + its index).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct EventLog {
+    entries: Vec<LogEntry>,
+    dropped: u64,
+}
+
+impl EventLog {
+    /// Appends a line, letting the oldest tenth go when full.
+    pub fn push(&mut self, at: SimTime, event: LogEvent) {
+        if self.entries.len() >= LOG_CAPACITY {
+            let n = LOG_CAPACITY / 10;
+            self.entries.drain(..n);
+            self.dropped += n as u64;
+        }
+        self.entries.push(LogEntry { at, event });
+    }
+
+    /// The lines kept, oldest first.
+    pub fn entries(&self) -> &[LogEntry] {
+        &self.entries
+    }
+
+    /// How many older lines were let go.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+}
+
 /// Something worth telling a person.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -225,5 +258,28 @@ impl LogEvent {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod event_log_tests {
+    use super::*;
+
+    #[test]
+    fn a_full_log_lets_its_oldest_lines_go_and_keeps_the_newest() {
+        let mut log = EventLog::default();
+        for i in 0..=LOG_CAPACITY as u64 {
+            log.push(SimTime(i), LogEvent::Command("heal".into()));
+        }
+        assert_eq!(log.dropped(), LOG_CAPACITY as u64 / 10);
+        assert_eq!(log.entries().len(), LOG_CAPACITY - LOG_CAPACITY / 10 + 1);
+        // The newest line is kept, and every line keeps its place.
+        let last = log.entries().last().unwrap();
+        assert_eq!(last.at, SimTime(LOG_CAPACITY as u64));
+        assert_eq!(
+            log.entries()[0].at.0,
+            log.dropped(),
+            "line i of the kept log is line dropped + i of the run"
+        );
     }
 }

@@ -182,6 +182,9 @@ fn entry_view(e: &Engine, d: &Dispatch, entry: &LogEntry) -> Html {
 /// The log panel.
 pub fn view(e: &Engine, d: &Dispatch) -> Html {
     let log = e.sim.log();
+    // Groups are named by their first line's place in the whole run, which
+    // does not move when the log lets its oldest lines go.
+    let base = e.sim.log_dropped() as usize;
     let all = lines(log);
     let show = shown(&all, e.log_filter);
     let on_filter = on_change(d, |v| {
@@ -194,7 +197,7 @@ pub fn view(e: &Engine, d: &Dispatch) -> Html {
     html! {
         <section class="panel log" aria-label="Event log">
             <div class="log-head">
-                <h2>{ format!("Event log ({})", log.len()) }</h2>
+                <h2>{ format!("Event log ({})", base + log.len()) }</h2>
                 <label class="log-filter">{ "Show " }
                     <select aria-label="Show log lines of" data-testid="log-filter" onchange={on_filter}>
                         <option value="" selected={e.log_filter.is_none()}>{ "everything" }</option>
@@ -210,13 +213,13 @@ pub fn view(e: &Engine, d: &Dispatch) -> Html {
                     if line.count() == 1 {
                         return entry_view(e, d, entry);
                     }
-                    let open = e.log_open.contains(&line.first);
+                    let open = e.log_open.contains(&(base + line.first));
                     let at = format!("{:.3} s", entry.at.as_secs_f64());
                     html! {
                         <li class={classes!("log-entry", "group", format!("kind-{}", crate::panels::serde_name(&line.kind)))} data-group-count={line.count().to_string()}>
                             <time>{ at }</time>
                             <button type="button" class="link group-toggle" aria-expanded={open.to_string()}
-                                    onclick={on_click(d, Action::LogGroup { first: line.first, open: !open })}>
+                                    onclick={on_click(d, Action::LogGroup { first: base + line.first, open: !open })}>
                                 { format!("{} {}", if open { "▾" } else { "▸" }, summary(&e.sim, log, line)) }
                             </button>
                             if open {

@@ -56,7 +56,7 @@ impl Simulation {
             traces: VecDeque::new(),
             truth: Truth::new(scenario),
             metrics: Metrics::new(),
-            log: Vec::new(),
+            log: Default::default(),
             effects: Vec::with_capacity(16),
             events: 0,
             fp: TraceHash(0xcbf2_9ce4_8422_2325),

@@ -3,8 +3,8 @@
 use super::net::Network;
 use super::queue::EventQueue;
 use crate::commands::Command;
-use crate::context::{Streams, push_log};
-use crate::log::{LogEntry, LogEvent};
+use crate::context::Streams;
+use crate::log::{EventLog, LogEntry, LogEvent};
 use crate::metrics::Metrics;
 use crate::msg::{Dest, Effect, Msg, Timer};
 use crate::node::{NodeId, NodeKind, NodeStatus};
@@ -81,7 +81,7 @@ pub struct Simulation {
     pub(crate) traces: VecDeque<Trace>,
     pub(crate) truth: Truth,
     pub(crate) metrics: Metrics,
-    pub(crate) log: Vec<LogEntry>,
+    pub(crate) log: EventLog,
     pub(crate) effects: Vec<Effect>,
     pub(crate) events: u64,
     pub(crate) fp: TraceHash,
@@ -439,7 +439,7 @@ impl Simulation {
 
     /// Records a line in the event log.
     pub(crate) fn log_event(&mut self, event: LogEvent) {
-        push_log(&mut self.log, self.now, event);
+        self.log.push(self.now, event);
     }
 
     // ----- accessors -------------------------------------------------------
@@ -505,7 +505,14 @@ impl Simulation {
 
     /// The event log so far.
     pub fn log(&self) -> &[LogEntry] {
-        &self.log
+        self.log.entries()
+    }
+
+    /// How many of the oldest log lines were let go (the log keeps the
+    /// newest 100,000): line `i` of [`Simulation::log`] is line
+    /// `log_dropped() + i` of the whole run.
+    pub fn log_dropped(&self) -> u64 {
+        self.log.dropped()
     }
 
     /// Renders a log entry in plain words.
