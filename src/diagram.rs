@@ -202,7 +202,7 @@ fn node_view(
         n.partitioned.then_some("partitioned"),
     );
 
-    let badge = badge_text(n, holds_vip);
+    let badge = badge_text(n, holds_vip, engine.presenter);
     // The badge sits left of glyphs in the last column, right of all others.
     let badge_left = x > engine.orientation.size().0 - 160.0;
     // Below the glyph when there is room; in a crowded column (glyphs
@@ -258,7 +258,9 @@ fn node_view(
     }
 }
 
-fn badge_text(n: &NodeView, holds_vip: bool) -> Option<String> {
+/// What a node's badge says; `brief` (presenter mode, large type) leaves
+/// out busy workers unless requests are queued.
+fn badge_text(n: &NodeView, holds_vip: bool, brief: bool) -> Option<String> {
     if n.state == NodeState::Down {
         return Some("down".into());
     }
@@ -309,7 +311,7 @@ fn badge_text(n: &NodeView, holds_vip: bool) -> Option<String> {
             "idle".into()
         });
     } else if let (Some(b), Some(q)) = (n.busy, n.queued)
-        && (b > 0 || q > 0)
+        && (q > 0 || (b > 0 && !brief))
     {
         parts.push(format!(
             "{b} busy{}",
