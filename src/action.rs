@@ -1,7 +1,7 @@
 //! Every user action as plain data: one `Action` enum applied by `Engine::act`, the timed action log that links, embeds and lessons record and replay, and the one pure function that maps keys to actions.
 
 use pathlab_sim::scenario::{Partitioning, Replication};
-use pathlab_sim::{Command, Scenario};
+use pathlab_sim::{Command, LogEvent, Scenario};
 use serde::{Deserialize, Serialize};
 
 /// One thing a user (or a script, a lesson, a link) does. Serialised with
@@ -217,6 +217,33 @@ impl LogKind {
         LogKind::Anomalies,
         LogKind::Other,
     ];
+
+    /// The kind of a log line (for the log's filter and the screen-reader
+    /// summary).
+    pub fn of(e: &LogEvent) -> LogKind {
+        match e {
+            LogEvent::Command(_)
+            | LogEvent::CommandFailed(_)
+            | LogEvent::Crashed(_)
+            | LogEvent::Restarted(_)
+            | LogEvent::Retired(_) => LogKind::Faults,
+            LogEvent::ElectionStarted { .. }
+            | LogEvent::Elected { .. }
+            | LogEvent::SteppedDown { .. }
+            | LogEvent::Fenced { .. }
+            | LogEvent::LbTakeover { .. }
+            | LogEvent::LbYield { .. } => LogKind::Elections,
+            LogEvent::Conflict { .. }
+            | LogEvent::RolledBackRead { .. }
+            | LogEvent::LostWrite { .. }
+            | LogEvent::Redelivered { .. } => LogKind::Anomalies,
+            LogEvent::Truncated { .. }
+            | LogEvent::SnapshotInstalled { .. }
+            | LogEvent::BackendHealth { .. }
+            | LogEvent::DnsEdgeHealth { .. }
+            | LogEvent::DnsSiteHealth { .. } => LogKind::Other,
+        }
+    }
 
     /// The kind's name in the filter.
     pub fn label(self) -> &'static str {

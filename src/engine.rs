@@ -508,7 +508,7 @@ impl Engine {
         }
         let mut counts = [0usize; 3];
         for entry in &log[seen..] {
-            match crate::panels::log::kind_of(&entry.event) {
+            match LogKind::of(&entry.event) {
                 LogKind::Faults => counts[0] += 1,
                 LogKind::Elections => counts[1] += 1,
                 LogKind::Anomalies => counts[2] += 1,

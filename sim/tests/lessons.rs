@@ -495,13 +495,7 @@ fn more_load_than_the_app_tier_can_take_is_refused_with_503s() {
     .unwrap();
     s.step_until(at(10.0));
     assert!(s.metrics().errors_of(ErrorKind::Overloaded) > 100);
-    let bad = s.apply(&Command::SetLoad {
-        requests_per_s: Some(-1.0),
-        static_: None,
-        read: None,
-        write: None,
-        key_skew: None,
-    });
+    let bad = s.apply(&Command::set_rate(-1.0));
     assert!(bad.unwrap_err().to_string().contains("requests_per_s"));
 }
 

@@ -110,14 +110,7 @@ fn heal_everything(sim: &mut Simulation) {
     for node in NODES {
         sim.apply(&Command::Restart { node: node.into() }).unwrap();
     }
-    sim.apply(&Command::SetLoad {
-        requests_per_s: Some(0.0),
-        static_: None,
-        read: None,
-        write: None,
-        key_skew: None,
-    })
-    .unwrap();
+    sim.apply(&Command::set_rate(0.0)).unwrap();
     // A replica that was slowed may still be working off its backlog:
     // give it up to two minutes.
     for _ in 0..24 {

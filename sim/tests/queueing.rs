@@ -104,15 +104,7 @@ fn a_worker_that_dies_mid_job_has_its_job_redelivered_and_some_steps_happen_twic
     );
     // At least once: after recovery every job is done.
     let mut drained = sim.clone();
-    drained
-        .apply(&Command::SetLoad {
-            requests_per_s: Some(0.0),
-            static_: None,
-            read: None,
-            write: None,
-            key_skew: None,
-        })
-        .unwrap();
+    drained.apply(&Command::set_rate(0.0)).unwrap();
     drained.run_for(150.0);
     let after = drained.summary().queue.unwrap();
     assert_eq!(after.backlog, 0);

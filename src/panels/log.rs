@@ -9,32 +9,6 @@ use yew::prelude::*;
 /// Lines shown besides faults and elections (which are always shown).
 const SHOWN: usize = 120;
 
-/// The kind of a log line, for the filter.
-pub fn kind_of(e: &LogEvent) -> LogKind {
-    match e {
-        LogEvent::Command(_)
-        | LogEvent::CommandFailed(_)
-        | LogEvent::Crashed(_)
-        | LogEvent::Restarted(_)
-        | LogEvent::Retired(_) => LogKind::Faults,
-        LogEvent::ElectionStarted { .. }
-        | LogEvent::Elected { .. }
-        | LogEvent::SteppedDown { .. }
-        | LogEvent::Fenced { .. }
-        | LogEvent::LbTakeover { .. }
-        | LogEvent::LbYield { .. } => LogKind::Elections,
-        LogEvent::Conflict { .. }
-        | LogEvent::RolledBackRead { .. }
-        | LogEvent::LostWrite { .. }
-        | LogEvent::Redelivered { .. } => LogKind::Anomalies,
-        LogEvent::Truncated { .. }
-        | LogEvent::SnapshotInstalled { .. }
-        | LogEvent::BackendHealth { .. }
-        | LogEvent::DnsEdgeHealth { .. }
-        | LogEvent::DnsSiteHealth { .. } => LogKind::Other,
-    }
-}
-
 /// Which lines in a row fold into one: the same kind of repeated event.
 fn group_key(e: &LogEvent) -> Option<&'static str> {
     Some(match e {
@@ -80,7 +54,7 @@ pub fn lines(log: &[LogEntry]) -> Vec<Line> {
     // Since the last fault or election: the open line of each group key.
     let mut open: Vec<(&'static str, usize)> = Vec::new();
     for (i, entry) in log.iter().enumerate() {
-        let kind = kind_of(&entry.event);
+        let kind = LogKind::of(&entry.event);
         let Some(key) = group_key(&entry.event) else {
             if matches!(kind, LogKind::Faults | LogKind::Elections) {
                 open.clear();

@@ -87,9 +87,10 @@ fn set_db(
     })
 }
 
-fn set_load(requests_per_s: Option<f64>, mix: [Option<f64>; 3], key_skew: Option<f64>) -> Action {
+/// A change of the request mix or key skew (the rate has `Command::set_rate`).
+fn set_load(mix: [Option<f64>; 3], key_skew: Option<f64>) -> Action {
     Action::Command(Command::SetLoad {
-        requests_per_s,
+        requests_per_s: None,
         static_: mix[0],
         read: mix[1],
         write: mix[2],
@@ -139,16 +140,16 @@ fn load(e: &Engine, d: &Dispatch) -> Html {
         <>
             <label class="row">{ format!("Requests/s: {:.0}", w.requests_per_s) }
                 <input type="range" min="0" max="3000" step="10" value={w.requests_per_s.to_string()} aria-label="Requests per second" data-testid="rate"
-                       onchange={on_change(d, number("the request rate", |x| set_load(Some(x), [None; 3], None)))} />
+                       onchange={on_change(d, number("the request rate", |x| Action::Command(Command::set_rate(x))))} />
             </label>
             <div class="row mix">
-                { mix_field("static", "Share of static requests (%)", w.mix.static_, |x| set_load(None, [Some(x), None, None], None)) }
-                { mix_field("read", "Share of reads (%)", w.mix.read, |x| set_load(None, [None, Some(x), None], None)) }
-                { mix_field("write", "Share of writes (%)", w.mix.write, |x| set_load(None, [None, None, Some(x)], None)) }
+                { mix_field("static", "Share of static requests (%)", w.mix.static_, |x| set_load([Some(x), None, None], None)) }
+                { mix_field("read", "Share of reads (%)", w.mix.read, |x| set_load([None, Some(x), None], None)) }
+                { mix_field("write", "Share of writes (%)", w.mix.write, |x| set_load([None, None, Some(x)], None)) }
             </div>
             <label class="row">{ format!("Key skew (Zipf): {:.1}", w.key_skew) }
                 <input type="range" min="0" max="2" step="0.1" value={w.key_skew.to_string()} aria-label="Key skew"
-                       onchange={on_change(d, number("the key skew", |x| set_load(None, [None; 3], Some(x))))} />
+                       onchange={on_change(d, number("the key skew", |x| set_load([None; 3], Some(x))))} />
             </label>
         </>
     }

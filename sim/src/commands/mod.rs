@@ -171,6 +171,17 @@ pub enum Command {
 }
 
 impl Command {
+    /// A change of the request rate alone (0 stops new requests).
+    pub fn set_rate(requests_per_s: f64) -> Command {
+        Command::SetLoad {
+            requests_per_s: Some(requests_per_s),
+            static_: None,
+            read: None,
+            write: None,
+            key_skew: None,
+        }
+    }
+
     /// A short plain-words description, for the event log.
     pub fn describe(&self) -> String {
         match self {

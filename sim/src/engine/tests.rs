@@ -39,14 +39,7 @@ fn a_follower_down_for_long_catches_up_from_a_snapshot() {
     .unwrap();
     sim.run_for(10.0);
     // Let the writes stop, so everything sent is applied everywhere.
-    sim.apply(&Command::SetLoad {
-        requests_per_s: Some(0.0),
-        static_: None,
-        read: None,
-        write: None,
-        key_skew: None,
-    })
-    .unwrap();
+    sim.apply(&Command::set_rate(0.0)).unwrap();
     sim.run_for(10.0);
     let leader = &sim.tiers.dbs[0];
     let back = &sim.tiers.dbs[2];

@@ -84,18 +84,7 @@ impl DbNode {
         let d = &*self;
         let id = d.id;
         if a.term < d.term {
-            let (term, commit, applied) = (d.term, d.commit, d.applied);
-            cx.send(
-                from,
-                Msg::AppendReply {
-                    sent_at: a.sent_at,
-                    term,
-                    success: false,
-                    match_index: commit,
-                    applied,
-                },
-                0,
-            );
+            d.answer_leader(cx, from, a.sent_at, false, d.commit, 0);
             return;
         }
         if a.term > d.term || d.role != Role::Follower {
@@ -112,18 +101,7 @@ impl DbNode {
         d.deadline = now.after(delay);
         let ok = a.prev_index <= d.last_index() && d.term_at(a.prev_index) == a.prev_term;
         if !ok {
-            let (term, commit, applied) = (d.term, d.commit, d.applied);
-            cx.send(
-                from,
-                Msg::AppendReply {
-                    sent_at: a.sent_at,
-                    term,
-                    success: false,
-                    match_index: commit,
-                    applied,
-                },
-                0,
-            );
+            d.answer_leader(cx, from, a.sent_at, false, d.commit, 0);
             return;
         }
         let mut truncated = 0;
@@ -142,7 +120,6 @@ impl DbNode {
         if a.leader_commit > d.commit {
             d.commit = a.leader_commit.min(last_new);
         }
-        let (term, applied) = (d.term, d.applied);
         if truncated > 0 {
             cx.log(LogEvent::Truncated {
                 node: id,
@@ -154,17 +131,7 @@ impl DbNode {
         // may start.
         let delay = if n > 0 { self.flush(cx) } else { 0 };
         self.start_applying(cx, delay);
-        cx.send(
-            from,
-            Msg::AppendReply {
-                sent_at: a.sent_at,
-                term,
-                success: true,
-                match_index: last_new,
-                applied,
-            },
-            delay,
-        );
+        self.answer_leader(cx, from, a.sent_at, true, last_new, delay);
     }
 
     /// A leader's snapshot: take it in place of the entries it covers, as
@@ -172,18 +139,7 @@ impl DbNode {
     pub(super) fn on_snapshot(&mut self, cx: &mut Cx, from: NodeId, s: &Snapshot) {
         let now = cx.now;
         if s.term < self.term {
-            let (term, commit, applied) = (self.term, self.commit, self.applied);
-            cx.send(
-                from,
-                Msg::AppendReply {
-                    sent_at: s.sent_at,
-                    term,
-                    success: false,
-                    match_index: commit,
-                    applied,
-                },
-                0,
-            );
+            self.answer_leader(cx, from, s.sent_at, false, self.commit, 0);
             return;
         }
         if s.term > self.term || self.role != Role::Follower {
@@ -206,18 +162,29 @@ impl DbNode {
         if s.leader_commit > self.commit {
             self.commit = s.leader_commit.min(self.last_index());
         }
-        let (term, applied) = (self.term, self.applied);
-        cx.send(
-            from,
-            Msg::AppendReply {
-                sent_at: s.sent_at,
-                term,
-                success: true,
-                match_index: s.last_index,
-                applied,
-            },
-            0,
-        );
+        self.answer_leader(cx, from, s.sent_at, true, s.last_index, 0);
+    }
+
+    /// Answers the leader's message sent at `sent_at` (an append, a
+    /// snapshot, or news of entries applied), after `delay`, with this
+    /// replica's term and what it has applied.
+    fn answer_leader(
+        &self,
+        cx: &mut Cx,
+        leader: NodeId,
+        sent_at: u64,
+        success: bool,
+        match_index: u64,
+        delay: u64,
+    ) {
+        let reply = Msg::AppendReply {
+            sent_at,
+            term: self.term,
+            success,
+            match_index,
+            applied: self.applied,
+        };
+        cx.send(leader, reply, delay);
     }
 
     /// What this follower may make visible: everything it received with
@@ -258,22 +225,9 @@ impl DbNode {
             && let Some(leader) = d.leader
         {
             // Tell the leader at once: with acknowledgements that mean
-            // "applied", a write is waiting for exactly this.
-            let (term, m, applied) = (d.term, d.last_index(), d.applied);
-            // It has heard nothing newer from the leader than the last
-            // message it got.
-            let sent_at = d.heard_sent_at;
-            cx.send(
-                leader,
-                Msg::AppendReply {
-                    sent_at,
-                    term,
-                    success: true,
-                    match_index: m,
-                    applied,
-                },
-                0,
-            );
+            // "applied", a write is waiting for exactly this. It has heard
+            // nothing newer from the leader than the last message it got.
+            d.answer_leader(cx, leader, d.heard_sent_at, true, d.last_index(), 0);
         }
         // What arrived during this round, once its disk write is done.
         let durable = self.busy_until.since(cx.now);
