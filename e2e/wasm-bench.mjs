@@ -1,7 +1,7 @@
 // Core benchmark as WebAssembly: runs `pathlab-sim bench` compiled for
 // wasm32-wasip1 with the web profile (the same optimisation settings as the
 // core inside the browser build) under Node's WASI, and prints its output.
-// Usage: node e2e/wasm-bench.mjs <pathlab-sim.wasm> [bench arguments…]
+// Usage: node e2e/wasm-bench.mjs <pathlab-sim.wasm> [travel] [arguments…]
 // scripts/bench.sh builds the module and runs this right after the native
 // benchmark.
 import { setFlagsFromString } from 'node:v8';
@@ -19,7 +19,11 @@ import { join } from 'node:path';
 // times per benchmark, so turning them off costs nothing.
 setFlagsFromString('--no-turbo-fast-api-calls');
 
-const [wasmPath, ...benchArgs] = process.argv.slice(2);
+// A first argument that is not an option names the subcommand (`travel`);
+// otherwise it is `bench`.
+const [wasmPath, ...rest] = process.argv.slice(2);
+const sub = rest[0] && !rest[0].startsWith('-') ? rest.shift() : 'bench';
+const benchArgs = rest;
 if (!wasmPath) {
   console.error('usage: node e2e/wasm-bench.mjs <pathlab-sim.wasm> [bench arguments…]');
   process.exit(2);
@@ -34,7 +38,7 @@ let code;
 try {
   const wasi = new WASI({
     version: 'preview1',
-    args: ['pathlab-sim', 'bench', ...benchArgs],
+    args: ['pathlab-sim', sub, ...benchArgs],
     env: {},
     stdout: out,
     returnOnExit: true,
@@ -48,6 +52,6 @@ try {
   await rm(dir, { recursive: true, force: true });
 }
 if (code !== 0) {
-  console.error(`pathlab-sim bench exited with status ${code}`);
+  console.error(`pathlab-sim ${sub} exited with status ${code}`);
   process.exit(code || 1);
 }

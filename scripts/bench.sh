@@ -52,6 +52,11 @@ awk -v n="$native" -v w="$wasm" 'BEGIN {
 }'
 
 echo
+echo "==> time travel (default preset): native, then WebAssembly (web profile, Node)"
+"$target_dir/release/pathlab-sim" travel | sed 's/^/  native: /'
+node --no-warnings e2e/wasm-bench.mjs "$target_dir/wasm32-wasip1/web/pathlab-sim.wasm" travel | sed 's/^/  wasm:   /'
+
+echo
 echo "==> interface, release build in headless Chromium"
 trunk build --release >/dev/null
 log=$(mktemp)

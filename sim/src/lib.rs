@@ -42,6 +42,7 @@ pub mod commands;
 mod context;
 mod engine;
 pub mod error;
+pub mod explain;
 pub mod hashing;
 pub mod log;
 pub mod metrics;
@@ -58,12 +59,14 @@ pub mod store;
 pub mod summary;
 mod tiers;
 pub mod time;
+pub mod timeline;
 mod topology;
 mod truth;
 
 pub use commands::{Command, TimedCommand};
 pub use engine::Simulation;
 pub use error::Error;
+pub use explain::{Anomaly, Explanation, Fact, NotExplained, What, explain};
 pub use log::{LogEntry, LogEvent};
 pub use metrics::{Metrics, Point, Totals};
 pub use node::{NodeId, NodeKind};
@@ -73,6 +76,7 @@ pub use snapshot::{Flight, NodeState, NodeView, Snapshot};
 pub use summary::Summary;
 pub use tiers::db::Role;
 pub use time::SimTime;
+pub use timeline::{Applied, Branch, Timeline};
 pub use truth::{HistoryOp, LeaderSpan, ReadJudgement};
 
 impl Simulation {

@@ -91,7 +91,10 @@ usage:
   pathlab-sim presets
   pathlab-sim show (--preset NAME | --scenario FILE)
   pathlab-sim bench [--preset NAME] [--seed N] [--duration SECONDS]
-  pathlab-sim memory [--preset NAME | --scenario FILE] [--seed N]";
+  pathlab-sim memory [--preset NAME | --scenario FILE] [--seed N]
+  pathlab-sim explain (--preset NAME | --scenario FILE) [--seed N] [--duration SECONDS] [--request N] [--json]
+      why request N went wrong, as numbered facts; without --request, lists anomalous requests
+  pathlab-sim travel [--preset NAME | --scenario FILE] [--seed N] [--duration SECONDS]";
 
 /// Parsed options shared by the subcommands.
 #[derive(Default)]
@@ -101,6 +104,7 @@ struct Opts {
     seed: Option<u64>,
     duration: Option<f64>,
     json: bool,
+    request: Option<u64>,
 }
 
 fn parse(args: lexopt::Parser, allow_json: bool) -> Result<Opts, String> {
@@ -133,6 +137,13 @@ fn parse(args: lexopt::Parser, allow_json: bool) -> Result<Opts, String> {
                 o.duration = Some(d);
             }
             Long("json") if allow_json => o.json = true,
+            Long("request") => {
+                let v = text(&mut args, "--request")?;
+                o.request = Some(
+                    v.parse()
+                        .map_err(|_| format!("--request must be a request number, got {v:?}"))?,
+                );
+            }
             Long("help") | Short('h') => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -369,6 +380,132 @@ fn bench(o: Opts) -> Result<(), Stop> {
     out.done()
 }
 
+/// The story of one anomalous request, or a list of requests to ask about.
+fn explain(o: Opts) -> Result<(), Stop> {
+    let scenario = load(&o)?;
+    let seed = o.seed.unwrap_or(scenario.seed);
+    let end = pathlab_sim::SimTime::from_secs_f64(scenario.duration_s);
+    let start = Simulation::new(&scenario, seed).map_err(|e| e.to_string())?;
+    let mut out = Out::new();
+    let Some(n) = o.request else {
+        let found = pathlab_sim::explain::anomalies(&start, end, 5);
+        if o.json {
+            let list: Vec<_> = found
+                .iter()
+                .map(|(r, a, at)| serde_json::json!({"request": r.0, "anomaly": a, "at_us": at.0}))
+                .collect();
+            out!(out, "{}", serde_json::Value::Array(list));
+        } else {
+            if found.is_empty() {
+                out!(
+                    out,
+                    "no anomalies in {} s (seed {seed})",
+                    scenario.duration_s
+                );
+            }
+            for (r, a, at) in &found {
+                out!(
+                    out,
+                    "request {:>7}  {:<28} at {:.3} s",
+                    r.0,
+                    a.title(),
+                    at.as_secs_f64()
+                );
+            }
+            out!(out, "ask with: --request N");
+        }
+        return out.done();
+    };
+    let e = pathlab_sim::explain(&start, pathlab_sim::RequestId(n), end)
+        .map_err(|e| format!("request {n}: {e}"))?;
+    if o.json {
+        out!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&e).map_err(|e| e.to_string())?
+        );
+    } else {
+        out!(out, "{}", e.to_text().trim_end());
+    }
+    out.done()
+}
+
+/// Time travel: how long seeking and stepping back take in a 10-minute
+/// run, and how much memory a 1-hour run's checkpoints hold.
+#[allow(clippy::disallowed_methods, clippy::disallowed_types)] // A benchmark: it reads the wall clock.
+fn travel(o: Opts) -> Result<(), Stop> {
+    use pathlab_sim::{SimTime, Timeline};
+    let o = Opts {
+        preset: o
+            .preset
+            .or_else(|| o.scenario.is_none().then(|| "default".into())),
+        ..o
+    };
+    let scenario = load(&o)?;
+    let seed = o.seed.unwrap_or(scenario.seed);
+    let minutes = o.duration.unwrap_or(600.0);
+    let mut out = Out::new();
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+    let mut t = Timeline::new(&scenario, seed).map_err(|e| e.to_string())?;
+    let start = std::time::Instant::now();
+    t.advance(SimTime::from_secs_f64(minutes), u64::MAX);
+    out!(
+        out,
+        "played {minutes} simulated s in {:.0} ms, keeping {} checkpoints",
+        ms(start.elapsed()),
+        t.checkpoint_count()
+    );
+    // Seeks to moments spread over the run, in a fixed shuffled order.
+    let mut seeks = Vec::new();
+    for i in 0..20u64 {
+        let at = minutes * ((i * 7) % 20) as f64 / 20.0 + 13.7;
+        let start = std::time::Instant::now();
+        t.seek(SimTime::from_secs_f64(at.min(minutes)));
+        seeks.push(ms(start.elapsed()));
+    }
+    let mut steps = Vec::new();
+    t.seek(SimTime::from_secs_f64(minutes * 0.61));
+    for _ in 0..60 {
+        let back = SimTime(t.cursor().0.saturating_sub(100_000));
+        let start = std::time::Instant::now();
+        t.seek(back);
+        steps.push(ms(start.elapsed()));
+    }
+    let stat = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        (v[v.len() / 2], v[v.len() - 1])
+    };
+    let (sm, sx) = stat(&mut seeks);
+    let (bm, bx) = stat(&mut steps);
+    out!(
+        out,
+        "seek to any moment of a {minutes} s run: median {sm:.1} ms, worst {sx:.1} ms (goal ≤ 200)"
+    );
+    out!(
+        out,
+        "step back 0.1 s, 60 times: median {bm:.1} ms, worst {bx:.1} ms (goal ≤ 50)"
+    );
+    drop(t);
+    let base = LIVE.load(Ordering::Relaxed);
+    let mut plain = Simulation::new(&scenario, seed).map_err(|e| e.to_string())?;
+    plain.step_until(SimTime(3_600_000_000));
+    let one = LIVE.load(Ordering::Relaxed).saturating_sub(base);
+    drop(plain);
+    let base = LIVE.load(Ordering::Relaxed);
+    let mut t = Timeline::new(&scenario, seed).map_err(|e| e.to_string())?;
+    t.advance(SimTime(3_600_000_000), u64::MAX);
+    t.seek(SimTime(1_800_000_000));
+    let all = LIVE.load(Ordering::Relaxed).saturating_sub(base);
+    out!(
+        out,
+        "checkpoints of a 1 h run (cursor moved back to 30 min): {:.1} MB in {} checkpoints, besides the run itself ({:.1} MB) (goal ≤ 100 MB)",
+        all.saturating_sub(one) as f64 / 1e6,
+        t.checkpoint_count(),
+        one as f64 / 1e6
+    );
+    out.done()
+}
+
 /// Heap in use while a run goes on: after 1 simulated hour and after 24,
 /// which should differ little once every store is bounded.
 fn memory(o: Opts) -> Result<(), Stop> {
@@ -415,7 +552,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "error: missing subcommand (expected run, history, presets, show, bench or memory; see --help)"
+                "error: missing subcommand (expected run, history, presets, show, explain, bench, travel or memory; see --help)"
             );
             return ExitCode::from(2);
         }
@@ -426,9 +563,11 @@ fn main() -> ExitCode {
         "show" => parse(args, false).map_err(Stop::from).and_then(show),
         "bench" => parse(args, false).map_err(Stop::from).and_then(bench),
         "memory" => parse(args, false).map_err(Stop::from).and_then(memory),
+        "explain" => parse(args, true).map_err(Stop::from).and_then(explain),
+        "travel" => parse(args, false).map_err(Stop::from).and_then(travel),
         "presets" => list_presets(args),
         other => Err(Stop::Fail(format!(
-            "unknown subcommand {other:?} (expected run, history, presets, show, bench or memory; see --help)"
+            "unknown subcommand {other:?} (expected run, history, presets, show, explain, bench, travel or memory; see --help)"
         ))),
     };
     match result {

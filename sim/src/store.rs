@@ -101,6 +101,12 @@ impl KeyCache {
         Some(slot.version)
     }
 
+    /// The version held for `key` and when it expires, without touching
+    /// its rank (for explanations).
+    pub fn peek(&self, key: u32) -> Option<(Version, SimTime)> {
+        self.entries.get(&key).map(|s| (s.version, s.expires))
+    }
+
     /// Stores `key` at `version` until `expires`.
     pub fn put(&mut self, key: u32, version: Version, expires: SimTime) {
         self.remove(key);

@@ -66,6 +66,9 @@ pub struct ReadJudgement {
 /// One read or write, as exported for external consistency checkers.
 #[derive(Clone, Debug, Serialize)]
 pub struct HistoryOp {
+    /// The request (not exported: checkers match operations by value).
+    #[serde(skip)]
+    pub request: RequestId,
     /// Session (user) number.
     pub session: u32,
     /// `read` or `write`.

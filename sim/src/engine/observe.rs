@@ -122,6 +122,7 @@ impl Simulation {
                 _ => version,
             };
             let line = self.truth.record(HistoryOp {
+                request: id,
                 session,
                 op: kind,
                 key,
