@@ -69,6 +69,10 @@ pub enum Action {
     Invalid { why: String },
     /// The page became narrow (the diagram's path runs down) or wide.
     Viewport { narrow: bool },
+    /// Ask why a request went wrong (the replay worker answers).
+    Why { id: u64 },
+    /// The replay worker's answer.
+    Answered { answer: crate::replay::Answer },
 }
 
 /// A change to how the world is built (it starts a new run): one scenario
@@ -271,6 +275,8 @@ impl Action {
                 | Action::Viewport { .. }
                 | Action::ClickAt { .. }
                 | Action::TogglePresenter
+                | Action::Why { .. }
+                | Action::Answered { .. }
         )
     }
 

@@ -85,14 +85,21 @@ pub fn App(props: &AppProps) -> Html {
 
     // Every control's action goes through here to `Engine::act`, then the
     // page is drawn again.
+    // The replay worker, started the first time a question needs it.
+    let replay = use_mut_ref(|| None::<Rc<crate::replay::Client>>);
     let dispatch: Dispatch = {
         let engine = engine.clone();
         let update = update.clone();
         let painter = painter.clone();
         Callback::from(move |action: Action| {
+            let mut question = None;
             if let Ok(mut e) = engine.try_borrow_mut() {
                 e.act(action);
                 painter.draw(&e, true);
+                question = e.outbox.take();
+            }
+            if let Some(ask) = question {
+                send_question(&replay, &engine, &update, &ask);
             }
             update.force_update();
         })
@@ -222,18 +229,26 @@ pub fn App(props: &AppProps) -> Html {
                             panels::log::lost_story(&e.sim, id).unwrap_or_else(|| "This request has finished.".into())
                         }</p>
                         <p class="hint">{ "Its hop-by-hop details are no longer kept: the page keeps those of the most recent requests only." }</p>
+                        { panels::why::view(&e, &dispatch, id) }
                         <button type="button" data-testid="waterfall-close" onclick={panels::on_click(&dispatch, Action::OpenRequest { id: None })}>{ "Close" }</button>
                     </section>
                 </div>
             }
             if let Some(trace) = e.request.and_then(|id| e.sim.request_trace(id)) {
                 <div class="overlay" role="dialog" aria-modal="true" aria-label="Request details">
+                  <div class="wf-stack">
                     <Waterfall trace={Rc::new(trace.clone())} names={Rc::new(e.names.clone())}
                                lost={panels::log::lost_story(&e.sim, trace.id).map(AttrValue::from)}
                                on_close={{
                                    let dispatch = dispatch.clone();
                                    Callback::from(move |()| dispatch.emit(Action::OpenRequest { id: None }))
                                }} />
+                    if trace.kind != pathlab_sim::RequestKind::Static && !e.sim.is_in_flight(trace.id) {
+                        <section class="panel why-panel" aria-label="Why it happened">
+                            { panels::why::view(&e, &dispatch, trace.id) }
+                        </section>
+                    }
+                  </div>
                 </div>
             }
             if e.help {
@@ -255,4 +270,53 @@ fn replica_names(snap: &Snapshot) -> Vec<String> {
         .filter(|n| n.kind == NodeKind::Db)
         .map(|n| n.id.clone())
         .collect()
+}
+
+/// Sends a question to the replay worker, starting it first if need be;
+/// its answer (or its failure) comes back as [`Action::Answered`].
+fn send_question(
+    replay: &Rc<std::cell::RefCell<Option<Rc<crate::replay::Client>>>>,
+    engine: &Rc<std::cell::RefCell<Engine>>,
+    update: &UseForceUpdateHandle,
+    ask: &crate::replay::Ask,
+) {
+    let answered = {
+        let engine = engine.clone();
+        let update = update.clone();
+        move |answer: crate::replay::Answer| {
+            if let Ok(mut e) = engine.try_borrow_mut() {
+                e.act(Action::Answered { answer });
+            }
+            update.force_update();
+        }
+    };
+    let failed = {
+        let answered = answered.clone();
+        let engine = engine.clone();
+        move |why: String| {
+            let asking = engine.try_borrow().ok().and_then(|e| e.asking);
+            if let Some(request) = asking {
+                answered(crate::replay::Answer {
+                    request,
+                    title: format!("No answer: {why}"),
+                    facts: Vec::new(),
+                });
+            }
+        }
+    };
+    let client = replay.borrow().clone();
+    let client = match client {
+        Some(c) => c,
+        None => match crate::replay::Client::start(answered, failed.clone()) {
+            Ok(c) => {
+                let c = Rc::new(c);
+                *replay.borrow_mut() = Some(c.clone());
+                c
+            }
+            Err(why) => return failed(why),
+        },
+    };
+    if let Err(why) = client.ask(ask) {
+        failed(why);
+    }
 }

@@ -2,7 +2,8 @@
 
 use crate::action::{Action, ActionLog, Choice, LogKind, Panel, Timed};
 use crate::layout::{self, Orientation, Place};
-use pathlab_sim::{Command, NodeKind, RequestId, Scenario, SimTime, Simulation, presets};
+use crate::replay::{Answer, Ask};
+use pathlab_sim::{Applied, Command, NodeKind, RequestId, Scenario, Simulation, presets};
 use std::collections::BTreeSet;
 
 /// Playback speeds offered, as multiples of real time.
@@ -38,8 +39,17 @@ pub struct Engine {
     pub playing: bool,
     /// Index into [`SPEEDS`].
     pub speed_idx: usize,
-    /// Every command sent by the user, with when it was applied.
-    pub commands: Vec<(SimTime, Command)>,
+    /// Every command sent by the user, in its exact place in the run.
+    pub commands: Vec<Applied>,
+    /// Changes made to the preset's design, in order (the scenario is the
+    /// preset with these applied).
+    pub designs: Vec<crate::action::Redesign>,
+    /// The request whose story was asked for, while the answer is awaited.
+    pub asking: Option<RequestId>,
+    /// The last story told.
+    pub why: Option<Answer>,
+    /// A question for the replay worker, to be sent by the page.
+    pub outbox: Option<Ask>,
     /// The node whose panel is open.
     pub selected: Option<usize>,
     /// The request whose waterfall is open.
@@ -111,6 +121,10 @@ impl Engine {
             playing: false,
             speed_idx: 3,
             commands: Vec::new(),
+            designs: Vec::new(),
+            asking: None,
+            why: None,
+            outbox: None,
             selected: None,
             request: None,
             picked: BTreeSet::new(),
@@ -309,8 +323,12 @@ impl Engine {
             }
             Action::Command(cmd) => self.send(cmd.clone()),
             Action::Redesign(change) => {
-                let change = change.clone();
-                self.redesign(|s| change.apply(s))
+                let c = change.clone();
+                let ok = self.redesign(|s| c.apply(s));
+                if ok {
+                    self.designs.push(change.clone());
+                }
+                ok
             }
             Action::Select { node } => match node {
                 None => {
@@ -351,6 +369,27 @@ impl Engine {
             }
             Action::OpenRequest { id } => {
                 self.request = id.map(RequestId);
+                true
+            }
+            Action::Why { id } => {
+                let id = RequestId(*id);
+                self.why = None;
+                self.asking = Some(id);
+                self.outbox = Some(Ask {
+                    preset: self.preset.clone(),
+                    designs: self.designs.clone(),
+                    seed: self.seed,
+                    commands: self.commands.clone(),
+                    upto: self.sim.now(),
+                    why: id,
+                });
+                true
+            }
+            Action::Answered { answer } => {
+                if self.asking == Some(answer.request) {
+                    self.asking = None;
+                    self.why = Some(answer.clone());
+                }
                 true
             }
             Action::Picking { on } => {
@@ -437,9 +476,14 @@ impl Engine {
     /// Applies a command now and records it; a refused command leaves
     /// everything as it was and is reported in [`Engine::error`].
     pub fn send(&mut self, cmd: Command) -> bool {
+        let (at, events) = (self.sim.now(), self.sim.events());
         match self.sim.apply(&cmd) {
             Ok(()) => {
-                self.commands.push((self.sim.now(), cmd));
+                self.commands.push(Applied {
+                    at,
+                    events,
+                    command: cmd,
+                });
                 self.error = None;
                 self.sync_layout();
                 true
@@ -466,6 +510,8 @@ impl Engine {
                 self.layout_for = (0, 0, self.orientation);
                 self.sync_layout();
                 self.commands.clear();
+                self.asking = None;
+                self.why = None;
                 self.request = None;
                 self.picked.clear();
                 self.picking = false;
@@ -599,6 +645,7 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pathlab_sim::SimTime;
 
     /// A clock that never moves: frames are never short of time.
     fn no_clock() -> f64 {

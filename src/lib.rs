@@ -12,6 +12,7 @@ pub mod links;
 pub mod options;
 pub mod panels;
 pub mod particles;
+pub mod replay;
 pub mod waterfall;
 
 pub use app::{App, AppProps};

@@ -263,6 +263,9 @@ impl Story<'_> {
             format!("user session {} sent a {what} of key {}", t.session, t.key),
         );
         let (outcome, text) = match t.outcome {
+            Outcome::Ok if t.kind == RequestKind::Write => {
+                ("ok", "the acknowledgement came back".to_string())
+            }
             Outcome::Ok => ("ok", "the answer came back".to_string()),
             Outcome::Stale => ("stale", "the answer came back, but old".to_string()),
             Outcome::Failed(e) => ("failed", format!("it failed: {}", e.label())),
@@ -765,16 +768,10 @@ fn label<T: Serialize>(v: &T) -> String {
         .unwrap_or_default()
 }
 
-/// A version as people read it: term.index for a leader's log, a stamp
-/// otherwise.
+/// A version as people read it (as everywhere else: `t3#41`).
 fn show(v: Version) -> String {
-    if v.0 >> 63 == 1 {
-        format!("stamped {}", v.0 & ((1 << 63) - 1))
-    } else {
-        format!("{}.{}", v.0 >> 32, v.0 & 0xFFFF_FFFF)
-    }
+    v.to_string()
 }
-
 /// Runs from `from` to `limit` and lists up to `per_kind` requests of each
 /// anomaly kind that can be told from the outside (stale reads, errors,
 /// lost writes, rolled-back reads), in order of time.

@@ -10,6 +10,7 @@ pub mod node;
 pub mod requests;
 pub mod settings;
 pub mod settings_more;
+pub mod why;
 
 use crate::action::Action;
 use serde::Serialize;

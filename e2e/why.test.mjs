@@ -1,0 +1,63 @@
+// End-to-end tests of "why?": a request's details ask the replay worker
+// (loaded on first use) for the story of what went wrong, and show it as
+// numbered facts with their simulated times. Screenshots go to
+// e2e/screenshots/: look at them.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { launch, close, open, runUntil, screenshotDir } from './browser.mjs';
+
+before(launch);
+after(close);
+
+/** Plays until the requests list shows one with `outcome` (e.g. "stale"), pauses, opens it. */
+async function openRequestWith(page, outcome, seconds) {
+  await runUntil(page, seconds);
+  await page.keyboard.press('Space');
+  const row = page.locator(`[data-testid="requests"] button.outcome-${outcome}`).first();
+  await row.waitFor({ timeout: 20_000 });
+  const id = await row.getAttribute('data-request');
+  await row.click();
+  await page.locator('[data-testid="waterfall"]').waitFor();
+  return id;
+}
+
+test('the why of a stale read names the write it missed, the replica that answered and its lag', async () => {
+  const { page, problems } = await open('?preset=async-follower-reads&play=1&speed=5');
+  try {
+    await openRequestWith(page, 'stale', 3);
+    // Nothing is loaded for questions until one is asked.
+    const before = await page.evaluate(() => performance.getEntriesByType('resource').map((r) => r.name));
+    assert.ok(!before.some((u) => u.includes('pathlab-core')), 'the replay worker loads on first use only');
+    await page.locator('[data-testid="why-button"]').click();
+    const facts = page.locator('[data-testid="why"] > li');
+    await facts.first().waitFor({ timeout: 20_000 });
+    const texts = await facts.allTextContents();
+    const story = texts.join('\n');
+    assert.match(story, /a write \(request \d+\) of version t\d+#\d+ was acknowledged before this read began/);
+    assert.match(story, /db-0-\d \(follower\) answered it with version t\d+#\d+; it was [\d.]+ ms behind its leader/);
+    assert.match(story, /replication async, reads go to followers/);
+    // One child per fact, each with its time; in order.
+    const times = await facts.evaluateAll((lis) => lis.map((li) => Number(li.dataset.tMs)));
+    assert.equal(times.length, texts.length);
+    assert.ok(times.every((t, i) => Number.isFinite(t) && (i === 0 || times[i - 1] <= t)), `times in order: ${times}`);
+    await page.screenshot({ path: join(screenshotDir, 'why-stale-read.png') });
+    assert.deepEqual(problems, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('a request that went well has nothing to explain, and says so', async () => {
+  const { page, problems } = await open('?preset=default&play=1&speed=5');
+  try {
+    await openRequestWith(page, 'ok', 2);
+    await page.locator('[data-testid="why-button"]').click();
+    await page.locator('.why-panel h3').waitFor({ timeout: 20_000 });
+    assert.match(await page.locator('.why-panel h3').textContent(), /nothing to explain/);
+    assert.equal(await page.locator('[data-testid="why"]').count(), 0);
+    assert.deepEqual(problems, []);
+  } finally {
+    await page.close();
+  }
+});

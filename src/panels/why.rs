@@ -1,0 +1,42 @@
+//! "Why?" in a request's details: a button that asks the replay worker, a note while it replays, then the story as a numbered list of facts, each with its simulated time.
+
+use crate::action::Action;
+use crate::engine::Engine;
+use crate::panels::{Dispatch, on_click};
+use pathlab_sim::RequestId;
+use yew::prelude::*;
+
+/// The "Why?" part of request `id`'s details.
+pub fn view(e: &Engine, d: &Dispatch, id: RequestId) -> Html {
+    if let Some(answer) = e.why.as_ref().filter(|a| a.request == id) {
+        return html! {
+            <section class="why" aria-label="Why it happened">
+                <h3>{ answer.title.clone() }</h3>
+                if !answer.facts.is_empty() {
+                    <ol data-testid="why">
+                        { for answer.facts.iter().map(|f| html! {
+                            <li data-t-ms={format!("{:.3}", f.at.0 as f64 / 1000.0)}>
+                                <span class="why-t">{ format!("{:.3} s", f.at.as_secs_f64()) }</span>
+                                { f.text.clone() }
+                            </li>
+                        }) }
+                    </ol>
+                }
+            </section>
+        };
+    }
+    if e.asking == Some(id) {
+        return html! {
+            <p class="why why-wait" role="status" data-testid="why-wait">
+                { "Replaying the run to find out why…" }
+            </p>
+        };
+    }
+    html! {
+        <p class="why">
+            <button type="button" data-testid="why-button" data-action="why"
+                    onclick={on_click(d, Action::Why { id: id.0 })}>{ "Why?" }</button>
+            <span class="hint">{ " the story of this request, told by replaying the run" }</span>
+        </p>
+    }
+}

@@ -1,0 +1,354 @@
+//! The replay worker: a second copy of the simulation core, loaded into a Web Worker the first time a question needs the run replayed (why did this request go wrong?), so the page's own bundle stays small and the page never blocks while the worker replays. It follows the page's run from the same scenario, seed and exactly placed commands, keeping checkpoints as it goes.
+
+use crate::action::Redesign;
+use pathlab_sim::{Applied, RequestId, Scenario, SimTime, Timeline, presets};
+use serde::{Deserialize, Serialize};
+
+/// Name of the worker's loader script in `dist/` (built by Trunk from the
+/// `pathlab-core` binary).
+pub const WORKER_SCRIPT: &str = "./pathlab-core_loader.js";
+
+/// A question for the worker, with the run it is about.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ask {
+    /// The run: the preset it started from…
+    pub preset: String,
+    /// …with these design changes, in order (the scenario is not sent
+    /// whole, which keeps its serialising code out of the page).
+    pub designs: Vec<Redesign>,
+    /// Its seed.
+    pub seed: u64,
+    /// Commands applied so far, in their places.
+    pub commands: Vec<Applied>,
+    /// How far the page has played.
+    pub upto: SimTime,
+    /// The request to explain.
+    pub why: RequestId,
+}
+
+/// One fact of a story: when, and what.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoryFact {
+    /// Simulated time, µs.
+    pub at: SimTime,
+    /// In words.
+    pub text: String,
+}
+
+/// The worker's answer about one request.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Answer {
+    /// The request.
+    pub request: RequestId,
+    /// What went wrong (a heading), or why there is no story.
+    pub title: String,
+    /// The story, in order; empty when there is nothing to explain.
+    pub facts: Vec<StoryFact>,
+}
+
+/// The run the worker follows, and what it was built from.
+#[derive(Debug)]
+pub struct Followed {
+    scenario: Scenario,
+    seed: u64,
+    commands: Vec<Applied>,
+    timeline: Timeline,
+}
+
+/// The scenario a question is about.
+fn scenario_of(ask: &Ask) -> Result<Scenario, String> {
+    let mut s = presets::preset(&ask.preset).map_err(|e| e.to_string())?;
+    for d in &ask.designs {
+        d.apply(&mut s);
+    }
+    s.validate().map_err(|e| e.to_string())?;
+    Ok(s)
+}
+
+/// Answers one question, following the run in `state` (rebuilt when the
+/// question is about another run).
+pub fn answer(state: &mut Option<Followed>, ask: Ask) -> Answer {
+    let scenario = match scenario_of(&ask) {
+        Ok(s) => s,
+        Err(e) => {
+            return Answer {
+                request: ask.why,
+                title: format!("This run cannot be replayed: {e}"),
+                facts: Vec::new(),
+            };
+        }
+    };
+    let same = state.as_ref().is_some_and(|f| {
+        f.scenario == scenario
+            && f.seed == ask.seed
+            && ask.commands.starts_with(&f.commands)
+            && f.timeline.cursor() <= ask.upto
+    });
+    if !same {
+        *state = match Timeline::new(&scenario, ask.seed) {
+            Ok(timeline) => Some(Followed {
+                scenario,
+                seed: ask.seed,
+                commands: Vec::new(),
+                timeline,
+            }),
+            Err(e) => {
+                return Answer {
+                    request: ask.why,
+                    title: format!("This run cannot be replayed: {e}"),
+                    facts: Vec::new(),
+                };
+            }
+        };
+    }
+    let Some(f) = state.as_mut() else {
+        unreachable!("set just above")
+    };
+    let more = &ask.commands[f.commands.len()..];
+    f.timeline.catch_up(more, ask.upto);
+    f.commands.extend_from_slice(more);
+    match f.timeline.explain(ask.why) {
+        Ok(e) => Answer {
+            request: ask.why,
+            title: format!("Why: a {}", e.anomaly.title()),
+            facts: e
+                .facts
+                .into_iter()
+                .map(|f| StoryFact {
+                    at: f.at,
+                    text: f.text,
+                })
+                .collect(),
+        },
+        Err(e) => Answer {
+            request: ask.why,
+            title: capitalise(&e.to_string()),
+            facts: Vec::new(),
+        },
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// The worker's entry point: answers each message (an [`Ask`] as JSON) with
+/// an [`Answer`] as JSON. A message that is not a question is answered
+/// with an error line, and changes nothing.
+#[cfg(target_arch = "wasm32")]
+pub fn serve() {
+    use std::cell::RefCell;
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::prelude::Closure;
+    thread_local! {
+        static STATE: RefCell<Option<Followed>> = const { RefCell::new(None) };
+    }
+    let scope: web_sys::DedicatedWorkerGlobalScope = js_sys_global();
+    let reply = scope.clone();
+    let on_message =
+        Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |m: web_sys::MessageEvent| {
+            let text = m.data().as_string().unwrap_or_default();
+            let out = match serde_json::from_str::<Ask>(&text) {
+                Ok(ask) => STATE.with(|s| answer(&mut s.borrow_mut(), ask)),
+                Err(e) => Answer {
+                    request: RequestId(u64::MAX),
+                    title: format!("The replay worker could not read the question: {e}"),
+                    facts: Vec::new(),
+                },
+            };
+            // Nothing to do if the page has gone.
+            let _ = reply.post_message(&to_js(&out));
+        });
+    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    // Messages sent before this point were dropped: the page waits for this.
+    let _ = scope.post_message(&READY.into());
+}
+
+/// What the worker says once it listens.
+const READY: &str = "ready";
+
+/// An answer as a plain JavaScript object, `{request, title, facts:
+/// [[at_us, text], …]}`: the page reads it without a JSON parser.
+#[cfg(target_arch = "wasm32")]
+fn to_js(a: &Answer) -> wasm_bindgen::JsValue {
+    use web_sys::js_sys::{Array, Object, Reflect};
+    let o = Object::new();
+    let facts = Array::new();
+    for f in &a.facts {
+        facts.push(&Array::of2(
+            &(f.at.0 as f64).into(),
+            &f.text.as_str().into(),
+        ));
+    }
+    let _ = Reflect::set(&o, &"request".into(), &(a.request.0 as f64).into());
+    let _ = Reflect::set(&o, &"title".into(), &a.title.as_str().into());
+    let _ = Reflect::set(&o, &"facts".into(), &facts);
+    o.into()
+}
+
+/// Reads an answer made by `to_js`; None if it is not one.
+fn from_js(v: &wasm_bindgen::JsValue) -> Option<Answer> {
+    use web_sys::js_sys::{Array, Reflect};
+    let get = |k: &str| Reflect::get(v, &k.into()).ok();
+    let request = get("request")?.as_f64()?;
+    let title = get("title")?.as_string()?;
+    let facts = Array::from(&get("facts")?)
+        .iter()
+        .map(|f| {
+            let pair = Array::from(&f);
+            Some(StoryFact {
+                at: SimTime(pair.get(0).as_f64()? as u64),
+                text: pair.get(1).as_string()?,
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(Answer {
+        request: RequestId(request as u64),
+        title,
+        facts,
+    })
+}
+
+#[cfg(target_arch = "wasm32")]
+fn js_sys_global() -> web_sys::DedicatedWorkerGlobalScope {
+    use wasm_bindgen::JsCast;
+    web_sys::js_sys::global().unchecked_into()
+}
+
+/// The page's side: the worker, started on first use, and what to do
+/// with its answers.
+pub struct Client {
+    worker: web_sys::Worker,
+    /// Questions asked before the worker listens (then None).
+    waiting: std::rc::Rc<std::cell::RefCell<Option<Vec<String>>>>,
+    _on_message: wasm_bindgen::prelude::Closure<dyn Fn(web_sys::MessageEvent)>,
+    _on_error: wasm_bindgen::prelude::Closure<dyn Fn(web_sys::ErrorEvent)>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Client")
+    }
+}
+
+impl Client {
+    /// Starts the worker. `on_answer` gets each answer, `on_failure` a
+    /// sentence when the worker could not answer (it failed to load, or
+    /// stopped).
+    pub fn start(
+        on_answer: impl Fn(Answer) + 'static,
+        on_failure: impl Fn(String) + 'static,
+    ) -> Result<Client, String> {
+        use wasm_bindgen::JsCast;
+        use wasm_bindgen::prelude::Closure;
+        let worker = web_sys::Worker::new(WORKER_SCRIPT)
+            .map_err(|_| "the replay worker could not be started".to_string())?;
+        let on_failure = std::rc::Rc::new(on_failure);
+        let fail = on_failure.clone();
+        let waiting = std::rc::Rc::new(std::cell::RefCell::new(Some(Vec::<String>::new())));
+        let queue = waiting.clone();
+        let port = worker.clone();
+        let on_message =
+            Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |m: web_sys::MessageEvent| {
+                if m.data().as_string().as_deref() == Some(READY) {
+                    let asked = queue.borrow_mut().take().unwrap_or_default();
+                    for text in asked {
+                        let _ = port.post_message(&text.into());
+                    }
+                    return;
+                }
+                match from_js(&m.data()) {
+                    Some(a) => on_answer(a),
+                    None => fail("the replay worker answered something unexpected".into()),
+                }
+            });
+        let on_error =
+            Closure::<dyn Fn(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
+                e.prevent_default();
+                on_failure(format!("the replay worker stopped: {}", e.message()));
+            });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        Ok(Client {
+            worker,
+            waiting,
+            _on_message: on_message,
+            _on_error: on_error,
+        })
+    }
+
+    /// Sends a question.
+    pub fn ask(&self, ask: &Ask) -> Result<(), String> {
+        // Serialising plain data cannot fail; the message would be empty.
+        let text = serde_json::to_string(ask).unwrap_or_default();
+        if let Some(queue) = self.waiting.borrow_mut().as_mut() {
+            queue.push(text);
+            return Ok(());
+        }
+        self.worker
+            .post_message(&text.into())
+            .map_err(|_| "the question could not be sent to the replay worker".to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pathlab_sim::{Command, Simulation, presets};
+
+    fn ask(sim: &Simulation, commands: Vec<Applied>, why: RequestId) -> Ask {
+        Ask {
+            preset: "async-follower-reads".into(),
+            designs: Vec::new(),
+            seed: sim.seed(),
+            commands,
+            upto: sim.now(),
+            why,
+        }
+    }
+
+    #[test]
+    fn the_worker_follows_the_pages_run_and_tells_a_stale_reads_story() {
+        let scenario = presets::preset("async-follower-reads").unwrap();
+        // The page's run, paused mid-instant as a busy frame leaves it.
+        let mut page = Simulation::new(&scenario, 1).unwrap();
+        while !page.step_until_bounded(SimTime::from_secs_f64(4.0), 3_333) {}
+        let stale = page
+            .traces()
+            .find(|t| t.outcome == pathlab_sim::Outcome::Stale)
+            .expect("a stale read")
+            .id;
+        let mut state = None;
+        let a = answer(&mut state, ask(&page, Vec::new(), stale));
+        assert_eq!(a.title, "Why: a stale read");
+        assert!(a.facts.iter().any(|f| f.text.contains("behind its leader")));
+        // Later, with a command: the worker goes on from where it was.
+        let crash = Applied {
+            at: page.now(),
+            events: page.events(),
+            command: Command::Crash {
+                node: "db-0-0".into(),
+            },
+        };
+        page.apply(&crash.command).unwrap();
+        page.step_until(SimTime::from_secs_f64(6.0));
+        let fine = page
+            .traces()
+            .rev()
+            .find(|t| {
+                t.outcome == pathlab_sim::Outcome::Ok && t.kind == pathlab_sim::RequestKind::Read
+            })
+            .unwrap()
+            .id;
+        let a = answer(&mut state, ask(&page, vec![crash], fine));
+        assert!(a.facts.is_empty());
+        assert!(a.title.contains("nothing to explain"), "{}", a.title);
+        let f = state.as_ref().unwrap();
+        assert_eq!(f.timeline.sim().fingerprint(), page.fingerprint());
+    }
+}
