@@ -61,3 +61,37 @@ test('a request that went well has nothing to explain, and says so', async () =>
     await page.close();
   }
 });
+
+test('a log link to a lost write opens its details a minute later, rebuilt by replaying, with the story of its loss', async () => {
+  const { page, problems } = await open('?preset=leader-crash&play=1&speed=50', { width: 1440, height: 900 });
+  try {
+    await runUntil(page, 82);
+    await page.keyboard.press('Space');
+    await page.locator('[data-testid="log-filter"]').selectOption('anomalies');
+    const log = page.locator('[data-testid="event-log"]');
+    const line = log.locator('li').filter({ hasText: /lost/ }).first();
+    await line.waitFor();
+    if (await line.getAttribute('data-group-count')) {
+      await line.locator('.group-toggle').click();
+      await line.locator('.group-lines button').first().click();
+    } else {
+      await line.locator('button.link').first().click();
+    }
+    // The page no longer keeps this request's hops: they come back from a replay.
+    const hops = page.locator('[data-testid="waterfall"] tbody tr');
+    await hops.first().waitFor({ timeout: 20_000 });
+    assert.ok(await hops.count() >= 4, 'browser, DNS, balancer, app server, database…');
+    assert.match(await hops.allTextContents().then((t) => t.join(' ')), /db-0-0/);
+    assert.match(await page.locator('[data-testid="waterfall-outcome"]').textContent(), /then lost/);
+    await page.locator('[data-testid="why-button"]').click();
+    const story = (await page.locator('[data-testid="why"] > li').allTextContents()).join('\n');
+    assert.match(story, /db-0-0 acknowledged it as version t1#\d+ in term 1; with async replication the acknowledgement waited for nothing/);
+    assert.match(story, /the fault: db-0-0 crashed/);
+    assert.match(story, /db-0-\d won the election for term \d+ without having version t1#\d+/);
+    assert.match(story, /the write was found gone/);
+    await page.screenshot({ path: join(screenshotDir, 'why-lost-write.png') });
+    assert.deepEqual(problems, []);
+  } finally {
+    await page.close();
+  }
+});

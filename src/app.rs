@@ -221,20 +221,23 @@ pub fn App(props: &AppProps) -> Html {
                 { panels::help::legend(&e) }
             }
             <div class="sr-only" aria-live="polite" data-testid="announcer">{ e.announcement.clone() }</div>
-            if let (Some(id), None) = (e.request, e.request.and_then(|id| e.sim.request_trace(id))) {
+            if let (Some(id), None) = (e.request, e.request.and_then(|id| e.trace_of(id))) {
                 <div class="overlay" role="dialog" aria-modal="true" aria-label="Request details">
                     <section class="panel waterfall" data-testid="waterfall">
                         <h2>{ format!("Request #{}", id.0) }</h2>
                         <p class="wf-outcome wf-outcome-lost" data-testid="waterfall-outcome">{
                             panels::log::lost_story(&e.sim, id).unwrap_or_else(|| "This request has finished.".into())
                         }</p>
-                        <p class="hint">{ "Its hop-by-hop details are no longer kept: the page keeps those of the most recent requests only." }</p>
-                        { panels::why::view(&e, &dispatch, id) }
+                        if e.asking == Some(id) {
+                            <p class="hint" role="status" data-testid="why-wait">{ "The page keeps the hop-by-hop details of recent requests only: rebuilding these by replaying the run…" }</p>
+                        } else if let Some(a) = e.why.as_ref().filter(|a| a.request == id) {
+                            <p class="hint">{ a.title.clone() }</p>
+                        }
                         <button type="button" data-testid="waterfall-close" onclick={panels::on_click(&dispatch, Action::OpenRequest { id: None })}>{ "Close" }</button>
                     </section>
                 </div>
             }
-            if let Some(trace) = e.request.and_then(|id| e.sim.request_trace(id)) {
+            if let Some(trace) = e.request.and_then(|id| e.trace_of(id)) {
                 <div class="overlay" role="dialog" aria-modal="true" aria-label="Request details">
                   <div class="wf-stack">
                     <Waterfall trace={Rc::new(trace.clone())} names={Rc::new(e.names.clone())}
@@ -300,6 +303,7 @@ fn send_question(
                     request,
                     title: format!("No answer: {why}"),
                     facts: Vec::new(),
+                    trace: None,
                 });
             }
         }

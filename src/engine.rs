@@ -46,8 +46,10 @@ pub struct Engine {
     pub designs: Vec<crate::action::Redesign>,
     /// The request whose story was asked for, while the answer is awaited.
     pub asking: Option<RequestId>,
-    /// The last story told.
+    /// The last answer about a request (its story, maybe its hops).
     pub why: Option<Answer>,
+    /// Whether the open request's story is shown (asked for with "Why?").
+    pub show_why: bool,
     /// A question for the replay worker, to be sent by the page.
     pub outbox: Option<Ask>,
     /// The node whose panel is open.
@@ -124,6 +126,7 @@ impl Engine {
             designs: Vec::new(),
             asking: None,
             why: None,
+            show_why: false,
             outbox: None,
             selected: None,
             request: None,
@@ -369,20 +372,21 @@ impl Engine {
             }
             Action::OpenRequest { id } => {
                 self.request = id.map(RequestId);
+                self.show_why = false;
+                // Details the page no longer keeps are rebuilt by a replay.
+                if let Some(id) = self.request
+                    && self.trace_of(id).is_none()
+                {
+                    self.ask(id);
+                }
                 true
             }
             Action::Why { id } => {
                 let id = RequestId(*id);
-                self.why = None;
-                self.asking = Some(id);
-                self.outbox = Some(Ask {
-                    preset: self.preset.clone(),
-                    designs: self.designs.clone(),
-                    seed: self.seed,
-                    commands: self.commands.clone(),
-                    upto: self.sim.now(),
-                    why: id,
-                });
+                self.show_why = true;
+                if self.asking != Some(id) && self.why.as_ref().is_none_or(|a| a.request != id) {
+                    self.ask(id);
+                }
                 true
             }
             Action::Answered { answer } => {
@@ -471,6 +475,31 @@ impl Engine {
             self.log.actions.push(Timed { at, action });
         }
         ok
+    }
+
+    /// Asks the replay worker about request `id` (its story, and its hops
+    /// if the page no longer keeps them).
+    fn ask(&mut self, id: RequestId) {
+        self.why = None;
+        self.asking = Some(id);
+        self.outbox = Some(Ask {
+            preset: self.preset.clone(),
+            designs: self.designs.clone(),
+            seed: self.seed,
+            commands: self.commands.clone(),
+            upto: self.sim.now(),
+            why: id,
+        });
+    }
+
+    /// A request's trace: kept by the simulation, or rebuilt by a replay.
+    pub fn trace_of(&self, id: RequestId) -> Option<pathlab_sim::Trace> {
+        self.sim.request_trace(id).or_else(|| {
+            self.why
+                .as_ref()
+                .filter(|a| a.request == id)
+                .and_then(|a| a.trace.clone())
+        })
     }
 
     /// Applies a command now and records it; a refused command leaves
@@ -709,6 +738,38 @@ mod tests {
         whole.step_until(e.sim.now());
         assert_eq!(whole.events(), e.sim.events());
         assert_eq!(whole.fingerprint(), e.sim.fingerprint());
+    }
+
+    #[test]
+    fn details_the_page_no_longer_keeps_are_asked_of_the_replay_worker_and_shown_from_its_answer() {
+        let mut e = Engine::new("leader-crash", Some(1)).unwrap();
+        e.sim.run_for(5.0);
+        let old = e.sim.traces().next().unwrap().clone();
+        e.sim.run_for(60.0);
+        assert!(e.sim.request_trace(old.id).is_none(), "gone from the page");
+        assert!(e.act(Action::OpenRequest { id: Some(old.id.0) }));
+        let ask = e.outbox.take().expect("a question for the worker");
+        assert_eq!(
+            (ask.why, ask.preset.as_str(), ask.seed),
+            (old.id, "leader-crash", 1)
+        );
+        assert_eq!(ask.upto, e.sim.now());
+        assert_eq!(e.asking, Some(old.id));
+        // Pressing "Why?" meanwhile does not ask twice.
+        assert!(e.act(Action::Why { id: old.id.0 }));
+        assert!(e.outbox.is_none());
+        // The worker's answer (here, computed in place) brings the hops back.
+        let mut state = None;
+        let answer = crate::replay::answer(&mut state, ask);
+        assert!(e.act(Action::Answered { answer }));
+        assert_eq!(e.trace_of(old.id), Some(old));
+        assert!(e.show_why && e.asking.is_none());
+        // An answer about a request no longer asked about is dropped.
+        let stale = e.why.clone().unwrap();
+        assert!(e.act(Action::OpenRequest { id: None }));
+        e.why = None;
+        assert!(e.act(Action::Answered { answer: stale }));
+        assert!(e.why.is_none());
     }
 
     #[test]

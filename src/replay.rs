@@ -1,7 +1,10 @@
 //! The replay worker: a second copy of the simulation core, loaded into a Web Worker the first time a question needs the run replayed (why did this request go wrong?), so the page's own bundle stays small and the page never blocks while the worker replays. It follows the page's run from the same scenario, seed and exactly placed commands, keeping checkpoints as it goes.
 
 use crate::action::Redesign;
-use pathlab_sim::{Applied, RequestId, Scenario, SimTime, Timeline, presets};
+use pathlab_sim::{
+    Applied, Hop, HopNote, NodeId, Outcome, RequestId, RequestKind, Scenario, SimTime, Timeline,
+    Trace, Version, presets,
+};
 use serde::{Deserialize, Serialize};
 
 /// Name of the worker's loader script in `dist/` (built by Trunk from the
@@ -44,6 +47,9 @@ pub struct Answer {
     pub title: String,
     /// The story, in order; empty when there is nothing to explain.
     pub facts: Vec<StoryFact>,
+    /// The request's hops, rebuilt by the replay (for requests whose
+    /// details the page no longer keeps).
+    pub trace: Option<Trace>,
 }
 
 /// The run the worker follows, and what it was built from.
@@ -75,6 +81,7 @@ pub fn answer(state: &mut Option<Followed>, ask: Ask) -> Answer {
                 request: ask.why,
                 title: format!("This run cannot be replayed: {e}"),
                 facts: Vec::new(),
+                trace: None,
             };
         }
     };
@@ -97,6 +104,7 @@ pub fn answer(state: &mut Option<Followed>, ask: Ask) -> Answer {
                     request: ask.why,
                     title: format!("This run cannot be replayed: {e}"),
                     facts: Vec::new(),
+                    trace: None,
                 };
             }
         };
@@ -107,7 +115,11 @@ pub fn answer(state: &mut Option<Followed>, ask: Ask) -> Answer {
     let more = &ask.commands[f.commands.len()..];
     f.timeline.catch_up(more, ask.upto);
     f.commands.extend_from_slice(more);
-    match f.timeline.explain(ask.why) {
+    let (trace, told) = match f.timeline.replay_request(ask.why) {
+        Ok((trace, told)) => (Some(trace), told),
+        Err(e) => (None, Err(e)),
+    };
+    match told {
         Ok(e) => Answer {
             request: ask.why,
             title: format!("Why: a {}", e.anomaly.title()),
@@ -119,11 +131,13 @@ pub fn answer(state: &mut Option<Followed>, ask: Ask) -> Answer {
                     text: f.text,
                 })
                 .collect(),
+            trace,
         },
         Err(e) => Answer {
             request: ask.why,
             title: capitalise(&e.to_string()),
             facts: Vec::new(),
+            trace,
         },
     }
 }
@@ -158,6 +172,7 @@ pub fn serve() {
                     request: RequestId(u64::MAX),
                     title: format!("The replay worker could not read the question: {e}"),
                     facts: Vec::new(),
+                    trace: None,
                 },
             };
             // Nothing to do if the page has gone.
@@ -188,7 +203,86 @@ fn to_js(a: &Answer) -> wasm_bindgen::JsValue {
     let _ = Reflect::set(&o, &"request".into(), &(a.request.0 as f64).into());
     let _ = Reflect::set(&o, &"title".into(), &a.title.as_str().into());
     let _ = Reflect::set(&o, &"facts".into(), &facts);
+    if let Some(t) = &a.trace {
+        let hops = Array::new();
+        for h in &t.hops {
+            let hop = Array::new();
+            for n in [
+                h.node.0 as f64,
+                h.start.0 as f64,
+                h.end.0 as f64,
+                h.note.code() as f64,
+            ] {
+                hop.push(&n.into());
+            }
+            hops.push(&hop);
+        }
+        let kind = match t.kind {
+            RequestKind::Static => 0.0,
+            RequestKind::Read => 1.0,
+            RequestKind::Write => 2.0,
+        };
+        let version =
+            |v: Option<Version>| v.map_or(wasm_bindgen::JsValue::NULL, |v| v.0.to_string().into());
+        let trace = Array::new();
+        for n in [
+            kind,
+            t.key as f64,
+            t.session as f64,
+            t.client.0 as f64,
+            t.start.0 as f64,
+            t.end.0 as f64,
+            t.outcome.code() as f64,
+        ] {
+            trace.push(&n.into());
+        }
+        trace.push(&version(t.version));
+        trace.push(&version(t.expected));
+        trace.push(&hops);
+        let _ = Reflect::set(&o, &"trace".into(), &trace);
+    }
     o.into()
+}
+
+/// Reads a trace made by `to_js`.
+fn trace_from_js(request: RequestId, v: &wasm_bindgen::JsValue) -> Option<Trace> {
+    use web_sys::js_sys::Array;
+    let a = Array::from(v);
+    let num = |i: u32| a.get(i).as_f64();
+    let version = |i: u32| {
+        a.get(i)
+            .as_string()
+            .and_then(|s| s.parse().ok())
+            .map(Version)
+    };
+    let hops = Array::from(&a.get(9))
+        .iter()
+        .map(|h| {
+            let h = Array::from(&h);
+            let n = |i: u32| h.get(i).as_f64();
+            Some(Hop {
+                node: NodeId(n(0)? as u16),
+                start: SimTime(n(1)? as u64),
+                end: SimTime(n(2)? as u64),
+                note: HopNote::from_code(n(3)? as u8)?,
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(Trace {
+        id: request,
+        kind: [RequestKind::Static, RequestKind::Read, RequestKind::Write]
+            .get(num(0)? as usize)
+            .copied()?,
+        key: num(1)? as u32,
+        session: num(2)? as u32,
+        client: NodeId(num(3)? as u16),
+        start: SimTime(num(4)? as u64),
+        end: SimTime(num(5)? as u64),
+        outcome: Outcome::from_code(num(6)? as u8)?,
+        version: version(7),
+        expected: version(8),
+        hops,
+    })
 }
 
 /// Reads an answer made by `to_js`; None if it is not one.
@@ -207,10 +301,15 @@ fn from_js(v: &wasm_bindgen::JsValue) -> Option<Answer> {
             })
         })
         .collect::<Option<Vec<_>>>()?;
+    let request = RequestId(request as u64);
+    let trace = get("trace")
+        .filter(|t| !t.is_undefined())
+        .and_then(|t| trace_from_js(request, &t));
     Some(Answer {
-        request: RequestId(request as u64),
+        request,
         title,
         facts,
+        trace,
     })
 }
 

@@ -177,6 +177,19 @@ pub fn explain(
     request: RequestId,
     limit: SimTime,
 ) -> Result<Explanation, NotExplained> {
+    let (_, told) = replay_request(from, request, limit)?;
+    told
+}
+
+/// Like [`explain`], and also gives the request's trace (rebuilt by the
+/// replay, for requests whose trace the run no longer keeps). Fails only
+/// when the request cannot be found between `from` and `limit`.
+#[allow(clippy::type_complexity)]
+pub fn replay_request(
+    from: &Simulation,
+    request: RequestId,
+    limit: SimTime,
+) -> Result<(Trace, Result<Explanation, NotExplained>), NotExplained> {
     if request.0 < from.reqs.next_id().0 {
         return Err(NotExplained::TooOld);
     }
@@ -214,18 +227,19 @@ pub fn explain(
     };
     story.begin();
     let anomaly = match (trace.kind, trace.outcome) {
-        (_, Outcome::Failed(e)) => story.error(e),
-        (RequestKind::Read, _) => story.read(expect, limit)?,
-        (RequestKind::Write, Outcome::Ok) => story.write(limit)?,
-        _ => return Err(NotExplained::Fine),
+        (_, Outcome::Failed(e)) => Ok(story.error(e)),
+        (RequestKind::Read, _) => story.read(expect, limit),
+        (RequestKind::Write, Outcome::Ok) => story.write(limit),
+        _ => Err(NotExplained::Fine),
     };
     let mut facts = story.facts;
     facts.sort_by_key(|f| f.at);
-    Ok(Explanation {
+    let told = anomaly.map(|anomaly| Explanation {
         request,
         anomaly,
         facts,
-    })
+    });
+    Ok((trace, told))
 }
 
 struct Story<'a> {
@@ -543,6 +557,10 @@ impl Story<'_> {
         let s = self.sim.settings.scenario().clone();
         let replication = self.replication();
         let waited_for = match replication {
+            Replication::Async if s.db.ship_on_heartbeat => format!(
+                "nothing: it answered before any follower had the write, and followers get the log in batches every {} ms",
+                s.db.heartbeat_ms
+            ),
             Replication::Async => {
                 "nothing: it answered before any follower had the write".to_string()
             }

@@ -239,6 +239,74 @@ pub struct Hop {
     pub note: HopNote,
 }
 
+/// Every hop note but [`HopNote::Failed`], in a fixed order (see
+/// [`HopNote::code`]).
+const PLAIN_NOTES: [HopNote; 18] = [
+    HopNote::Browser,
+    HopNote::DnsCached,
+    HopNote::DnsLookup,
+    HopNote::DnsAnswer,
+    HopNote::CdnHit,
+    HopNote::CdnMiss,
+    HopNote::Balanced,
+    HopNote::Served,
+    HopNote::Queued,
+    HopNote::CacheHit,
+    HopNote::CacheMiss,
+    HopNote::CacheWrite,
+    HopNote::Enqueued,
+    HopNote::DbRead,
+    HopNote::DbWrite,
+    HopNote::NotLeader,
+    HopNote::Behind,
+    HopNote::NoAnswer,
+];
+
+/// Codes from here on are failures, by [`ErrorKind::idx`].
+const FAILED_CODE: u8 = 32;
+
+impl HopNote {
+    /// A small number standing for the note (failures from 32 on), for
+    /// passing traces between programs without a parser.
+    pub fn code(self) -> u8 {
+        match self {
+            HopNote::Failed(e) => FAILED_CODE + e.idx() as u8,
+            n => PLAIN_NOTES.iter().position(|p| *p == n).unwrap_or(0) as u8,
+        }
+    }
+
+    /// The note a [`HopNote::code`] stands for.
+    pub fn from_code(c: u8) -> Option<HopNote> {
+        match c.checked_sub(FAILED_CODE) {
+            Some(e) => ErrorKind::ALL.get(e as usize).map(|e| HopNote::Failed(*e)),
+            None => PLAIN_NOTES.get(c as usize).copied(),
+        }
+    }
+}
+
+impl Outcome {
+    /// A small number standing for the outcome (failures as in
+    /// [`HopNote::code`]).
+    pub fn code(self) -> u8 {
+        match self {
+            Outcome::Ok => 0,
+            Outcome::Stale => 1,
+            Outcome::Failed(e) => FAILED_CODE + e.idx() as u8,
+        }
+    }
+
+    /// The outcome an [`Outcome::code`] stands for.
+    pub fn from_code(c: u8) -> Option<Outcome> {
+        match c {
+            0 => Some(Outcome::Ok),
+            1 => Some(Outcome::Stale),
+            _ => ErrorKind::ALL
+                .get(c.checked_sub(FAILED_CODE)? as usize)
+                .map(|e| Outcome::Failed(*e)),
+        }
+    }
+}
+
 /// The full story of one finished request.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Trace {
@@ -264,4 +332,28 @@ pub struct Trace {
     pub expected: Option<Version>,
     /// Every hop, in order of arrival.
     pub hops: Vec<Hop>,
+}
+
+#[cfg(test)]
+mod code_tests {
+    use super::*;
+
+    #[test]
+    fn every_note_and_outcome_comes_back_from_its_code() {
+        let notes = PLAIN_NOTES
+            .iter()
+            .copied()
+            .chain(ErrorKind::ALL.iter().map(|e| HopNote::Failed(*e)));
+        for n in notes {
+            assert_eq!(HopNote::from_code(n.code()), Some(n));
+        }
+        let outcomes = [Outcome::Ok, Outcome::Stale]
+            .into_iter()
+            .chain(ErrorKind::ALL.iter().map(|e| Outcome::Failed(*e)));
+        for o in outcomes {
+            assert_eq!(Outcome::from_code(o.code()), Some(o));
+        }
+        assert_eq!(HopNote::from_code(200), None);
+        assert_eq!(Outcome::from_code(7), None);
+    }
 }

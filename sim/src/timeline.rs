@@ -3,8 +3,8 @@
 use crate::commands::Command;
 use crate::engine::Simulation;
 use crate::error::Error;
-use crate::explain::{Explanation, NotExplained, explain};
-use crate::request::RequestId;
+use crate::explain::{Explanation, NotExplained, explain, replay_request};
+use crate::request::{RequestId, Trace};
 use crate::scenario::Scenario;
 use crate::time::{Micros, SEC, SimTime};
 use serde::{Deserialize, Serialize};
@@ -356,13 +356,26 @@ impl Timeline {
     /// The story of `request` (see [`crate::explain`]), replayed from the
     /// latest saved state from before it started, up to the branch's end.
     pub fn explain(&self, request: RequestId) -> Result<Explanation, NotExplained> {
-        let from = self
-            .checkpoints
+        explain(self.before(request), request, self.end())
+    }
+
+    /// The trace of `request` rebuilt by replaying (see
+    /// [`crate::explain::replay_request`]), with its story.
+    #[allow(clippy::type_complexity)]
+    pub fn replay_request(
+        &self,
+        request: RequestId,
+    ) -> Result<(Trace, Result<Explanation, NotExplained>), NotExplained> {
+        replay_request(self.before(request), request, self.end())
+    }
+
+    /// The latest saved state from before `request` started.
+    fn before(&self, request: RequestId) -> &Simulation {
+        self.checkpoints
             .iter()
             .rev()
             .find(|c| c.reqs.next_id() <= request)
-            .unwrap_or(&self.start);
-        explain(from, request, self.end())
+            .unwrap_or(&self.start)
     }
 
     /// Makes branch `id` current again, with the cursor at the same time

@@ -8,7 +8,7 @@ use yew::prelude::*;
 
 /// The "Why?" part of request `id`'s details.
 pub fn view(e: &Engine, d: &Dispatch, id: RequestId) -> Html {
-    if let Some(answer) = e.why.as_ref().filter(|a| a.request == id) {
+    if let Some(answer) = e.why.as_ref().filter(|a| a.request == id && e.show_why) {
         return html! {
             <section class="why" aria-label="Why it happened">
                 <h3>{ answer.title.clone() }</h3>
@@ -25,7 +25,7 @@ pub fn view(e: &Engine, d: &Dispatch, id: RequestId) -> Html {
             </section>
         };
     }
-    if e.asking == Some(id) {
+    if e.asking == Some(id) && e.show_why {
         return html! {
             <p class="why why-wait" role="status" data-testid="why-wait">
                 { "Replaying the run to find out why…" }
