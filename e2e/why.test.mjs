@@ -95,3 +95,28 @@ test('a log link to a lost write opens its details a minute later, rebuilt by re
     await page.close();
   }
 });
+
+test('when the replay worker cannot load, the question gets a clear answer and the page goes on', async () => {
+  const { page } = await open('?preset=async-follower-reads&play=1&speed=5');
+  try {
+    await page.route('**/pathlab-core*', (route) => route.abort());
+    await openRequestWith(page, 'stale', 3);
+    await page.locator('[data-testid="why-button"]').click();
+    const heading = page.locator('.why-panel h3');
+    await heading.waitFor({ timeout: 20_000 });
+    assert.match(await heading.textContent(), /^No answer: the replay worker/);
+    // Once it can load, asking again starts a new worker that answers.
+    await page.unroute('**/pathlab-core*');
+    await page.locator('[data-testid="waterfall-close"]').click();
+    await page.locator('[data-testid="requests"] button.outcome-stale').first().click();
+    await page.locator('[data-testid="why-button"]').click();
+    await page.locator('[data-testid="why"] > li').first().waitFor({ timeout: 20_000 });
+    // The page still works: close the details, play on.
+    await page.locator('[data-testid="waterfall-close"]').click();
+    await page.keyboard.press('Space');
+    await runUntil(page, 4);
+    assert.equal(await page.locator('[data-testid="error-panel"]').count(), 0);
+  } finally {
+    await page.close();
+  }
+});

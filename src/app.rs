@@ -304,11 +304,12 @@ fn send_question(
                     title: format!("No answer: {why}"),
                     facts: Vec::new(),
                     trace: None,
+                    failed: true,
                 });
             }
         }
     };
-    let client = replay.borrow().clone();
+    let client = replay.borrow().clone().filter(|c| !c.stopped());
     let client = match client {
         Some(c) => c,
         None => match crate::replay::Client::start(answered, failed.clone()) {

@@ -384,7 +384,12 @@ impl Engine {
             Action::Why { id } => {
                 let id = RequestId(*id);
                 self.show_why = true;
-                if self.asking != Some(id) && self.why.as_ref().is_none_or(|a| a.request != id) {
+                if self.asking != Some(id)
+                    && self
+                        .why
+                        .as_ref()
+                        .is_none_or(|a| a.request != id || a.failed)
+                {
                     self.ask(id);
                 }
                 true

@@ -50,6 +50,9 @@ pub struct Answer {
     /// The request's hops, rebuilt by the replay (for requests whose
     /// details the page no longer keeps).
     pub trace: Option<Trace>,
+    /// True when no answer came (the worker failed): asking again retries.
+    #[serde(default)]
+    pub failed: bool,
 }
 
 /// The run the worker follows, and what it was built from.
@@ -82,6 +85,7 @@ pub fn answer(state: &mut Option<Followed>, ask: Ask) -> Answer {
                 title: format!("This run cannot be replayed: {e}"),
                 facts: Vec::new(),
                 trace: None,
+                failed: false,
             };
         }
     };
@@ -105,6 +109,7 @@ pub fn answer(state: &mut Option<Followed>, ask: Ask) -> Answer {
                     title: format!("This run cannot be replayed: {e}"),
                     facts: Vec::new(),
                     trace: None,
+                    failed: false,
                 };
             }
         };
@@ -132,12 +137,14 @@ pub fn answer(state: &mut Option<Followed>, ask: Ask) -> Answer {
                 })
                 .collect(),
             trace,
+            failed: false,
         },
         Err(e) => Answer {
             request: ask.why,
             title: capitalise(&e.to_string()),
             facts: Vec::new(),
             trace,
+            failed: false,
         },
     }
 }
@@ -173,6 +180,7 @@ pub fn serve() {
                     title: format!("The replay worker could not read the question: {e}"),
                     facts: Vec::new(),
                     trace: None,
+                    failed: false,
                 },
             };
             // Nothing to do if the page has gone.
@@ -310,6 +318,7 @@ fn from_js(v: &wasm_bindgen::JsValue) -> Option<Answer> {
         title,
         facts,
         trace,
+        failed: false,
     })
 }
 
@@ -325,8 +334,10 @@ pub struct Client {
     worker: web_sys::Worker,
     /// Questions asked before the worker listens (then None).
     waiting: std::rc::Rc<std::cell::RefCell<Option<Vec<String>>>>,
+    /// Set once the worker has stopped: the next question starts another.
+    stopped: std::rc::Rc<std::cell::Cell<bool>>,
     _on_message: wasm_bindgen::prelude::Closure<dyn Fn(web_sys::MessageEvent)>,
-    _on_error: wasm_bindgen::prelude::Closure<dyn Fn(web_sys::ErrorEvent)>,
+    _on_error: wasm_bindgen::prelude::Closure<dyn Fn(web_sys::Event)>,
 }
 
 impl std::fmt::Debug for Client {
@@ -366,19 +377,34 @@ impl Client {
                     None => fail("the replay worker answered something unexpected".into()),
                 }
             });
-        let on_error =
-            Closure::<dyn Fn(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
-                e.prevent_default();
-                on_failure(format!("the replay worker stopped: {}", e.message()));
-            });
+        // A script that fails to load gives a plain Event; an error inside
+        // the worker an ErrorEvent with a message.
+        let stopped = std::rc::Rc::new(std::cell::Cell::new(false));
+        let stop = stopped.clone();
+        let on_error = Closure::<dyn Fn(web_sys::Event)>::new(move |e: web_sys::Event| {
+            e.prevent_default();
+            stop.set(true);
+            let why = e
+                .dyn_ref::<web_sys::ErrorEvent>()
+                .map(|e| e.message())
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| "it could not be loaded".into());
+            on_failure(format!("the replay worker stopped: {why}"));
+        });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         Ok(Client {
             worker,
             waiting,
+            stopped,
             _on_message: on_message,
             _on_error: on_error,
         })
+    }
+
+    /// Whether the worker has stopped (it failed to load, or failed).
+    pub fn stopped(&self) -> bool {
+        self.stopped.get()
     }
 
     /// Sends a question.
