@@ -46,6 +46,35 @@ try {
     console.log(`--- ${c.preset}`);
     await measure(c);
   }
+  // Replaying: ten simulated minutes into `leader-crash`, open a write lost
+  // at 21 s. Its hops are long gone from the page, so the first question
+  // starts the replay worker, which plays the whole run so far (keeping
+  // checkpoints) and rebuilds them; asking "why?" next replays from the
+  // checkpoint before the request only.
+  if (!process.env.BENCH_CASES || process.env.BENCH_CASES.split(',').includes('replay')) {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await page.goto(`${base}?preset=leader-crash&speed=100&play=1`);
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid="clock"]')?.textContent.match(/t = ([\d.]+)/)?.[1]) >= 600,
+      null, { timeout: 300_000, polling: 250 });
+    await page.keyboard.press('Space');
+    const clock = (await page.locator('[data-testid="clock"]').textContent()).trim();
+    await page.locator('[data-testid="log-filter"]').selectOption('anomalies');
+    const group = page.locator('[data-testid="event-log"] li[data-group-count]').filter({ hasText: /lost/ }).first();
+    await group.locator('.group-toggle').click();
+    let started = Date.now();
+    await group.locator('.group-lines button').first().click();
+    await page.locator('[data-testid="waterfall"] tbody tr').first().waitFor({ timeout: 60_000 });
+    const rebuilt = Date.now() - started;
+    started = Date.now();
+    await page.locator('[data-testid="why-button"]').click();
+    await page.locator('[data-testid="why"] > li').first().waitFor({ timeout: 60_000 });
+    const why = Date.now() - started;
+    console.log(`--- replay worker (leader-crash, paused at ${clock})`);
+    console.log(`details of a write lost at 21 s (worker started, whole run replayed): ${rebuilt} ms`);
+    console.log(`its "why?" story (replayed from the checkpoint before it):           ${why} ms`);
+    await page.close();
+  }
   const files = await readdir(dist);
   // The replay worker (pathlab-core*) loads only when a question needs the
   // run replayed: it is measured on its own.
