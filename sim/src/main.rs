@@ -108,6 +108,11 @@ struct Opts {
 }
 
 fn parse(args: lexopt::Parser, allow_json: bool) -> Result<Opts, String> {
+    parse_for(args, allow_json, false)
+}
+
+/// Like [`parse`]; `explaining` also accepts `--request`.
+fn parse_for(args: lexopt::Parser, allow_json: bool, explaining: bool) -> Result<Opts, String> {
     use lexopt::prelude::*;
     let mut args = args;
     let mut o = Opts::default();
@@ -137,7 +142,7 @@ fn parse(args: lexopt::Parser, allow_json: bool) -> Result<Opts, String> {
                 o.duration = Some(d);
             }
             Long("json") if allow_json => o.json = true,
-            Long("request") => {
+            Long("request") if explaining => {
                 let v = text(&mut args, "--request")?;
                 o.request = Some(
                     v.parse()
@@ -563,7 +568,9 @@ fn main() -> ExitCode {
         "show" => parse(args, false).map_err(Stop::from).and_then(show),
         "bench" => parse(args, false).map_err(Stop::from).and_then(bench),
         "memory" => parse(args, false).map_err(Stop::from).and_then(memory),
-        "explain" => parse(args, true).map_err(Stop::from).and_then(explain),
+        "explain" => parse_for(args, true, true)
+            .map_err(Stop::from)
+            .and_then(explain),
         "travel" => parse(args, false).map_err(Stop::from).and_then(travel),
         "presets" => list_presets(args),
         other => Err(Stop::Fail(format!(

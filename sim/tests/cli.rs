@@ -258,6 +258,8 @@ fn every_subcommand_refuses_unknown_arguments() {
         &["history", "--preset", "default", "--json"],
         &["show", "--preset", "default", "--seed"],
         &["bench", "--nope"],
+        &["run", "--preset", "default", "--request", "5"],
+        &["explain", "--preset", "default", "--bogus"],
     ] {
         let o = cli(args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
@@ -323,4 +325,68 @@ fn a_failed_write_is_an_error_not_a_silent_success() {
             stderr(&o)
         );
     }
+}
+
+#[test]
+fn explain_tells_a_lost_writes_story_as_json_and_refuses_what_it_cannot_explain() {
+    let list = cli(&["explain", "--preset", "leader-crash", "--json"]);
+    assert!(list.status.success(), "{}", stderr(&list));
+    let found: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let lost = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["anomaly"] == "lost-write")
+        .expect("leader-crash loses writes");
+    let id = lost["request"].to_string();
+    let o = cli(&[
+        "explain",
+        "--preset",
+        "leader-crash",
+        "--request",
+        &id,
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let story: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(story["anomaly"], "lost-write");
+    let facts = story["facts"].as_array().unwrap();
+    let kinds: Vec<&str> = facts.iter().map(|f| f["fact"].as_str().unwrap()).collect();
+    for k in ["asked", "acknowledged", "fault", "elected", "discarded"] {
+        assert!(kinds.contains(&k), "{k} in {kinds:?}");
+    }
+    assert!(
+        facts
+            .iter()
+            .all(|f| f["at_us"].is_u64() && f["text"].is_string())
+    );
+    // The same as text: numbered lines.
+    let text = cli(&["explain", "--preset", "leader-crash", "--request", &id]);
+    let out = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        out.starts_with(&format!("request {id} — lost write")),
+        "{out}"
+    );
+    assert!(out.contains(" 1. ["), "{out}");
+    // Nothing to explain, a request that never ran, a bad number.
+    assert_clean_error(
+        &cli(&["explain", "--preset", "default", "--request", "10"]),
+        "nothing to explain",
+    );
+    assert_clean_error(
+        &cli(&[
+            "explain",
+            "--preset",
+            "default",
+            "--duration",
+            "5",
+            "--request",
+            "99999999",
+        ]),
+        "did not finish",
+    );
+    assert_clean_error(
+        &cli(&["explain", "--preset", "default", "--request", "x"]),
+        "--request",
+    );
 }
