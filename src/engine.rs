@@ -493,6 +493,8 @@ impl Engine {
             seed: self.seed,
             commands: self.commands.clone(),
             upto: self.sim.now(),
+            events: self.sim.events(),
+            fingerprint: self.sim.fingerprint(),
             why: id,
         });
     }

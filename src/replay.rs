@@ -23,8 +23,14 @@ pub struct Ask {
     pub seed: u64,
     /// Commands applied so far, in their places.
     pub commands: Vec<Applied>,
-    /// How far the page has played.
+    /// How far the page has played…
     pub upto: SimTime,
+    /// …and how many events that took (a frame may stop between two events
+    /// of one instant).
+    pub events: u64,
+    /// The page's fingerprint there: the worker checks it reached the same
+    /// state before answering.
+    pub fingerprint: u64,
     /// The request to explain.
     pub why: RequestId,
 }
@@ -118,8 +124,22 @@ pub fn answer(state: &mut Option<Followed>, ask: Ask) -> Answer {
         unreachable!("set just above")
     };
     let more = &ask.commands[f.commands.len()..];
-    f.timeline.catch_up(more, ask.upto);
+    f.timeline.catch_up_exactly(more, ask.upto, ask.events);
     f.commands.extend_from_slice(more);
+    let fingerprint = f.timeline.sim().fingerprint();
+    if fingerprint != ask.fingerprint {
+        *state = None;
+        return Answer {
+            request: ask.why,
+            title: format!(
+                "The replay did not reach the page's state (fingerprint {fingerprint:016x}, the page's {:016x}), so it cannot tell this story",
+                ask.fingerprint
+            ),
+            facts: Vec::new(),
+            trace: None,
+            failed: false,
+        };
+    }
     let (trace, told) = match f.timeline.replay_request(ask.why) {
         Ok((trace, told)) => (Some(trace), told),
         Err(e) => (None, Err(e)),
@@ -433,6 +453,8 @@ mod tests {
             seed: sim.seed(),
             commands,
             upto: sim.now(),
+            events: sim.events(),
+            fingerprint: sim.fingerprint(),
             why,
         }
     }
@@ -475,5 +497,16 @@ mod tests {
         assert!(a.title.contains("nothing to explain"), "{}", a.title);
         let f = state.as_ref().unwrap();
         assert_eq!(f.timeline.sim().fingerprint(), page.fingerprint());
+        // A run that is not the page's (here: a wrong fingerprint) gets no
+        // story rather than a wrong one, and the next question starts over.
+        let mut wrong = ask(&page, Vec::new(), fine);
+        wrong.fingerprint ^= 1;
+        let a = answer(&mut state, wrong);
+        assert!(
+            a.title.contains("did not reach the page's state"),
+            "{}",
+            a.title
+        );
+        assert!(a.facts.is_empty() && a.trace.is_none() && state.is_none());
     }
 }

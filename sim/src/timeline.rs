@@ -353,6 +353,19 @@ impl Timeline {
         self.advance(upto, u64::MAX);
     }
 
+    /// Like [`Timeline::catch_up`], stopping after exactly `events` events,
+    /// as a run paused between two events of one instant did.
+    pub fn catch_up_exactly(&mut self, more: &[Applied], upto: SimTime, events: u64) {
+        self.branch.commands.extend_from_slice(more);
+        while self.sim.events() < events {
+            let before = self.sim.events();
+            self.advance(upto, events - before);
+            if self.sim.events() == before {
+                break;
+            }
+        }
+    }
+
     /// The story of `request` (see [`crate::explain`]), replayed from the
     /// latest saved state from before it started, up to the branch's end.
     pub fn explain(&self, request: RequestId) -> Result<Explanation, NotExplained> {
