@@ -229,7 +229,7 @@ pub fn App(props: &AppProps) -> Html {
                             panels::log::lost_story(&e.sim, id).unwrap_or_else(|| "This request has finished.".into())
                         }</p>
                         if e.asking == Some(id) {
-                            <p class="hint" role="status" data-testid="why-wait">{ "The page keeps the hop-by-hop details of recent requests only: rebuilding these by replaying the run…" }</p>
+                            <p class="hint" role="status" data-testid="why-wait">{ format!("The page keeps the hop-by-hop details of recent requests only: rebuilding these by replaying the run… {:.0} %", e.replayed * 100.0) }</p>
                         } else if let Some(a) = e.why.as_ref().filter(|a| a.request == id) {
                             <p class="hint">{ a.title.clone() }</p>
                         }
@@ -310,9 +310,19 @@ fn send_question(
         }
     };
     let client = replay.borrow().clone().filter(|c| !c.stopped());
+    let progress = {
+        let engine = engine.clone();
+        let update = update.clone();
+        move |fraction: f64| {
+            if let Ok(mut e) = engine.try_borrow_mut() {
+                e.replayed = fraction;
+            }
+            update.force_update();
+        }
+    };
     let client = match client {
         Some(c) => c,
-        None => match crate::replay::Client::start(answered, failed.clone()) {
+        None => match crate::replay::Client::start(answered, progress, failed.clone()) {
             Ok(c) => {
                 let c = Rc::new(c);
                 *replay.borrow_mut() = Some(c.clone());

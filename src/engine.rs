@@ -46,6 +46,8 @@ pub struct Engine {
     pub designs: Vec<crate::action::Redesign>,
     /// The request whose story was asked for, while the answer is awaited.
     pub asking: Option<RequestId>,
+    /// How far the replay for it has got (0 to 1), as the worker says.
+    pub replayed: f64,
     /// The last answer about a request (its story, maybe its hops).
     pub why: Option<Answer>,
     /// Whether the open request's story is shown (asked for with "Why?").
@@ -125,6 +127,7 @@ impl Engine {
             commands: Vec::new(),
             designs: Vec::new(),
             asking: None,
+            replayed: 0.0,
             why: None,
             show_why: false,
             outbox: None,
@@ -487,6 +490,7 @@ impl Engine {
     fn ask(&mut self, id: RequestId) {
         self.why = None;
         self.asking = Some(id);
+        self.replayed = 0.0;
         self.outbox = Some(Ask {
             preset: self.preset.clone(),
             designs: self.designs.clone(),
@@ -767,7 +771,7 @@ mod tests {
         assert!(e.outbox.is_none());
         // The worker's answer (here, computed in place) brings the hops back.
         let mut state = None;
-        let answer = crate::replay::answer(&mut state, ask);
+        let answer = crate::replay::answer(&mut state, ask, &|_| {});
         assert!(e.act(Action::Answered { answer }));
         assert_eq!(e.trace_of(old.id), Some(old));
         assert!(e.show_why && e.asking.is_none());

@@ -82,7 +82,7 @@ fn scenario_of(ask: &Ask) -> Result<Scenario, String> {
 
 /// Answers one question, following the run in `state` (rebuilt when the
 /// question is about another run).
-pub fn answer(state: &mut Option<Followed>, ask: Ask) -> Answer {
+pub fn answer(state: &mut Option<Followed>, ask: Ask, progress: &dyn Fn(f64)) -> Answer {
     let scenario = match scenario_of(&ask) {
         Ok(s) => s,
         Err(e) => {
@@ -100,6 +100,10 @@ pub fn answer(state: &mut Option<Followed>, ask: Ask) -> Answer {
             && f.seed == ask.seed
             && ask.commands.starts_with(&f.commands)
             && f.timeline.cursor() <= ask.upto
+            // Commands it has not seen must come after where it got to.
+            && ask.commands[f.commands.len()..].iter().all(|c| {
+                (c.at, c.events) >= (f.timeline.cursor(), f.timeline.sim().events())
+            })
     });
     if !same {
         *state = match Timeline::new(&scenario, ask.seed) {
@@ -124,7 +128,18 @@ pub fn answer(state: &mut Option<Followed>, ask: Ask) -> Answer {
         unreachable!("set just above")
     };
     let more = &ask.commands[f.commands.len()..];
-    f.timeline.catch_up_exactly(more, ask.upto, ask.events);
+    // Catch up in slices, saying how far it got (a long run takes seconds).
+    let from = f.timeline.cursor().0;
+    let span = ask.upto.0.saturating_sub(from);
+    let slice = (span / 20).max(10_000_000);
+    let mut at = from + slice;
+    f.timeline.catch_up(more, f.timeline.cursor());
+    while at < ask.upto.0 {
+        f.timeline.catch_up(&[], SimTime(at));
+        progress((at - from) as f64 / span as f64);
+        at += slice;
+    }
+    f.timeline.catch_up_exactly(&[], ask.upto, ask.events);
     f.commands.extend_from_slice(more);
     let fingerprint = f.timeline.sim().fingerprint();
     if fingerprint != ask.fingerprint {
@@ -194,7 +209,15 @@ pub fn serve() {
         Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |m: web_sys::MessageEvent| {
             let text = m.data().as_string().unwrap_or_default();
             let out = match serde_json::from_str::<Ask>(&text) {
-                Ok(ask) => STATE.with(|s| answer(&mut s.borrow_mut(), ask)),
+                Ok(ask) => STATE.with(|s| {
+                    let say = |fraction: f64| {
+                        let o = web_sys::js_sys::Object::new();
+                        let _ =
+                            web_sys::js_sys::Reflect::set(&o, &"progress".into(), &fraction.into());
+                        let _ = reply.post_message(&o);
+                    };
+                    answer(&mut s.borrow_mut(), ask, &say)
+                }),
                 Err(e) => Answer {
                     request: RequestId(u64::MAX),
                     title: format!("The replay worker could not read the question: {e}"),
@@ -367,11 +390,13 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    /// Starts the worker. `on_answer` gets each answer, `on_failure` a
+    /// Starts the worker. `on_answer` gets each answer, `on_progress` how
+    /// far a long replay has got (0 to 1), `on_failure` a
     /// sentence when the worker could not answer (it failed to load, or
     /// stopped).
     pub fn start(
         on_answer: impl Fn(Answer) + 'static,
+        on_progress: impl Fn(f64) + 'static,
         on_failure: impl Fn(String) + 'static,
     ) -> Result<Client, String> {
         use wasm_bindgen::JsCast;
@@ -392,7 +417,14 @@ impl Client {
                     }
                     return;
                 }
-                match from_js(&m.data()) {
+                let data = m.data();
+                if let Some(p) = web_sys::js_sys::Reflect::get(&data, &"progress".into())
+                    .ok()
+                    .and_then(|p| p.as_f64())
+                {
+                    return on_progress(p);
+                }
+                match from_js(&data) {
                     Some(a) => on_answer(a),
                     None => fail("the replay worker answered something unexpected".into()),
                 }
@@ -471,7 +503,7 @@ mod tests {
             .expect("a stale read")
             .id;
         let mut state = None;
-        let a = answer(&mut state, ask(&page, Vec::new(), stale));
+        let a = answer(&mut state, ask(&page, Vec::new(), stale), &|_| {});
         assert_eq!(a.title, "Why: a stale read");
         assert!(a.facts.iter().any(|f| f.text.contains("behind its leader")));
         // Later, with a command: the worker goes on from where it was.
@@ -492,7 +524,7 @@ mod tests {
             })
             .unwrap()
             .id;
-        let a = answer(&mut state, ask(&page, vec![crash], fine));
+        let a = answer(&mut state, ask(&page, vec![crash], fine), &|_| {});
         assert!(a.facts.is_empty());
         assert!(a.title.contains("nothing to explain"), "{}", a.title);
         let f = state.as_ref().unwrap();
@@ -501,7 +533,7 @@ mod tests {
         // story rather than a wrong one, and the next question starts over.
         let mut wrong = ask(&page, Vec::new(), fine);
         wrong.fingerprint ^= 1;
-        let a = answer(&mut state, wrong);
+        let a = answer(&mut state, wrong, &|_| {});
         assert!(
             a.title.contains("did not reach the page's state"),
             "{}",

@@ -28,7 +28,7 @@ pub fn view(e: &Engine, d: &Dispatch, id: RequestId) -> Html {
     if e.asking == Some(id) && e.show_why {
         return html! {
             <p class="why why-wait" role="status" data-testid="why-wait">
-                { "Replaying the run to find out why…" }
+                { format!("Replaying the run to find out why… {:.0} %", e.replayed * 100.0) }
             </p>
         };
     }
