@@ -263,9 +263,9 @@ impl Story<'_> {
     fn begin(&mut self) {
         let t = self.trace;
         let what = match t.kind {
-            RequestKind::Read => "read",
-            RequestKind::Write => "write",
-            RequestKind::Static => "asset request",
+            RequestKind::Read => format!("a read of key {}", t.key),
+            RequestKind::Write => format!("a write of key {}", t.key),
+            RequestKind::Static => format!("a request for asset {}", t.key),
         };
         self.fact(
             t.start,
@@ -274,7 +274,7 @@ impl Story<'_> {
                 key: t.key,
                 session: t.session,
             },
-            format!("user session {} sent a {what} of key {}", t.session, t.key),
+            format!("user session {} sent {what}", t.session),
         );
         let (outcome, text) = match t.outcome {
             Outcome::Ok if t.kind == RequestKind::Write => {
@@ -508,6 +508,7 @@ impl Story<'_> {
                     filled.as_secs_f64(),
                     ttl as f64 / 1e6
                 );
+                let why = self.why_cache_kept_it(&probe, hop.node, filled);
                 self.fact(
                     hop.start,
                     What::ServedByCache {
@@ -518,9 +519,63 @@ impl Story<'_> {
                     },
                     text,
                 );
+                if let Some((at, text)) = why {
+                    self.fact(
+                        at,
+                        What::Fault {
+                            node: Some(self.name(hop.node)),
+                            line: text.clone(),
+                        },
+                        text,
+                    );
+                }
             }
             _ => {}
         }
+    }
+
+    /// Why a cache entry older than the missed write was still there: it
+    /// was filled after the write (from a replica that lacked it), or the
+    /// write went through another site, whose own cache it invalidated.
+    fn why_cache_kept_it(
+        &self,
+        probe: &Simulation,
+        cache: NodeId,
+        filled: SimTime,
+    ) -> Option<(SimTime, String)> {
+        let (write, acked) = self.facts.iter().find_map(|f| match f.what {
+            What::Missed {
+                write: Some(w),
+                acked: Some(at),
+                ..
+            } => Some((w, at)),
+            _ => None,
+        })?;
+        if filled >= acked {
+            return Some((
+                filled,
+                "the entry was filled after that write was acknowledged, with a version read from a replica that did not have the write yet"
+                    .to_string(),
+            ));
+        }
+        // The replay has moved on since; the probe stands at the read.
+        let app = probe
+            .trace(write)?
+            .hops
+            .iter()
+            .find(|h| h.note == HopNote::Served)?
+            .node;
+        let (theirs, ours) = (probe.topo.site_of(app), probe.topo.site_of(cache));
+        (theirs != ours).then(|| {
+            (
+                acked,
+                format!(
+                    "the write went through {} in another site, which cleared its own site's cache only; {} kept its entry",
+                    self.name(app),
+                    self.name(cache)
+                ),
+            )
+        })
     }
 
     /// Replays until a log line matching `want` appears (or `limit`):
@@ -734,6 +789,27 @@ impl Story<'_> {
                     error: e.label().into(),
                 },
                 format!("{} could not go on: {}", self.name(h.node), e.label()),
+            );
+        }
+        // Where it got to before nothing answered.
+        if e == ErrorKind::Timeout
+            && let Some(h) = t.hops.iter().rev().find(|h| {
+                !matches!(
+                    h.note,
+                    HopNote::Browser | HopNote::Failed(_) | HopNote::NoAnswer
+                )
+            })
+        {
+            self.fact(
+                h.end.min(t.end),
+                What::Failed {
+                    node: self.name(h.node),
+                    error: "no answer after this hop".into(),
+                },
+                format!(
+                    "the last place it reached was {}; nothing answered after that",
+                    self.name(h.node)
+                ),
             );
         }
         // What was going on: the latest faults before the answer.
