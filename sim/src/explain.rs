@@ -112,6 +112,8 @@ pub enum What {
     },
     /// A fault, or a command, that came next.
     Fault { node: Option<String>, line: String },
+    /// Why a cache entry outlived the write the read missed.
+    Kept { node: String },
     /// A leader was elected.
     Elected { node: String, term: u64 },
     /// Entries were discarded, or the write was found gone.
@@ -520,14 +522,8 @@ impl Story<'_> {
                     text,
                 );
                 if let Some((at, text)) = why {
-                    self.fact(
-                        at,
-                        What::Fault {
-                            node: Some(self.name(hop.node)),
-                            line: text.clone(),
-                        },
-                        text,
-                    );
+                    let node = self.name(hop.node);
+                    self.fact(at, What::Kept { node }, text);
                 }
             }
             _ => {}

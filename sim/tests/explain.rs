@@ -238,3 +238,25 @@ fn a_request_that_went_well_has_nothing_to_explain() {
         pathlab_sim::NotExplained::TooOld
     );
 }
+
+#[test]
+fn a_stale_read_from_a_sites_cache_says_why_the_entry_outlived_the_write() {
+    // A cache in every region: a write clears the cache of the site that
+    // took it, not the others'.
+    let (_, _, e) = first("region-failover", Anomaly::StaleRead);
+    let served = fact(&e, |w| matches!(w, What::ServedByCache { .. }));
+    let What::ServedByCache { ref node, held, .. } = served.what else {
+        unreachable!()
+    };
+    let kept = fact(&e, |w| matches!(w, What::Kept { .. }));
+    assert!(matches!(kept.what, What::Kept { node: ref n } if n == node));
+    assert!(
+        kept.text.contains("another site") || kept.text.contains("filled after"),
+        "{}",
+        e.to_text()
+    );
+    let What::Missed { version, .. } = fact(&e, |w| matches!(w, What::Missed { .. })).what else {
+        unreachable!()
+    };
+    assert!(held < version);
+}
