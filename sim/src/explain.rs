@@ -192,6 +192,20 @@ pub fn replay_request(
     request: RequestId,
     limit: SimTime,
 ) -> Result<(Trace, Result<Explanation, NotExplained>), NotExplained> {
+    replay_request_knowing(from, request, limit, None)
+}
+
+/// Like [`replay_request`], given `known`: the same run already played to
+/// `limit`. Its event log tells whether the request was later lost or
+/// rolled back, so the replay stops at that verdict (or at the request's
+/// end when there is none) instead of going on to `limit`.
+#[allow(clippy::type_complexity)]
+pub fn replay_request_knowing(
+    from: &Simulation,
+    request: RequestId,
+    limit: SimTime,
+    known: Option<&Simulation>,
+) -> Result<(Trace, Result<Explanation, NotExplained>), NotExplained> {
     if request.0 < from.reqs.next_id().0 {
         return Err(NotExplained::TooOld);
     }
@@ -220,12 +234,18 @@ pub fn replay_request(
         }
         sim.step_until(sim.now().after(step).min(limit));
     };
+    // The known run's log counts only if it still holds every line since
+    // `from` (it lets its oldest lines go after 100,000).
+    let verdicts = known
+        .filter(|k| k.now() >= limit && k.log_dropped() <= log_base)
+        .map(|k| k.log());
     let mut story = Story {
         from,
         sim: &mut sim,
         trace: &trace,
         facts: Vec::new(),
         log_base,
+        verdicts,
     };
     story.begin();
     let anomaly = match (trace.kind, trace.outcome) {
@@ -251,6 +271,9 @@ struct Story<'a> {
     facts: Vec<Fact>,
     /// Position (counting dropped lines) of the first log line of the replay.
     log_base: u64,
+    /// The whole run's log up to the limit, when known: where to look for
+    /// a verdict without replaying that far.
+    verdicts: Option<&'a [crate::log::LogEntry]>,
 }
 
 impl Story<'_> {
@@ -394,9 +417,14 @@ impl Story<'_> {
             _ => None,
         });
         let lost = missed.and_then(|w| {
-            self.log_lines()
-                .find(|l| matches!(l.event, LogEvent::LostWrite { request, .. } if request == w))
-                .map(|l| (w, l.at))
+            let is_it = |l: &&crate::log::LogEntry| {
+                matches!(l.event, LogEvent::LostWrite { request, .. } if request == w)
+            };
+            match self.verdicts {
+                Some(log) => log.iter().find(is_it),
+                None => self.log_lines().find(is_it),
+            }
+            .map(|l| (w, l.at))
         });
         if let Some((w, at)) = lost {
             self.fact(
@@ -577,6 +605,17 @@ impl Story<'_> {
     /// Replays until a log line matching `want` appears (or `limit`):
     /// returns its time.
     fn find_line(&mut self, limit: SimTime, want: impl Fn(&LogEvent) -> bool) -> Option<SimTime> {
+        // With the run's log at hand, replay only as far as the verdict.
+        let limit = match self.verdicts {
+            Some(log) => match log
+                .iter()
+                .find(|e| e.at >= self.from.now() && want(&e.event))
+            {
+                Some(e) => e.at,
+                None => return None,
+            },
+            None => limit,
+        };
         loop {
             if let Some(e) = self.log_lines().find(|e| want(&e.event)) {
                 return Some(e.at);
@@ -696,8 +735,13 @@ impl Story<'_> {
         // The fault that led to it: the last crash in the shard, or command
         // (a partition, an isolation), before the election (or the loss).
         let cause_by = elected.map_or(until, |(at, _, _)| at);
+        // The fault may come before the replay began: look in what the
+        // saved state it began from had logged, too.
         if let Some(e) = self
-            .log_lines()
+            .from
+            .log()
+            .iter()
+            .chain(self.log_lines())
             .filter(|e| e.at <= cause_by)
             .filter(|e| match &e.event {
                 LogEvent::Crashed(n) => in_shard(*n, self.sim),

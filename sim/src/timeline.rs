@@ -3,7 +3,7 @@
 use crate::commands::Command;
 use crate::engine::Simulation;
 use crate::error::Error;
-use crate::explain::{Explanation, NotExplained, explain, replay_request};
+use crate::explain::{Explanation, NotExplained, replay_request_knowing};
 use crate::request::{RequestId, Trace};
 use crate::scenario::Scenario;
 use crate::time::{Micros, SEC, SimTime};
@@ -369,7 +369,7 @@ impl Timeline {
     /// The story of `request` (see [`crate::explain`]), replayed from the
     /// latest saved state from before it started, up to the branch's end.
     pub fn explain(&self, request: RequestId) -> Result<Explanation, NotExplained> {
-        explain(self.before(request), request, self.end())
+        self.replay_request(request).and_then(|(_, told)| told)
     }
 
     /// The trace of `request` rebuilt by replaying (see
@@ -379,7 +379,8 @@ impl Timeline {
         &self,
         request: RequestId,
     ) -> Result<(Trace, Result<Explanation, NotExplained>), NotExplained> {
-        replay_request(self.before(request), request, self.end())
+        let known = (!self.in_past()).then_some(&self.sim);
+        replay_request_knowing(self.before(request), request, self.end(), known)
     }
 
     /// The latest saved state from before `request` started.
@@ -574,8 +575,27 @@ mod tests {
         // A stale read from before the crash, explained from a checkpoint, tells
         // the same story as a replay from the start.
         let near = follow.explain(stale).unwrap();
-        let full = explain(&follow.start, stale, follow.end()).unwrap();
+        let full = crate::explain::explain(&follow.start, stale, follow.end()).unwrap();
         assert_eq!(near, full);
+    }
+
+    #[test]
+    fn stories_told_from_the_runs_own_log_equal_those_of_a_full_replay() {
+        let scenario = presets::preset("partition-leader").unwrap();
+        let mut t = Timeline::new(&scenario, 1).unwrap();
+        let end = SimTime::from_secs_f64(scenario.duration_s);
+        t.advance(end, u64::MAX);
+        let found = crate::explain::anomalies(&t.start, end, 2);
+        for kind in [
+            crate::explain::Anomaly::LostWrite,
+            crate::explain::Anomaly::RolledBackRead,
+            crate::explain::Anomaly::StaleRead,
+        ] {
+            let (id, _, _) = *found.iter().find(|f| f.1 == kind).unwrap();
+            let quick = t.explain(id).unwrap();
+            assert_eq!(quick.anomaly, kind);
+            assert_eq!(quick, crate::explain::explain(&t.start, id, end).unwrap());
+        }
     }
 
     #[test]
