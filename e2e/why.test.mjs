@@ -26,6 +26,19 @@ async function openRequestWith(page, outcome, seconds) {
   return id;
 }
 
+/** Shows only anomalies in the log and opens the first request on a line matching `text` (inside its group, if grouped). */
+async function openFromLog(page, text) {
+  await page.locator('[data-testid="log-filter"]').selectOption('anomalies');
+  const line = page.locator('[data-testid="event-log"] li').filter({ hasText: text }).first();
+  await line.waitFor();
+  if (await line.getAttribute('data-group-count')) {
+    await line.locator('.group-toggle').click();
+    await line.locator('.group-lines button').first().click();
+  } else {
+    await line.locator('button.link').first().click();
+  }
+}
+
 test('the why of a stale read names the write it missed, the replica that answered and its lag', async () => {
   const { page, problems } = await open('?preset=async-follower-reads&play=1&speed=5');
   try {
@@ -72,16 +85,7 @@ test('a log link to a lost write opens its details a minute later, rebuilt by re
   try {
     await runUntil(page, 82);
     await page.keyboard.press('Space');
-    await page.locator('[data-testid="log-filter"]').selectOption('anomalies');
-    const log = page.locator('[data-testid="event-log"]');
-    const line = log.locator('li').filter({ hasText: /lost/ }).first();
-    await line.waitFor();
-    if (await line.getAttribute('data-group-count')) {
-      await line.locator('.group-toggle').click();
-      await line.locator('.group-lines button').first().click();
-    } else {
-      await line.locator('button.link').first().click();
-    }
+    await openFromLog(page, /lost/);
     // The page no longer keeps this request's hops: they come back from a replay.
     const hops = page.locator('[data-testid="waterfall"] tbody tr');
     await hops.first().waitFor({ timeout: 20_000 });
@@ -121,6 +125,26 @@ test('when the replay worker cannot load, the question gets a clear answer and t
     await page.keyboard.press('Space');
     await runUntil(page, 4);
     assert.equal(await page.locator('[data-testid="error-panel"]').count(), 0);
+  } finally {
+    await page.close();
+  }
+});
+
+test('a log line about a rolled-back read opens it, and its story says the version was not yet on a majority', async () => {
+  const { page, problems } = await open('?preset=partition-leader&play=1&speed=25', { width: 1440, height: 900 });
+  try {
+    await runUntil(page, 30);
+    await page.keyboard.press('Space');
+    await openFromLog(page, /discarded/);
+    await page.locator('[data-testid="waterfall"] tbody tr').first().waitFor({ timeout: 20_000 });
+    await page.locator('[data-testid="why-button"]').click();
+    await page.locator('[data-testid="why"] > li').first().waitFor({ timeout: 20_000 });
+    assert.match(await page.locator('.why-panel h3').textContent(), /rolled-back read/);
+    const story = (await page.locator('[data-testid="why"] > li').allTextContents()).join('\n');
+    assert.match(story, /the fault: command: partition/);
+    assert.match(story, /answered it with version t1#\d+, not yet on a majority of replicas/);
+    assert.match(story, /won the election for term \d+ without having version t1#\d+/);
+    assert.deepEqual(problems, []);
   } finally {
     await page.close();
   }

@@ -120,7 +120,9 @@ impl LogEvent {
     /// The request this line is about, if any (for opening its trace).
     pub fn request(&self) -> Option<RequestId> {
         match self {
-            LogEvent::LostWrite { request, .. } => Some(*request),
+            LogEvent::LostWrite { request, .. } | LogEvent::RolledBackRead { request, .. } => {
+                Some(*request)
+            }
             _ => None,
         }
     }
