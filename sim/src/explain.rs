@@ -8,6 +8,7 @@ use crate::scenario::Replication;
 use crate::tiers::db::Role;
 use crate::time::{MS, SimTime};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// What went wrong with the request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -907,44 +908,95 @@ fn show(v: Version) -> String {
     v.to_string()
 }
 /// Runs from `from` to `limit` and lists up to `per_kind` requests of each
-/// anomaly kind that can be told from the outside (stale reads, errors,
-/// lost writes, rolled-back reads), in order of time.
+/// anomaly kind, in order of time: stale reads and errors as they finish,
+/// lost writes and rolled-back reads from the log, and reads that broke a
+/// session guarantee (read-your-writes, monotonic reads) from the history.
 pub fn anomalies(
     from: &Simulation,
     limit: SimTime,
     per_kind: usize,
 ) -> Vec<(RequestId, Anomaly, SimTime)> {
     let mut sim = from.clone();
+    sim.record_history();
     let mut found: Vec<(RequestId, Anomaly, SimTime)> = Vec::new();
-    let count =
-        |found: &[(RequestId, Anomaly, SimTime)], a| found.iter().filter(|f| f.1 == a).count();
-    let mut seen = RequestId(0);
+    let add = |found: &mut Vec<(RequestId, Anomaly, SimTime)>, r: RequestId, a, at| {
+        if found.iter().filter(|f| f.1 == a).count() < per_kind && !found.iter().any(|f| f.0 == r) {
+            found.push((r, a, at));
+        }
+    };
+    let mut scanned_to = sim.now();
     let log_base = sim.log.dropped() + sim.log.entries().len() as u64;
     while sim.now() < limit {
         sim.step_until(sim.now().after(500 * MS).min(limit));
-        for t in sim.traces().filter(|t| t.id >= seen) {
-            let a = match t.outcome {
-                Outcome::Stale => Anomaly::StaleRead,
-                Outcome::Failed(_) => Anomaly::Error,
-                Outcome::Ok => continue,
-            };
-            if count(&found, a) < per_kind {
-                found.push((t.id, a, t.end));
+        // Traces appear in the order requests finish.
+        let new: Vec<_> = sim
+            .traces()
+            .rev()
+            .take_while(|t| t.end > scanned_to)
+            .map(|t| (t.id, t.outcome, t.end))
+            .collect();
+        for (id, outcome, end) in new.into_iter().rev() {
+            match outcome {
+                Outcome::Stale => add(&mut found, id, Anomaly::StaleRead, end),
+                Outcome::Failed(_) => add(&mut found, id, Anomaly::Error, end),
+                Outcome::Ok => {}
             }
         }
-        if let Some(t) = sim.traces().next_back() {
-            seen = RequestId(t.id.0 + 1);
-        }
+        scanned_to = sim.now();
     }
     let skip = log_base.saturating_sub(sim.log.dropped()) as usize;
+    // Reads a failover rolled back are told as such, whatever else they broke.
+    let rolled_back: std::collections::BTreeSet<RequestId> = sim
+        .log
+        .entries()
+        .iter()
+        .skip(skip)
+        .filter_map(|e| match e.event {
+            LogEvent::RolledBackRead { request, .. } => Some(request),
+            _ => None,
+        })
+        .collect();
     for e in sim.log.entries().iter().skip(skip) {
-        let (r, a) = match e.event {
-            LogEvent::LostWrite { request, .. } => (request, Anomaly::LostWrite),
-            LogEvent::RolledBackRead { request, .. } => (request, Anomaly::RolledBackRead),
-            _ => continue,
-        };
-        if count(&found, a) < per_kind {
-            found.push((r, a, e.at));
+        match e.event {
+            LogEvent::LostWrite { request, .. } => {
+                add(&mut found, request, Anomaly::LostWrite, e.at)
+            }
+            LogEvent::RolledBackRead { request, .. } => {
+                add(&mut found, request, Anomaly::RolledBackRead, e.at)
+            }
+            _ => {}
+        }
+    }
+    // Session guarantees, from the history: per (session, key), the newest
+    // version the session wrote or read by each moment, in order of finish.
+    let mut wrote: BTreeMap<(u32, u32), Vec<(u64, Version)>> = BTreeMap::new();
+    let mut read: BTreeMap<(u32, u32), Vec<(u64, Version)>> = BTreeMap::new();
+    let newest = |list: Option<&Vec<(u64, Version)>>, before: u64| {
+        list.and_then(|l| {
+            let n = l.partition_point(|(at, _)| *at < before);
+            n.checked_sub(1).map(|i| l[i].1)
+        })
+    };
+    for h in sim.history() {
+        let Some(v) = h.version else { continue };
+        let k = (h.session, h.key);
+        match h.op {
+            RequestKind::Write if h.outcome == Outcome::Ok => {
+                let best = newest(wrote.get(&k), u64::MAX).map_or(v, |w| w.max(v));
+                wrote.entry(k).or_default().push((h.complete_us, best));
+            }
+            RequestKind::Read => {
+                let at = SimTime(h.complete_us);
+                if rolled_back.contains(&h.request) {
+                } else if newest(wrote.get(&k), h.invoke_us).is_some_and(|w| v < w) {
+                    add(&mut found, h.request, Anomaly::ReadYourWrites, at);
+                } else if newest(read.get(&k), h.invoke_us).is_some_and(|r| v < r) {
+                    add(&mut found, h.request, Anomaly::MonotonicRead, at);
+                }
+                let best = newest(read.get(&k), u64::MAX).map_or(v, |r| r.max(v));
+                read.entry(k).or_default().push((h.complete_us, best));
+            }
+            _ => {}
         }
     }
     found.sort_by_key(|f| (f.2, f.0));
