@@ -60,6 +60,12 @@ test('the why of a stale read names the write it missed, the replica that answer
     assert.equal(times.length, texts.length);
     assert.ok(times.every((t, i) => Number.isFinite(t) && (i === 0 || times[i - 1] <= t)), `times in order: ${times}`);
     await page.screenshot({ path: join(screenshotDir, 'why-stale-read.png') });
+    // The story links to the write the read missed: its details open.
+    const link = page.locator('[data-testid="why"] button[data-request]').first();
+    const write = await link.getAttribute('data-request');
+    await link.click();
+    await page.locator('[data-testid="waterfall"] .wf-title').filter({ hasText: `Request #${write}` }).waitFor({ timeout: 20_000 });
+    assert.match(await page.locator('[data-testid="waterfall"]').textContent(), /Kind\s*write/);
     assert.deepEqual(problems, []);
   } finally {
     await page.close();

@@ -3,7 +3,7 @@
 use crate::action::Redesign;
 use pathlab_sim::{
     Applied, Hop, HopNote, NodeId, Outcome, RequestId, RequestKind, Scenario, SimTime, Timeline,
-    Trace, Version, presets,
+    Trace, Version, What, presets,
 };
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +42,9 @@ pub struct StoryFact {
     pub at: SimTime,
     /// In words.
     pub text: String,
+    /// Another request it is about (the write a read missed, an earlier
+    /// read), to open from the story.
+    pub request: Option<RequestId>,
 }
 
 /// The worker's answer about one request.
@@ -168,6 +171,11 @@ pub fn answer(state: &mut Option<Followed>, ask: Ask, progress: &dyn Fn(f64)) ->
                 .into_iter()
                 .map(|f| StoryFact {
                     at: f.at,
+                    request: match f.what {
+                        What::Missed { write, .. } => write,
+                        What::ReadBefore { read, .. } => read,
+                        _ => None,
+                    },
                     text: f.text,
                 })
                 .collect(),
@@ -239,16 +247,21 @@ pub fn serve() {
 const READY: &str = "ready";
 
 /// An answer as a plain JavaScript object, `{request, title, facts:
-/// [[at_us, text], …]}`: the page reads it without a JSON parser.
+/// [[at_us, text, other request or null], …], trace}`: the page reads it
+/// without a JSON parser.
 #[cfg(target_arch = "wasm32")]
 fn to_js(a: &Answer) -> wasm_bindgen::JsValue {
     use web_sys::js_sys::{Array, Object, Reflect};
     let o = Object::new();
     let facts = Array::new();
     for f in &a.facts {
-        facts.push(&Array::of2(
+        let other = f
+            .request
+            .map_or(wasm_bindgen::JsValue::NULL, |r| (r.0 as f64).into());
+        facts.push(&Array::of3(
             &(f.at.0 as f64).into(),
             &f.text.as_str().into(),
+            &other,
         ));
     }
     let _ = Reflect::set(&o, &"request".into(), &(a.request.0 as f64).into());
@@ -349,6 +362,7 @@ fn from_js(v: &wasm_bindgen::JsValue) -> Option<Answer> {
             Some(StoryFact {
                 at: SimTime(pair.get(0).as_f64()? as u64),
                 text: pair.get(1).as_string()?,
+                request: pair.get(2).as_f64().map(|r| RequestId(r as u64)),
             })
         })
         .collect::<Option<Vec<_>>>()?;

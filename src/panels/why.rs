@@ -18,6 +18,13 @@ pub fn view(e: &Engine, d: &Dispatch, id: RequestId) -> Html {
                             <li data-t-ms={format!("{:.3}", f.at.0 as f64 / 1000.0)}>
                                 <span class="why-t">{ format!("{:.3} s", f.at.as_secs_f64()) }</span>
                                 { f.text.clone() }
+                                if let Some(r) = f.request {
+                                    { " " }
+                                    <button type="button" class="link" data-request={r.0.to_string()}
+                                            onclick={on_click(d, Action::OpenRequest { id: Some(r.0) })}>
+                                        { format!("open #{}", r.0) }
+                                    </button>
+                                }
                             </li>
                         }) }
                     </ol>
