@@ -300,11 +300,8 @@ fn send_question(
             let asking = engine.try_borrow().ok().and_then(|e| e.asking);
             if let Some(request) = asking {
                 answered(crate::replay::Answer {
-                    request,
-                    title: format!("No answer: {why}"),
-                    facts: Vec::new(),
-                    trace: None,
                     failed: true,
+                    ..crate::replay::Answer::untold(request, format!("No answer: {why}"))
                 });
             }
         }

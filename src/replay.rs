@@ -64,6 +64,19 @@ pub struct Answer {
     pub failed: bool,
 }
 
+impl Answer {
+    /// An answer with no story: `title` says why.
+    pub fn untold(request: RequestId, title: String) -> Answer {
+        Answer {
+            request,
+            title,
+            facts: Vec::new(),
+            trace: None,
+            failed: false,
+        }
+    }
+}
+
 /// The run the worker follows, and what it was built from.
 #[derive(Debug)]
 pub struct Followed {
@@ -88,17 +101,9 @@ fn scenario_of(ask: &Ask) -> Result<Scenario, String> {
 pub fn answer(state: &mut Option<Followed>, ask: Ask, progress: &dyn Fn(f64)) -> Answer {
     let scenario = match scenario_of(&ask) {
         Ok(s) => s,
-        Err(e) => {
-            return Answer {
-                request: ask.why,
-                title: format!("This run cannot be replayed: {e}"),
-                facts: Vec::new(),
-                trace: None,
-                failed: false,
-            };
-        }
+        Err(e) => return Answer::untold(ask.why, format!("This run cannot be replayed: {e}")),
     };
-    let same = state.as_ref().is_some_and(|f| {
+    let same = |f: &Followed| {
         f.scenario == scenario
             && f.seed == ask.seed
             && ask.commands.starts_with(&f.commands)
@@ -107,28 +112,20 @@ pub fn answer(state: &mut Option<Followed>, ask: Ask, progress: &dyn Fn(f64)) ->
             && ask.commands[f.commands.len()..].iter().all(|c| {
                 (c.at, c.events) >= (f.timeline.cursor(), f.timeline.sim().events())
             })
-    });
-    if !same {
-        *state = match Timeline::new(&scenario, ask.seed) {
-            Ok(timeline) => Some(Followed {
+    };
+    let f = match state.take().filter(|f| same(f)) {
+        Some(f) => state.insert(f),
+        None => match Timeline::new(&scenario, ask.seed) {
+            Ok(timeline) => state.insert(Followed {
                 scenario,
                 seed: ask.seed,
                 commands: Vec::new(),
                 timeline,
             }),
             Err(e) => {
-                return Answer {
-                    request: ask.why,
-                    title: format!("This run cannot be replayed: {e}"),
-                    facts: Vec::new(),
-                    trace: None,
-                    failed: false,
-                };
+                return Answer::untold(ask.why, format!("This run cannot be replayed: {e}"));
             }
-        };
-    }
-    let Some(f) = state.as_mut() else {
-        unreachable!("set just above")
+        },
     };
     let more = &ask.commands[f.commands.len()..];
     // Catch up in slices, saying how far it got (a long run takes seconds).
@@ -147,16 +144,13 @@ pub fn answer(state: &mut Option<Followed>, ask: Ask, progress: &dyn Fn(f64)) ->
     let fingerprint = f.timeline.sim().fingerprint();
     if fingerprint != ask.fingerprint {
         *state = None;
-        return Answer {
-            request: ask.why,
-            title: format!(
+        return Answer::untold(
+            ask.why,
+            format!(
                 "The replay did not reach the page's state (fingerprint {fingerprint:016x}, the page's {:016x}), so it cannot tell this story",
                 ask.fingerprint
             ),
-            facts: Vec::new(),
-            trace: None,
-            failed: false,
-        };
+        );
     }
     let (trace, told) = match f.timeline.replay_request(ask.why) {
         Ok((trace, told)) => (Some(trace), told),
@@ -226,13 +220,10 @@ pub fn serve() {
                     };
                     answer(&mut s.borrow_mut(), ask, &say)
                 }),
-                Err(e) => Answer {
-                    request: RequestId(u64::MAX),
-                    title: format!("The replay worker could not read the question: {e}"),
-                    facts: Vec::new(),
-                    trace: None,
-                    failed: false,
-                },
+                Err(e) => Answer::untold(
+                    RequestId(u64::MAX),
+                    format!("The replay worker could not read the question: {e}"),
+                ),
             };
             // Nothing to do if the page has gone.
             let _ = reply.post_message(&to_js(&out));

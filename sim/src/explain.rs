@@ -312,7 +312,7 @@ impl Story<'_> {
         };
         let version = t.version.map(|v| v.0);
         let text = match t.version {
-            Some(v) => format!("{text}, with version {}", show(v)),
+            Some(v) => format!("{text}, with version {}", v),
             None => text,
         };
         self.fact(
@@ -370,7 +370,7 @@ impl Story<'_> {
                 },
                 format!(
                     "the same session had already read version {}{}",
-                    show(mono),
+                    mono,
                     read.map_or(" before the replay began".into(), |(r, _)| format!(
                         " (request {})",
                         r.0
@@ -394,12 +394,11 @@ impl Story<'_> {
             let text = match write {
                 Some((r, _)) => format!(
                     "{whose} (request {}) of version {} was acknowledged before this read began",
-                    r.0,
-                    show(version)
+                    r.0, version
                 ),
                 None => format!(
                     "{whose} of version {} had been acknowledged before the replay began",
-                    show(version)
+                    version
                 ),
             };
             self.fact(
@@ -508,7 +507,7 @@ impl Story<'_> {
                 let text = format!(
                     "{} ({role}) answered it with version {}{uncommitted}; {behind} (replication {replication}, reads go to {read_from})",
                     self.name(hop.node),
-                    show(held),
+                    held,
                 );
                 self.fact(
                     hop.start,
@@ -535,7 +534,7 @@ impl Story<'_> {
                 let text = format!(
                     "{} answered it from its entry for the key, version {}, filled at {:.3} s (entries live {:.0} s; writes {write_policy})",
                     self.name(hop.node),
-                    show(held),
+                    held,
                     filled.as_secs_f64(),
                     ttl as f64 / 1e6
                 );
@@ -673,7 +672,7 @@ impl Story<'_> {
             format!(
                 "{} acknowledged it as version {}{}; with {} replication the acknowledgement waited for {waited_for}",
                 by.as_deref().unwrap_or("the database"),
-                show(v),
+                v,
                 if term > 0 { format!(" in term {term}") } else { String::new() },
                 label(&replication)
             ),
@@ -699,7 +698,7 @@ impl Story<'_> {
                 format!(
                     "{} received a concurrent write from another region, version {}, and kept it (last writer wins)",
                     self.name(node),
-                    show(kept)
+                    kept
                 ),
             );
         } else {
@@ -781,7 +780,7 @@ impl Story<'_> {
                 format!(
                     "{} won the election for term {t} without having version {}",
                     self.name(node),
-                    show(v)
+                    v
                 ),
             );
             if let Some(e) = lines.iter().find(|e| {
@@ -903,10 +902,6 @@ fn label<T: Serialize>(v: &T) -> String {
         .unwrap_or_default()
 }
 
-/// A version as people read it (as everywhere else: `t3#41`).
-fn show(v: Version) -> String {
-    v.to_string()
-}
 /// Runs from `from` to `limit` and lists up to `per_kind` requests of each
 /// anomaly kind, in order of time: stale reads and errors as they finish,
 /// lost writes and rolled-back reads from the log, and reads that broke a
