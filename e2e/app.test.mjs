@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launch, close, open, metric, clock, runUntil, screenshotDir } from './browser.mjs';
+import { launch, close, open, metric, clock, runUntil, settled, screenshotDir } from './browser.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -50,6 +50,7 @@ test('crashing the database leader: errors and latency jump, a follower is elect
 
     await page.locator('[data-node="db-0-0"]').click();
     await page.locator('[data-action="crash"]').click();
+    await settled(page);
     assert.equal(await page.locator('[data-node="db-0-0"]').getAttribute('data-state'), 'down');
     const crashedAt = await clock(page);
 

@@ -31,6 +31,9 @@ export async function close() {
   await browser?.close();
 }
 
+/** A new page, nothing loaded yet. */
+export const newPage = (viewport = { width: 1280, height: 720 }) => browser.newPage({ viewport });
+
 /** Opens a page at `query` and records every console error, page error and failed request. */
 export async function open(query = '', viewport = { width: 1280, height: 720 }) {
   const page = await browser.newPage({ viewport });
@@ -53,6 +56,14 @@ export const metric = (page, key) => page.locator(`[data-metric="${key}"] .tile-
 
 /** The simulated time the page shows, in seconds. */
 export const clock = async (page) => Number((await page.locator('[data-testid="clock"]').textContent()).match(/t = ([\d.]+)/)[1]);
+
+/**
+ * Waits until the simulation core has answered every action taken so far
+ * (the core runs in a worker; the page shows what it answered).
+ */
+export async function settled(page) {
+  await page.locator('[data-testid="clock"][data-pending="0"]').waitFor({ timeout: 15_000 });
+}
 
 /** Waits until the simulated clock reaches `seconds`. */
 export async function runUntil(page, seconds) {

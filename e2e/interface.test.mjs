@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launch, close, open, runUntil, screenshotDir } from './browser.mjs';
+import { launch, close, open, runUntil, settled, screenshotDir } from './browser.mjs';
 
 before(launch);
 after(close);
@@ -24,6 +24,7 @@ test('region down and slow down act on what the user picked, while the page redr
     await page.waitForTimeout(700); // several redraws
     assert.equal(await page.locator('[data-testid="region"]').inputValue(), 'eu-west');
     await page.locator('[data-testid="region-down"]').click();
+    await settled(page);
     assert.equal(await lastCommand(page), 'take region eu-west down');
     assert.equal(await page.locator('[data-node="cdn-eu-west"]').getAttribute('data-state'), 'down');
     assert.notEqual(await page.locator('[data-node="lb-a"]').getAttribute('data-state'), 'down', 'us-east keeps running');
@@ -33,6 +34,7 @@ test('region down and slow down act on what the user picked, while the page redr
     await page.waitForTimeout(700);
     assert.equal(await page.locator('[data-testid="slow-factor"]').inputValue(), '50');
     await page.locator('[data-action="slow"]').click();
+    await settled(page);
     assert.equal(await lastCommand(page), 'slow app-2 ×50');
     assert.deepEqual(problems, []);
   } finally {
@@ -58,6 +60,7 @@ test('every select and slider keeps its value while playing and sends the comman
       if (!(await g.getAttribute('open') !== null)) await g.locator('summary').click();
       await page.locator(`[data-testid="${id}"]`).selectOption(value);
       await page.waitForTimeout(400);
+      await settled(page);
       assert.equal(await page.locator(`[data-testid="${id}"]`).inputValue(), value, `${id} shows ${value}`);
       assert.equal(await lastCommand(page), expected, `${id} sent its command`);
     }
@@ -69,6 +72,7 @@ test('every select and slider keeps its value while playing and sends the comman
     await rate.fill('600');
     await rate.dispatchEvent('change');
     await page.waitForTimeout(400);
+    await settled(page);
     assert.equal(await rate.inputValue(), '600');
     assert.equal(await lastCommand(page), 'set load: 600 requests/s');
     assert.deepEqual(problems, []);
@@ -187,6 +191,7 @@ test('Space on a focused button presses it; elsewhere it plays; a dialog keeps t
     // Focus on Step: Space steps (the button's own action) and does not play.
     await page.locator('[data-testid="step"]').focus();
     await page.keyboard.press('Space');
+    await settled(page);
     assert.match(await page.locator('[data-testid="clock"]').textContent(), /t = 0\.1 s/);
     assert.equal((await page.locator('[data-testid="play"]').textContent()).trim(), 'Play');
     // Focus nowhere: Space plays.

@@ -1,11 +1,11 @@
 // End-to-end tests of "why?": a request's details ask the replay worker
-// (loaded on first use) for the story of what went wrong, and show it as
+// (a second copy of the core, started on first use) for the story of what went wrong, and show it as
 // numbered facts with their simulated times. Screenshots go to
 // e2e/screenshots/: look at them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launch, close, open, runUntil, screenshotDir } from './browser.mjs';
+import { launch, close, open, newPage, baseUrl, runUntil, screenshotDir } from './browser.mjs';
 
 before(launch);
 after(close);
@@ -43,9 +43,6 @@ test('the why of a stale read names the write it missed, the replica that answer
   const { page, problems } = await open('?preset=async-follower-reads&play=1&speed=5');
   try {
     await openRequestWith(page, 'stale', 3);
-    // Nothing is loaded for questions until one is asked.
-    const before = await page.evaluate(() => performance.getEntriesByType('resource').map((r) => r.name));
-    assert.ok(!before.some((u) => u.includes('pathlab-core')), 'the replay worker loads on first use only');
     await page.locator('[data-testid="why-button"]').click();
     const facts = page.locator('[data-testid="why"] > li');
     await facts.first().waitFor({ timeout: 20_000 });
@@ -131,6 +128,20 @@ test('when the replay worker cannot load, the question gets a clear answer and t
     await page.keyboard.press('Space');
     await runUntil(page, 4);
     assert.equal(await page.locator('[data-testid="error-panel"]').count(), 0);
+  } finally {
+    await page.close();
+  }
+});
+
+test('when the simulation core cannot load, the page says so plainly instead of staying blank', async () => {
+  const page = await newPage();
+  try {
+    await page.route('**/pathlab-core*', (route) => route.abort());
+    await page.goto(baseUrl, { waitUntil: 'load' });
+    const failure = page.locator('[data-testid="core-failure"]');
+    await failure.waitFor({ timeout: 15_000 });
+    assert.match(await failure.textContent(), /PathLab cannot run: the simulation core stopped/);
+    assert.equal(await page.locator('[data-testid="error-panel"]').count(), 0, 'no crash');
   } finally {
     await page.close();
   }

@@ -5,6 +5,7 @@ use crate::charts::Charts;
 use crate::diagram::{self, DiagramEvents};
 use crate::engine::Engine;
 use crate::frame::{Loop, Painter};
+use crate::link::{Link, LinkMaker};
 use crate::options::{StartOptions, initial_engine};
 use crate::panels::{self, Dispatch};
 use crate::waterfall::Waterfall;
@@ -31,6 +32,18 @@ pub struct AppProps {
     /// Start options; when absent they are read from the page address.
     #[prop_or_default]
     pub options: Option<StartOptions>,
+    /// How to reach the simulation core; when absent, the core is started
+    /// in a Web Worker (tests give a core in the same thread).
+    #[prop_or_default]
+    pub link: Option<LinkMaker>,
+}
+
+/// The page's own link to the core: a Web Worker.
+fn worker_link() -> Box<dyn Link> {
+    #[cfg(target_arch = "wasm32")]
+    return Box::new(crate::link::WorkerLink::start());
+    #[cfg(not(target_arch = "wasm32"))]
+    Box::new(crate::link::NoLink)
 }
 
 /// The whole application.
@@ -39,6 +52,7 @@ pub fn App(props: &AppProps) -> Html {
     let embed = use_state(|| false);
     let engine = {
         let options = props.options.clone();
+        let link = props.link.clone();
         let embed = embed.clone();
         use_mut_ref(move || {
             let (opts, warnings) = match options {
@@ -48,7 +62,11 @@ pub fn App(props: &AppProps) -> Html {
             if opts.embed {
                 embed.set(true);
             }
-            initial_engine(&opts, warnings)
+            let link = || match &link {
+                Some(make) => (make.0)(),
+                None => worker_link(),
+            };
+            initial_engine(&opts, warnings, link)
         })
     };
     let update = use_force_update();
@@ -160,7 +178,7 @@ pub fn App(props: &AppProps) -> Html {
     }
 
     let e = engine.borrow();
-    let snap = e.sim.snapshot(0);
+    let snap = e.sim.snapshot();
     let events = DiagramEvents {
         node: {
             let dispatch = dispatch.clone();
@@ -191,7 +209,12 @@ pub fn App(props: &AppProps) -> Html {
                 { panels::controls::view(&e, &dispatch) }
             </header>
             if layout == "full" { { panels::intro::view(&e) } }
-            { panels::metrics::view(&e, &snap) }
+            { panels::metrics::view(&e, snap) }
+            if let Some(msg) = e.core_failure.clone() {
+                <div class="notice" role="alert" data-testid="core-failure">
+                    <span>{ format!("PathLab cannot run: {msg}. It needs JavaScript, WebAssembly and Web Workers; reload the page to try again.") }</span>
+                </div>
+            }
             if let Some(msg) = e.error.clone() {
                 <div class="notice" role="alert" data-testid="notice">
                     <span>{ msg }</span>
@@ -199,22 +222,22 @@ pub fn App(props: &AppProps) -> Html {
                 </div>
             }
             <main class="stage">
-                { diagram::view(&e, &snap, &events, &canvas) }
+                { diagram::view(&e, snap, &events, &canvas) }
                 if layout == "full" {
                     <aside class="side" aria-label="Break things">
-                        { panels::node::view(&e, &snap, &dispatch) }
+                        { panels::node::view(&e, snap, &dispatch) }
                         { panels::network::view(&e, &dispatch) }
                         { panels::settings::view(&e, &dispatch) }
                     </aside>
                 } else if e.selected.is_some() {
                     <aside class="side" aria-label="Break things">
-                        { panels::node::view(&e, &snap, &dispatch) }
+                        { panels::node::view(&e, snap, &dispatch) }
                     </aside>
                 }
             </main>
             if layout == "full" {
                 <section class="lower">
-                    <Charts series={Rc::new(last_minute(&e))} replicas={Rc::new(replica_names(&snap))} window_s={60} playing={e.playing} />
+                    <Charts series={Rc::new(last_minute(&e))} replicas={Rc::new(replica_names(snap))} window_s={60} playing={e.playing} />
                     { panels::log::view(&e, &dispatch) }
                     { panels::requests::view(&e, &dispatch) }
                 </section>

@@ -2,8 +2,10 @@
 
 use crate::action::{Action, ActionLog, Choice, LogKind, Panel, Timed};
 use crate::layout::{self, Orientation, Place};
+use crate::link::{FromCore, Link, ToCore};
+use crate::mirror::Mirror;
 use crate::replay::{Answer, Ask};
-use pathlab_sim::{Applied, Command, NodeKind, RequestId, Scenario, Simulation, presets};
+use pathlab_sim::{Applied, Command, NodeKind, RequestId, Scenario, SimTime, presets};
 use std::collections::BTreeSet;
 
 /// Playback speeds offered, as multiples of real time.
@@ -14,9 +16,6 @@ pub const SPEEDS: [f64; 10] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 
 /// blocks; if a frame needs more, the simulation falls behind (and says so).
 /// Events are never skipped: the next frame goes on from the same point.
 pub const FRAME_BUDGET_MS: f64 = 10.0;
-
-/// Events run between two looks at the clock.
-const EVENTS_PER_CHECK: u64 = 1_000;
 
 /// Simulated time one press of "step" advances.
 pub const STEP_S: f64 = 0.1;
@@ -33,8 +32,23 @@ pub struct Engine {
     pub scenario: Scenario,
     /// The seed of this run.
     pub seed: u64,
-    /// The simulation.
-    pub sim: Simulation,
+    /// The run as the core last reported it (the simulation itself runs in
+    /// the core, behind [`Engine::link`]).
+    pub sim: Mirror,
+    /// The way to the core.
+    link: Box<dyn Link>,
+    /// Where playing wants simulated time to be.
+    target: SimTime,
+    /// Set when the core refused the last thing asked.
+    refused: bool,
+    /// Why the simulation core cannot be reached, once it cannot.
+    pub core_failure: Option<String>,
+    /// For each message sent and not yet answered: whether it was an
+    /// action of the user's (rather than playing on).
+    sent: std::collections::VecDeque<bool>,
+    /// Set when the core answered an action of the user's since the page
+    /// was last drawn (the page then draws at once).
+    pub answered: bool,
     /// Whether time is running.
     pub playing: bool,
     /// Index into [`SPEEDS`].
@@ -109,19 +123,36 @@ pub const ANNOUNCE_EVERY_MS: f64 = 5_000.0;
 pub const SLOW_FACTORS: [f64; 5] = [2.0, 5.0, 10.0, 50.0, 100.0];
 
 impl Engine {
-    /// A fresh simulation of a preset (paused at time zero).
+    /// A fresh simulation of a preset (paused at time zero), run by a core
+    /// in this thread (tests and tools; the page's core is in a worker, see
+    /// [`Engine::with_link`]).
     pub fn new(preset: &str, seed: Option<u64>) -> Result<Engine, String> {
+        Engine::with_link(preset, seed, Box::new(crate::live::LocalLink::new()))
+    }
+
+    /// A fresh simulation of a preset (paused at time zero), run by the
+    /// core behind `link`.
+    pub fn with_link(
+        preset: &str,
+        seed: Option<u64>,
+        link: Box<dyn Link>,
+    ) -> Result<Engine, String> {
         let scenario = presets::preset(preset).map_err(|e| e.to_string())?;
         let seed = seed.unwrap_or(scenario.seed);
-        let sim = Simulation::new(&scenario, seed).map_err(|e| e.to_string())?;
-        Ok(Engine {
+        let mut engine = Engine {
             preset: preset.to_string(),
             places: Vec::new(),
             kinds: Vec::new(),
             names: Vec::new(),
             scenario,
             seed,
-            sim,
+            sim: Mirror::default(),
+            link,
+            target: SimTime::ZERO,
+            refused: false,
+            core_failure: None,
+            sent: Default::default(),
+            answered: false,
             playing: false,
             speed_idx: 3,
             commands: Vec::new(),
@@ -150,11 +181,83 @@ impl Engine {
             slow_factor: 10.0,
             announcement: String::new(),
             announced: (0, f64::NEG_INFINITY),
-        })
-        .map(|mut e| {
-            e.sync_layout();
-            e
-        })
+        };
+        // A core that cannot start this run says why in `error`.
+        engine.start_run();
+        Ok(engine)
+    }
+
+    /// Asks the core for a new run of the scenario (preset, design changes,
+    /// seed) and takes in what it has answered so far.
+    fn start_run(&mut self) {
+        self.tell(&ToCore::Start {
+            preset: self.preset.clone(),
+            designs: self.designs.clone(),
+            seed: self.seed,
+        });
+        self.target = SimTime::ZERO;
+        self.pump();
+    }
+
+    /// Takes in the core's answers received so far; true if the run
+    /// changed.
+    pub fn pump(&mut self) -> bool {
+        let mut moved = false;
+        for answer in self.link.receive() {
+            if self.sent.pop_front().unwrap_or(true) {
+                self.answered = true;
+            }
+            match answer {
+                FromCore::Frame(f) => {
+                    if let Some(a) = &f.applied {
+                        self.commands.push(a.clone());
+                    }
+                    self.behind = f.behind;
+                    self.sim.take(*f, &self.scenario);
+                    moved = true;
+                }
+                FromCore::Refused { error } => {
+                    self.refused = true;
+                    self.error = Some(error);
+                }
+            }
+        }
+        if moved {
+            self.sync_layout();
+        }
+        if self.core_failure.is_none() {
+            self.core_failure = self.link.failure();
+        }
+        moved
+    }
+
+    /// Sends `msg` and reports whether the core refused it, as far as is
+    /// known at once (a core in a worker answers later; then false).
+    fn ask_core(&mut self, msg: ToCore) -> bool {
+        self.refused = false;
+        self.tell(&msg);
+        self.pump();
+        !self.refused
+    }
+
+    /// Sends `msg` to the core, noting whether it is an action of the
+    /// user's.
+    fn tell(&mut self, msg: &ToCore) {
+        self.sent.push_back(!matches!(msg, ToCore::Play { .. }));
+        self.link.send(msg);
+    }
+
+    /// How many of the user's actions the core has not answered yet (the
+    /// page shows it as `data-pending`, for scripts that act then look).
+    pub fn pending(&self) -> usize {
+        self.sent.iter().filter(|&&act| act).count()
+    }
+
+    /// Plays on to exactly `secs` simulated seconds from now (tests, tools).
+    pub fn run_for(&mut self, secs: f64) {
+        let to = self.target.max(self.sim.now()).after((secs * 1e6) as u64);
+        self.target = to;
+        self.ask_core(ToCore::Step { to });
     }
 
     /// Lays the diagram out again when servers were added or retired.
@@ -169,10 +272,10 @@ impl Engine {
         self.layout_for = key;
         let snap_nodes: Vec<(String, NodeKind, bool)> = self
             .sim
-            .snapshot(0)
+            .snapshot()
             .nodes
-            .into_iter()
-            .map(|n| (n.id, n.kind, n.retired))
+            .iter()
+            .map(|n| (n.id.clone(), n.kind, n.retired))
             .collect();
         let visible: Vec<NodeKind> = snap_nodes.iter().filter(|n| !n.2).map(|n| n.1).collect();
         let mut placed = layout::layout_for(&visible, self.orientation).into_iter();
@@ -225,37 +328,46 @@ impl Engine {
         self.last_frame = None;
     }
 
-    /// Advances by one animation frame at real time `now_ms`, running events
-    /// for at most [`FRAME_BUDGET_MS`] as measured by `clock` (a time in ms);
-    /// returns true if simulated time moved.
-    pub fn frame(&mut self, now_ms: f64, clock: impl Fn() -> f64) -> bool {
+    /// One animation frame at real time `now_ms`: takes in the core's
+    /// answers, and while playing asks it to play on by the real time
+    /// passed times the speed, for at most [`FRAME_BUDGET_MS`] (one request
+    /// at a time: a slow core falls behind, and says so, rather than
+    /// queueing work). Returns true if the run changed.
+    pub fn frame(&mut self, now_ms: f64) -> bool {
+        let mut moved = self.pump();
         if !self.playing {
             self.last_frame = None;
-            return false;
+            return moved;
         }
         let Some(last) = self.last_frame.replace(now_ms) else {
-            return false;
+            self.target = self.sim.now();
+            return moved;
         };
         let dt_ms = (now_ms - last).clamp(0.0, MAX_FRAME_MS);
-        let target = self.sim.now().after((dt_ms * 1000.0 * self.speed()) as u64);
-        let start = clock();
-        self.behind = loop {
-            if self.sim.step_until_bounded(target, EVENTS_PER_CHECK) {
-                break false;
-            }
-            if clock() - start >= FRAME_BUDGET_MS {
-                break true;
-            }
+        // Behind, the target is where the core got to: time not played is
+        // let go rather than owed.
+        let from = if self.behind {
+            self.sim.now()
+        } else {
+            self.target.max(self.sim.now())
         };
-        self.sync_layout();
-        true
+        self.target = from.after((dt_ms * 1000.0 * self.speed()) as u64);
+        if self.link.waiting() == 0 {
+            self.tell(&ToCore::Play {
+                to: self.target,
+                budget_ms: FRAME_BUDGET_MS,
+            });
+            moved |= self.pump();
+        }
+        moved
     }
 
     /// Advances simulated time by one step (while paused, typically).
     pub fn step(&mut self) {
-        let target = self.sim.now().after((STEP_S * 1e6) as u64);
-        self.sim.step_until(target);
-        self.sync_layout();
+        // Steps pressed faster than the core answers add up.
+        let to = self.target.max(self.sim.now()).after((STEP_S * 1e6) as u64);
+        self.target = to;
+        self.ask_core(ToCore::Step { to });
     }
 
     /// One speed faster (`up`) or slower.
@@ -330,9 +442,10 @@ impl Engine {
             Action::Command(cmd) => self.send(cmd.clone()),
             Action::Redesign(change) => {
                 let c = change.clone();
+                self.designs.push(change.clone());
                 let ok = self.redesign(|s| c.apply(s));
-                if ok {
-                    self.designs.push(change.clone());
+                if !ok {
+                    self.designs.pop();
                 }
                 ok
             }
@@ -376,6 +489,11 @@ impl Engine {
             Action::OpenRequest { id } => {
                 self.request = id.map(RequestId);
                 self.show_why = false;
+                // The core keeps the page told of it while it is in flight.
+                self.tell(&ToCore::Watch {
+                    request: self.request,
+                });
+                self.pump();
                 // Details the page no longer keeps are rebuilt by a replay.
                 if let Some(id) = self.request
                     && self.trace_of(id).is_none()
@@ -516,23 +634,8 @@ impl Engine {
     /// Applies a command now and records it; a refused command leaves
     /// everything as it was and is reported in [`Engine::error`].
     pub fn send(&mut self, cmd: Command) -> bool {
-        let (at, events) = (self.sim.now(), self.sim.events());
-        match self.sim.apply(&cmd) {
-            Ok(()) => {
-                self.commands.push(Applied {
-                    at,
-                    events,
-                    command: cmd,
-                });
-                self.error = None;
-                self.sync_layout();
-                true
-            }
-            Err(e) => {
-                self.error = Some(e.to_string());
-                false
-            }
-        }
+        self.error = None;
+        self.ask_core(ToCore::Apply { command: cmd })
     }
 
     /// Starts the same scenario again from time zero with the same seed
@@ -543,23 +646,21 @@ impl Engine {
 
     /// Starts again with another seed.
     pub fn restart_with(&mut self, seed: u64) {
-        match Simulation::new(&self.scenario, seed) {
-            Ok(sim) => {
-                self.sim = sim;
-                self.seed = seed;
-                self.layout_for = (0, 0, self.orientation);
-                self.sync_layout();
-                self.commands.clear();
-                self.asking = None;
-                self.why = None;
-                self.request = None;
-                self.picked.clear();
-                self.picking = false;
-                self.last_frame = None;
-                self.error = None;
-            }
-            Err(e) => self.error = Some(e.to_string()),
+        if let Err(e) = self.scenario.validate() {
+            self.error = Some(e.to_string());
+            return;
         }
+        self.seed = seed;
+        self.layout_for = (0, 0, self.orientation);
+        self.commands.clear();
+        self.asking = None;
+        self.why = None;
+        self.request = None;
+        self.picked.clear();
+        self.picking = false;
+        self.last_frame = None;
+        self.error = None;
+        self.start_run();
     }
 
     /// Starts again from time zero with a changed scenario (for choices that
@@ -627,7 +728,12 @@ impl Engine {
     /// Loads another preset (keeping the seed the user chose, if any, and
     /// how the page is laid out).
     pub fn load_preset(&mut self, name: &str) {
-        match Engine::new(name, Some(self.seed)) {
+        if let Err(e) = presets::preset(name) {
+            self.error = Some(e.to_string());
+            return;
+        }
+        let link = std::mem::replace(&mut self.link, Box::new(crate::link::NoLink));
+        match Engine::with_link(name, Some(self.seed), link) {
             Ok(mut e) => {
                 e.speed_idx = self.speed_idx;
                 e.playing = self.playing;
@@ -687,24 +793,19 @@ mod tests {
     use super::*;
     use pathlab_sim::SimTime;
 
-    /// A clock that never moves: frames are never short of time.
-    fn no_clock() -> f64 {
-        0.0
-    }
-
     #[test]
     fn frames_advance_time_by_speed_and_never_while_paused() {
         let mut e = Engine::new("default", Some(1)).unwrap();
-        assert!(!e.frame(0.0, no_clock));
+        assert!(!e.frame(0.0));
         e.toggle_play();
-        e.frame(1000.0, no_clock);
-        e.frame(1016.0, no_clock);
+        e.frame(1000.0);
+        e.frame(1016.0);
         assert_eq!(e.sim.now(), SimTime(16_000));
         e.change_speed(true);
-        e.frame(1032.0, no_clock);
+        e.frame(1032.0);
         assert_eq!(e.sim.now(), SimTime(16_000 + 32_000));
         e.toggle_play();
-        e.frame(2000.0, no_clock);
+        e.frame(2000.0);
         assert_eq!(e.sim.now(), SimTime(48_000));
     }
 
@@ -712,8 +813,8 @@ mod tests {
     fn a_long_pause_between_frames_does_not_jump_ahead() {
         let mut e = Engine::new("default", Some(1)).unwrap();
         e.toggle_play();
-        e.frame(0.0, no_clock);
-        e.frame(60_000.0, no_clock);
+        e.frame(0.0);
+        e.frame(60_000.0);
         assert_eq!(
             e.sim.now(),
             SimTime(100_000),
@@ -723,29 +824,30 @@ mod tests {
 
     #[test]
     fn a_frame_out_of_time_falls_behind_and_the_next_goes_on_where_it_stopped() {
-        let mut e = Engine::new("stress", Some(1)).unwrap();
-        e.toggle_play();
-        e.frame(0.0, no_clock);
-        // Every look at this clock finds a whole budget gone.
-        let ticks = std::cell::Cell::new(0.0);
-        let slow = || {
+        // Every look at the core's clock finds a whole budget gone.
+        let ticks = std::rc::Rc::new(std::cell::Cell::new(0.0));
+        let slow = move || {
             ticks.set(ticks.get() + FRAME_BUDGET_MS);
             ticks.get()
         };
-        e.frame(100.0, slow);
+        let link = crate::live::LocalLink::with_clock(slow);
+        let mut e = Engine::with_link("stress", Some(1), Box::new(link)).unwrap();
+        e.toggle_play();
+        e.frame(0.0);
+        e.frame(100.0);
         assert!(
             e.behind,
             "1,000 events cover less than 100 ms of the stress scenario"
         );
         assert!(e.sim.now() < SimTime(100_000));
-        assert_eq!(e.sim.events(), EVENTS_PER_CHECK);
+        assert_eq!(e.sim.events(), crate::live::EVENTS_PER_CHECK);
         let mut at = 100.0;
         while e.behind || e.sim.now() < SimTime(100_000) {
             at += 1.0;
-            e.frame(at, slow);
+            e.frame(at);
         }
         // The same events, in the same order, as one uninterrupted run.
-        let mut whole = Simulation::new(&e.scenario, e.seed).unwrap();
+        let mut whole = pathlab_sim::Simulation::new(&e.scenario, e.seed).unwrap();
         whole.step_until(e.sim.now());
         assert_eq!(whole.events(), e.sim.events());
         assert_eq!(whole.fingerprint(), e.sim.fingerprint());
@@ -754,9 +856,9 @@ mod tests {
     #[test]
     fn details_the_page_no_longer_keeps_are_asked_of_the_replay_worker_and_shown_from_its_answer() {
         let mut e = Engine::new("leader-crash", Some(1)).unwrap();
-        e.sim.run_for(5.0);
+        e.run_for(5.0);
         let old = e.sim.traces().next().unwrap().clone();
-        e.sim.run_for(60.0);
+        e.run_for(60.0);
         assert!(e.sim.request_trace(old.id).is_none(), "gone from the page");
         assert!(e.act(Action::OpenRequest { id: Some(old.id.0) }));
         let ask = e.outbox.take().expect("a question for the worker");
@@ -806,7 +908,7 @@ mod tests {
         let db0 = e.names.iter().position(|n| n == "db-0-0").unwrap();
         e.click_node(db0);
         assert!(e.cut());
-        let snap = e.sim.snapshot(0);
+        let snap = e.sim.snapshot();
         assert!(snap.nodes[db0].partitioned);
         assert!(!e.picking);
     }
@@ -819,7 +921,7 @@ mod tests {
         let app6 = e.names.iter().position(|n| n == "app-6").unwrap();
         assert!(e.places[app6].x > 0.0);
         assert!(e.send(Command::Scale { servers: 3 }));
-        e.sim.run_for(1.0);
+        e.run_for(1.0);
         e.sync_layout();
         assert!(e.places[app6].x < 0.0, "retired servers are not drawn");
     }
@@ -832,14 +934,14 @@ mod tests {
         // 10 real seconds of frames at 60 fps, playing 5 simulated seconds
         // each real second through the partition and its heal.
         for frame in 0..600 {
-            e.sim.run_for(5.0 / 60.0);
+            e.run_for(5.0 / 60.0);
             e.announce(frame as f64 * 1000.0 / 60.0);
             if e.announcement != said {
                 said = e.announcement.clone();
                 changes += 1;
             }
             if frame == 0 {
-                e.sim.run_for(19.0);
+                e.run_for(19.0);
             }
         }
         assert!(changes >= 1, "something was said");
@@ -850,13 +952,36 @@ mod tests {
     #[test]
     fn reset_replays_the_same_seed_from_zero() {
         let mut e = Engine::new("leader-crash", Some(5)).unwrap();
-        e.sim.run_for(3.0);
+        e.run_for(3.0);
         let fp = e.sim.fingerprint();
         e.send(Command::Heal);
         e.reset();
         assert_eq!(e.sim.now(), SimTime::ZERO);
         assert!(e.commands.is_empty());
-        e.sim.run_for(3.0);
+        e.run_for(3.0);
         assert_eq!(e.sim.fingerprint(), fp);
+    }
+
+    #[test]
+    fn settings_changed_by_a_command_show_in_the_page_and_go_with_a_reset() {
+        let mut e = Engine::new("default", Some(1)).unwrap();
+        e.run_for(1.0);
+        assert!(e.send(Command::set_rate(600.0)));
+        assert_eq!(e.sim.settings().workload.requests_per_s, 600.0);
+        assert_ne!(e.scenario.workload.requests_per_s, 600.0);
+        e.reset();
+        assert_eq!(
+            e.sim.settings().workload.requests_per_s,
+            e.scenario.workload.requests_per_s
+        );
+    }
+
+    #[test]
+    fn steps_taken_before_the_core_answers_add_up() {
+        let mut e = Engine::new("default", Some(1)).unwrap();
+        for _ in 0..5 {
+            e.step();
+        }
+        assert_eq!(e.sim.now(), SimTime(500_000));
     }
 }

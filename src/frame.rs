@@ -77,8 +77,6 @@ pub struct Loop {
     frame: RefCell<Option<AnimationFrame>>,
     alive: Cell<bool>,
     still: bool,
-    /// The page's clock, which bounds the time a frame spends simulating.
-    performance: Option<web_sys::Performance>,
     /// How long the last DOM refresh took (ms).
     refresh_ms: Rc<Cell<f64>>,
 }
@@ -100,7 +98,6 @@ impl Loop {
             frame: RefCell::new(None),
             alive: Cell::new(true),
             still: prefers_reduced_motion(),
-            performance: gloo::utils::window().performance(),
             refresh_ms,
         });
         lp.schedule();
@@ -129,16 +126,18 @@ impl Loop {
         let Ok(mut engine) = self.engine.try_borrow_mut() else {
             return;
         };
-        let moved = engine.frame(ts, || self.performance.as_ref().map_or(0.0, |p| p.now()));
+        let moved = engine.frame(ts);
         engine.announce(ts);
         let interval = if self.still { 250.0 } else { UI_REFRESH_MS };
-        let due =
-            ts - self.last_ui.get() >= interval.max(self.refresh_ms.get() / MAX_REFRESH_SHARE);
+        // An answer to something the user did is shown at once.
+        let answered = std::mem::take(&mut engine.answered);
+        let due = answered
+            || ts - self.last_ui.get() >= interval.max(self.refresh_ms.get() / MAX_REFRESH_SHARE);
         if moved && (!self.still || due) {
             self.painter.draw(&engine, self.still);
         }
         drop(engine);
-        if moved && due {
+        if (moved || answered) && due {
             self.last_ui.set(ts);
             self.refresh.emit(());
         }

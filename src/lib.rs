@@ -8,12 +8,16 @@ pub mod engine;
 pub mod frame;
 pub mod keyboard;
 pub mod layout;
+pub mod link;
 pub mod links;
+pub mod live;
+pub mod mirror;
 pub mod options;
 pub mod panels;
 pub mod particles;
 pub mod replay;
 pub mod waterfall;
+pub mod wire;
 
 pub use app::{App, AppProps};
 pub use options::StartOptions;

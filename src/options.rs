@@ -1,6 +1,7 @@
 //! The options a page address carries (`?preset=…&seed=…&speed=…&play=1&present=1&embed=1`), read leniently but never silently: a bad value is named in a notice.
 
 use crate::engine::{Engine, SPEEDS};
+use crate::link::Link;
 
 /// Options read from the page address (`?preset=…&seed=…&play=1&speed=…&present=1&embed=1`).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -104,12 +105,20 @@ impl StartOptions {
 }
 
 /// Builds the engine the page starts with.
-pub fn initial_engine(opts: &StartOptions, warnings: Vec<String>) -> Engine {
+pub fn initial_engine(
+    opts: &StartOptions,
+    warnings: Vec<String>,
+    link: impl Fn() -> Box<dyn Link>,
+) -> Engine {
     let preset = opts.preset.clone().unwrap_or_else(|| "default".to_string());
-    let mut engine = match Engine::new(&preset, opts.seed) {
+    let known = pathlab_sim::presets::preset(&preset).map(|_| preset.as_str());
+    let mut engine = match known
+        .map_err(|e| e.to_string())
+        .and_then(|p| Engine::with_link(p, opts.seed, link()))
+    {
         Ok(e) => e,
         Err(e) => {
-            let mut fallback = Engine::new("default", opts.seed)
+            let mut fallback = Engine::with_link("default", opts.seed, link())
                 .unwrap_or_else(|_| unreachable!("the default preset is valid"));
             fallback.error = Some(format!("{e}; showing the default scenario instead"));
             fallback

@@ -369,7 +369,7 @@ pub fn request_at(engine: &Engine, x: f64, y: f64, radius: f64) -> Option<u64> {
     engine
         .sim
         .flights(MAX_PARTICLES)
-        .into_iter()
+        .iter()
         .filter_map(|f| {
             let id = f.request?;
             let (px, py) = position(&engine.places, f.from, f.to, f.sent, f.arrives, now, false)?;

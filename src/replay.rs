@@ -7,9 +7,7 @@ use pathlab_sim::{
 };
 use serde::{Deserialize, Serialize};
 
-/// Name of the worker's loader script in `dist/` (built by Trunk from the
-/// `pathlab-core` binary).
-pub const WORKER_SCRIPT: &str = "./pathlab-core_loader.js";
+use crate::link::WORKER_SCRIPT;
 
 /// A question for the worker, with the run it is about.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -204,12 +202,21 @@ pub fn serve() {
     use wasm_bindgen::prelude::Closure;
     thread_local! {
         static STATE: RefCell<Option<Followed>> = const { RefCell::new(None) };
+        static LIVE: RefCell<crate::live::Core> = RefCell::new(crate::live::Core::new());
     }
     let scope: web_sys::DedicatedWorkerGlobalScope = js_sys_global();
     let reply = scope.clone();
     let on_message =
         Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |m: web_sys::MessageEvent| {
             let text = m.data().as_string().unwrap_or_default();
+            // The live run's messages are answered as JSON text.
+            if let Ok(msg) = serde_json::from_str::<crate::link::ToCore>(&text) {
+                let answer =
+                    LIVE.with(|core| core.borrow_mut().handle(msg, &web_sys::js_sys::Date::now));
+                let bytes = crate::wire::encode(&answer);
+                let _ = reply.post_message(&web_sys::js_sys::Uint8Array::from(&bytes[..]));
+                return;
+            }
             let out = match serde_json::from_str::<Ask>(&text) {
                 Ok(ask) => STATE.with(|s| {
                     let say = |fraction: f64| {
@@ -234,8 +241,7 @@ pub fn serve() {
     let _ = scope.post_message(&READY.into());
 }
 
-/// What the worker says once it listens.
-const READY: &str = "ready";
+use crate::link::READY;
 
 /// An answer as a plain JavaScript object, `{request, title, facts:
 /// [[at_us, text, other request or null], …], trace}`: the page reads it

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use pathlab::link::LinkMaker;
 use pathlab::{App, AppProps, StartOptions};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -28,6 +29,10 @@ fn mount(preset: &str) -> Element {
             play: false,
             ..StartOptions::default()
         }),
+        // The core runs in this thread: the test has no worker script.
+        link: Some(LinkMaker(std::rc::Rc::new(|| {
+            Box::new(pathlab::live::LocalLink::new())
+        }))),
     };
     yew::Renderer::<App>::with_root_and_props(root.clone(), props).render();
     root

@@ -73,7 +73,7 @@ pub use node::{NodeId, NodeKind};
 pub use request::{ErrorKind, Hop, HopNote, Outcome, RequestId, RequestKind, Trace, Version};
 pub use scenario::Scenario;
 pub use snapshot::{Flight, NodeState, NodeView, Snapshot};
-pub use summary::Summary;
+pub use summary::{MovedKeys, Summary};
 pub use tiers::db::Role;
 pub use time::SimTime;
 pub use timeline::{Applied, Branch, Timeline};

@@ -129,7 +129,13 @@ impl LogEvent {
 
     /// The event in plain words.
     pub fn describe(&self, sim: &Simulation) -> String {
-        let n = |id: &NodeId| sim.node_name(*id).to_string();
+        self.describe_named(&|id| sim.node_name(id).to_string())
+    }
+
+    /// The event in plain words, with `name` giving each node's name (for
+    /// a reader that holds the names but not the simulation).
+    pub fn describe_named(&self, name: &dyn Fn(NodeId) -> String) -> String {
+        let n = |id: &NodeId| name(*id);
         match self {
             LogEvent::Command(c) => format!("command: {c}"),
             LogEvent::CommandFailed(e) => format!("command failed: {e}"),

@@ -13,6 +13,8 @@ use crate::time::{Micros, ms_to_micros, secs_to_micros};
 pub(crate) struct Settings {
     scenario: Scenario,
     cfg: Config,
+    /// The commands that changed the settings, in order.
+    edits: Vec<crate::Command>,
 }
 
 impl Settings {
@@ -22,12 +24,23 @@ impl Settings {
         Ok(Settings {
             cfg: Config::of(scenario),
             scenario: scenario.clone(),
+            edits: Vec::new(),
         })
     }
 
     /// The settings as they are now.
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
+    }
+
+    /// The commands that changed the settings so far, in order.
+    pub fn edits(&self) -> &[crate::Command] {
+        &self.edits
+    }
+
+    /// Notes that `cmd` changed the settings.
+    pub fn record(&mut self, cmd: &crate::Command) {
+        self.edits.push(cmd.clone());
     }
 
     /// Figures derived from the settings as they are now.

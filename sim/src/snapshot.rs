@@ -96,7 +96,7 @@ pub struct Flight {
 }
 
 /// The world at one instant.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct Snapshot {
     /// Simulated time.
     pub now: SimTime,

@@ -48,7 +48,7 @@ pub fn view(e: &Engine, d: &Dispatch) -> Html {
             <label class="scenario">{ "Scenario " }
                 <select data-testid="preset" aria-label="Scenario" onchange={on_preset}>{ for preset_options }</select>
             </label>
-            <span class="clock" aria-label="Simulated time" data-testid="clock">
+            <span class="clock" aria-label="Simulated time" data-testid="clock" data-pending={e.pending().to_string()}>
                 { format!("t = {:.1} s", e.sim.now().as_secs_f64()) }
                 if e.behind { <span class="behind" title="The simulation cannot keep up with this speed">{ " (slower than asked)" }</span> }
             </span>

@@ -3,7 +3,8 @@
 use super::{Dispatch, on_change, on_click};
 use crate::action::{Action, LogKind};
 use crate::engine::Engine;
-use pathlab_sim::{LogEntry, LogEvent, RequestId, Simulation, Version};
+use crate::mirror::Mirror;
+use pathlab_sim::{LogEntry, LogEvent, RequestId, Version};
 use yew::prelude::*;
 
 /// Lines shown besides faults and elections (which are always shown).
@@ -102,7 +103,7 @@ pub fn shown(all: &[Line], filter: Option<LogKind>) -> Vec<&Line> {
 }
 
 /// What a run of `n` repeated events says, in one line.
-fn summary(sim: &Simulation, log: &[LogEntry], line: &Line) -> String {
+fn summary(sim: &Mirror, log: &[LogEntry], line: &Line) -> String {
     let entry = &log[line.first];
     let n = line.count();
     let last = line.members.last().map_or(entry.at, |&m| log[m].at);
@@ -211,7 +212,7 @@ pub fn view(e: &Engine, d: &Dispatch) -> Html {
 
 /// The story of a write that was acknowledged and then lost: when, and
 /// what discarded it. `None` if request `id` lost no write.
-pub fn lost_story(sim: &Simulation, id: RequestId) -> Option<String> {
+pub fn lost_story(sim: &Mirror, id: RequestId) -> Option<String> {
     let log = sim.log();
     let (i, key, version, acked_at) = log.iter().enumerate().find_map(|(i, e)| match e.event {
         LogEvent::LostWrite {
@@ -272,13 +273,12 @@ pub fn lost_story(sim: &Simulation, id: RequestId) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pathlab_sim::{SimTime, presets};
 
     #[test]
     fn a_burst_of_lost_writes_is_one_line_and_the_partition_and_election_stay_visible() {
-        let mut sim = Simulation::new(&presets::preset("partition-leader").unwrap(), 1).unwrap();
-        sim.step_until(SimTime::from_secs_f64(46.0));
-        let log = sim.log();
+        let mut e = Engine::new("partition-leader", Some(1)).unwrap();
+        e.run_for(46.0);
+        let log = e.sim.log();
         let all = lines(log);
         let lost = all
             .iter()
@@ -303,8 +303,9 @@ mod tests {
 
     #[test]
     fn a_lost_write_tells_which_election_discarded_it() {
-        let mut sim = Simulation::new(&presets::preset("leader-crash").unwrap(), 1).unwrap();
-        sim.step_until(SimTime::from_secs_f64(30.0));
+        let mut e = Engine::new("leader-crash", Some(1)).unwrap();
+        e.run_for(30.0);
+        let sim = &e.sim;
         let id = sim
             .log()
             .iter()
@@ -313,9 +314,9 @@ mod tests {
                 _ => None,
             })
             .expect("the preset loses writes");
-        let story = lost_story(&sim, id).unwrap();
+        let story = lost_story(sim, id).unwrap();
         assert!(story.contains("acknowledged at"), "{story}");
         assert!(story.contains("elected leader"), "{story}");
-        assert!(lost_story(&sim, RequestId(u64::MAX)).is_none());
+        assert!(lost_story(sim, RequestId(u64::MAX)).is_none());
     }
 }

@@ -154,6 +154,7 @@ impl Simulation {
             .map(|g| !g.is_finite())
             .collect();
         self.settings.change(|s| edit_settings(s, cmd))?;
+        self.settings.record(cmd);
         match cmd {
             Command::SetLoad { .. } => {
                 // A region whose users were silent has no arrival scheduled.

@@ -171,6 +171,12 @@ pub enum Command {
 }
 
 impl Command {
+    /// Changes `scenario` as this command changes a running simulation's
+    /// settings (nothing for faults); the result is not validated.
+    pub fn edit(&self, scenario: &mut Scenario) {
+        edit_settings(scenario, self)
+    }
+
     /// A change of the request rate alone (0 stops new requests).
     pub fn set_rate(requests_per_s: f64) -> Command {
         Command::SetLoad {

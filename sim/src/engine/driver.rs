@@ -456,6 +456,13 @@ impl Simulation {
         self.settings.scenario()
     }
 
+    /// The commands that changed the settings so far, in order: the
+    /// scenario with these applied (see [`Command::edit`]) is
+    /// [`Simulation::settings`].
+    pub fn settings_edits(&self) -> &[crate::Command] {
+        self.settings.edits()
+    }
+
     /// The seed.
     pub fn seed(&self) -> u64 {
         self.seed

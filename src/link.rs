@@ -1,0 +1,289 @@
+//! The page's conversation with the core: what the page asks of the live run (start, play to a time, apply a command) and the frames the core answers with, as plain data that crosses to the core's Web Worker and back.
+
+use crate::action::Redesign;
+use pathlab_sim::{
+    Applied, Command, LogEntry, MovedKeys, Point, RequestId, SimTime, Snapshot, Totals, Trace,
+};
+use serde::{Deserialize, Serialize};
+
+/// Name of the core worker's loader script in `dist/` (built by Trunk from
+/// the `pathlab-core` binary).
+pub const WORKER_SCRIPT: &str = "./pathlab-core_loader.js";
+
+/// What the page asks of the live run. Every message is answered, in
+/// order, with one [`FromCore`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "do", rename_all = "kebab-case")]
+pub enum ToCore {
+    /// Start a run of a preset with design changes and a seed (the old run
+    /// is dropped).
+    Start {
+        preset: String,
+        designs: Vec<Redesign>,
+        seed: u64,
+    },
+    /// Play on towards `to`, for at most `budget_ms` of real time (the
+    /// frame says whether it got there).
+    Play { to: SimTime, budget_ms: f64 },
+    /// Play on to exactly `to`, however long it takes.
+    Step { to: SimTime },
+    /// Apply a command now.
+    Apply { command: Command },
+    /// Keep the page told of this request while it is in flight (its hops
+    /// so far), or of none.
+    Watch { request: Option<RequestId> },
+}
+
+/// What the core answers (sent in the binary form of [`crate::wire`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum FromCore {
+    /// The run as it is now (after doing what was asked).
+    Frame(Box<Frame>),
+    /// What was asked was refused (the run is as it was); why, in words.
+    Refused { error: String },
+}
+
+/// The live run at one moment, as the page needs it: the picture of the
+/// world, and what was added since the previous frame (log lines, seconds
+/// of the series, finished requests).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Frame {
+    /// Counts every run started, so the page can drop frames of an old run.
+    pub run: u32,
+    /// Simulated time.
+    pub now: SimTime,
+    /// Events processed so far.
+    pub events: u64,
+    /// The state's fingerprint.
+    pub fingerprint: u64,
+    /// The seed of the run.
+    pub seed: u64,
+    /// Whether a `Play` ran out of real time before reaching its target.
+    pub behind: bool,
+    /// The world, with the messages in flight (at most the page's limit).
+    pub snapshot: Snapshot,
+    /// Index of the first of `log` in the whole log (lines let go count).
+    pub log_from: u64,
+    /// Log lines added since the previous frame.
+    pub log: Vec<LogEntry>,
+    /// Seconds of the series closed since the previous frame.
+    pub series: Vec<Point>,
+    /// Totals over the run.
+    pub totals: Totals,
+    /// Requests finished since the previous frame (the newest, at most
+    /// [`TRACES_PER_FRAME`]).
+    pub traces: Vec<Trace>,
+    /// Whether requests finished between the previous frame's and these
+    /// were left out (older ones are then dropped: the page keeps no gaps).
+    pub traces_gap: bool,
+    /// The watched request's hops so far, while it is in flight.
+    pub watched: Option<Trace>,
+    /// How many traces the run keeps.
+    pub trace_capacity: u32,
+    /// Index of the first of `edits` among all the commands that changed
+    /// the settings in this run.
+    pub edits_from: u32,
+    /// Commands that changed the settings since the previous frame (all of
+    /// them from `edits_from`): the page applies them to the scenario.
+    pub edits: Vec<Command>,
+    /// Figures derived from the design, when it changed (or the run is new).
+    pub summaries: Option<Summaries>,
+    /// The command applied, in its exact place, when this answers `Apply`.
+    pub applied: Option<Applied>,
+    /// Acknowledged writes lost so far.
+    pub lost_writes: u64,
+    /// App servers in service.
+    pub active_app_servers: usize,
+    /// Requests in flight.
+    pub in_flight: usize,
+    /// Jobs waiting or in progress, with a queue.
+    pub queue_backlog: Option<usize>,
+}
+
+/// Figures derived from the whole design.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Summaries {
+    /// How many users would move if a server joined or left, in words.
+    pub moves: Option<String>,
+    /// How many keys an added shard would move.
+    pub shard_moves: MovedKeys,
+}
+
+/// Most finished requests one frame carries: at high speed thousands end
+/// per frame, and only the newest are drawn or listed.
+pub const TRACES_PER_FRAME: usize = 400;
+
+/// A way to the core: messages go in order, answers come back in order.
+pub trait Link: std::fmt::Debug {
+    /// Sends a message.
+    fn send(&mut self, msg: &ToCore);
+    /// The answers received since the last call, in order.
+    fn receive(&mut self) -> Vec<FromCore>;
+    /// How many messages sent are not answered yet.
+    fn waiting(&self) -> usize;
+    /// Why the core cannot be reached, if it cannot.
+    fn failure(&self) -> Option<String> {
+        None
+    }
+}
+
+/// Makes the link an engine talks through (the page's is the worker; tests
+/// give one to a core in the same thread).
+#[derive(Clone)]
+pub struct LinkMaker(pub std::rc::Rc<dyn Fn() -> Box<dyn Link>>);
+
+impl PartialEq for LinkMaker {
+    fn eq(&self, other: &Self) -> bool {
+        std::rc::Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::fmt::Debug for LinkMaker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LinkMaker")
+    }
+}
+
+/// A link that reaches nothing (a placeholder while an engine is rebuilt).
+#[derive(Debug, Default)]
+pub struct NoLink;
+
+impl Link for NoLink {
+    fn send(&mut self, _: &ToCore) {}
+    fn receive(&mut self) -> Vec<FromCore> {
+        Vec::new()
+    }
+    fn waiting(&self) -> usize {
+        0
+    }
+}
+
+/// The page's link: the core in a Web Worker, messages as JSON text.
+#[cfg(target_arch = "wasm32")]
+pub struct WorkerLink {
+    worker: Option<web_sys::Worker>,
+    inbox: std::rc::Rc<std::cell::RefCell<Vec<FromCore>>>,
+    /// Messages sent before the worker listens (then None).
+    queued: std::rc::Rc<std::cell::RefCell<Option<Vec<String>>>>,
+    sent: usize,
+    answered: std::rc::Rc<std::cell::Cell<usize>>,
+    failed: std::rc::Rc<std::cell::RefCell<Option<String>>>,
+    _on_message: wasm_bindgen::prelude::Closure<dyn Fn(web_sys::MessageEvent)>,
+    _on_error: wasm_bindgen::prelude::Closure<dyn Fn(web_sys::Event)>,
+}
+
+#[cfg(target_arch = "wasm32")]
+impl std::fmt::Debug for WorkerLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WorkerLink")
+    }
+}
+
+/// What the worker says once it listens.
+pub const READY: &str = "ready";
+
+#[cfg(target_arch = "wasm32")]
+impl WorkerLink {
+    /// Starts the core's worker.
+    pub fn start() -> WorkerLink {
+        use std::cell::{Cell, RefCell};
+        use std::rc::Rc;
+        use wasm_bindgen::JsCast;
+        use wasm_bindgen::prelude::Closure;
+        let failed = Rc::new(RefCell::new(None::<String>));
+        let worker = web_sys::Worker::new(WORKER_SCRIPT).ok();
+        if worker.is_none() {
+            *failed.borrow_mut() = Some("the simulation core could not be started".into());
+        }
+        let inbox = Rc::new(RefCell::new(Vec::new()));
+        let queued = Rc::new(RefCell::new(Some(Vec::<String>::new())));
+        let answered = Rc::new(Cell::new(0));
+        let (inbox2, queued2, answered2, failed2, port) = (
+            inbox.clone(),
+            queued.clone(),
+            answered.clone(),
+            failed.clone(),
+            worker.clone(),
+        );
+        let on_message =
+            Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |m: web_sys::MessageEvent| {
+                let data = m.data();
+                if data.as_string().as_deref() == Some(READY) {
+                    for t in queued2.borrow_mut().take().unwrap_or_default() {
+                        if let Some(port) = &port {
+                            let _ = port.post_message(&t.into());
+                        }
+                    }
+                    return;
+                }
+                let Ok(bytes) = data.dyn_into::<web_sys::js_sys::Uint8Array>() else {
+                    return;
+                };
+                answered2.set(answered2.get() + 1);
+                match crate::wire::decode::<FromCore>(&bytes.to_vec()) {
+                    Some(a) => inbox2.borrow_mut().push(a),
+                    None => {
+                        *failed2.borrow_mut() =
+                            Some("the simulation core answered something unreadable".into())
+                    }
+                }
+            });
+        let failed3 = failed.clone();
+        let on_error = Closure::<dyn Fn(web_sys::Event)>::new(move |e: web_sys::Event| {
+            e.prevent_default();
+            let why = e
+                .dyn_ref::<web_sys::ErrorEvent>()
+                .map(|e| e.message())
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| "it could not be loaded".into());
+            *failed3.borrow_mut() = Some(format!("the simulation core stopped: {why}"));
+        });
+        if let Some(w) = &worker {
+            w.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+            w.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        }
+        WorkerLink {
+            worker,
+            inbox,
+            queued,
+            sent: 0,
+            answered,
+            failed,
+            _on_message: on_message,
+            _on_error: on_error,
+        }
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+impl Link for WorkerLink {
+    fn send(&mut self, msg: &ToCore) {
+        // Serialising plain data cannot fail.
+        let text = serde_json::to_string(msg).unwrap_or_default();
+        self.sent += 1;
+        if let Some(q) = self.queued.borrow_mut().as_mut() {
+            q.push(text);
+            return;
+        }
+        if self
+            .worker
+            .as_ref()
+            .is_none_or(|w| w.post_message(&text.into()).is_err())
+        {
+            *self.failed.borrow_mut() =
+                Some("a message could not reach the simulation core".into());
+        }
+    }
+
+    fn receive(&mut self) -> Vec<FromCore> {
+        std::mem::take(&mut *self.inbox.borrow_mut())
+    }
+
+    fn waiting(&self) -> usize {
+        self.sent.saturating_sub(self.answered.get())
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.failed.borrow().clone()
+    }
+}
