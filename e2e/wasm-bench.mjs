@@ -1,6 +1,6 @@
 // Core benchmark as WebAssembly: runs `pathlab-sim bench` compiled for
-// wasm32-wasip1 with the web profile (the same optimisation settings as the
-// core inside the browser build) under Node's WASI, and prints its output.
+// wasm32-wasip1 with the web-core profile (the same optimisation settings as
+// the core's worker in the browser build) under Node's WASI, and prints its output.
 // Usage: node e2e/wasm-bench.mjs <pathlab-sim.wasm> [travel] [arguments…]
 // scripts/bench.sh builds the module and runs this right after the native
 // benchmark.

@@ -7,9 +7,9 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-# Release bundle budget: wasm + JS + CSS the page loads, gzipped. The replay
-# worker (pathlab-core*, loaded only when a question needs the run replayed,
-# built for speed) is reported on its own line.
+# Release bundle budget: wasm + JS + CSS the page loads, gzipped. The core's
+# worker (pathlab-core*, started by the page as it opens, built for speed)
+# is reported on its own line.
 budget_kb=300
 
 sections=()
@@ -66,7 +66,7 @@ release_build() {
   worker=$(gzipped_bytes dist/pathlab-core*)
   printf '    page, gzipped: wasm %s B, js %s B, css %s B, total %s B (budget %s KB)\n' \
     "$wasm" "$js" "$css" "$total" "$budget_kb"
-  printf '    replay worker (loaded on first use), gzipped: %s B\n' "$worker"
+  printf '    core worker (started by the page, built for speed), gzipped: %s B\n' "$worker"
   if [ "$total" -gt $((budget_kb * 1024)) ]; then
     echo "    the release bundle is over its budget" >&2
     return 1

@@ -1,4 +1,4 @@
-//! The replay worker's binary: Trunk builds it into `pathlab-core.js` and `pathlab-core_bg.wasm`, which the page loads into a Web Worker the first time it needs a run replayed.
+//! The simulation core's worker binary: Trunk builds it into `pathlab-core.js` and `pathlab-core_bg.wasm`, which the page runs in a Web Worker for the live run (see `live`) and in another for replays that answer questions (see `replay`).
 
 fn main() {
     #[cfg(target_arch = "wasm32")]

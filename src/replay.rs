@@ -1,4 +1,4 @@
-//! The replay worker: a second copy of the simulation core, loaded into a Web Worker the first time a question needs the run replayed (why did this request go wrong?), so the page's own bundle stays small and the page never blocks while the worker replays. It follows the page's run from the same scenario, seed and exactly placed commands, keeping checkpoints as it goes.
+//! The replay worker: a second copy of the simulation core, started in its own Web Worker the first time a question needs the run replayed (why did this request go wrong?), so that neither the page nor the live run waits while it replays. It follows the page's run from the same scenario, seed and exactly placed commands, keeping checkpoints as it goes.
 
 use crate::action::Redesign;
 use pathlab_sim::{
