@@ -75,6 +75,15 @@ try {
     console.log(`its "why?" story (replayed from the checkpoint before it):           ${why} ms`);
     await page.close();
   }
+  // Time travel in the page: play `default` for ten simulated minutes, then
+  // go to 20 moments spread over them (clicking the timeline) and step back
+  // 0.1 s twenty times (the ← key), each timed from the input to the page
+  // showing the moment; then play on to one simulated hour and read how
+  // many bytes the core's worker holds on its heap (the live run, its
+  // checkpoints and the rest).
+  if (!process.env.BENCH_CASES || process.env.BENCH_CASES.split(',').includes('travel')) {
+    await travel();
+  }
   const files = await readdir(dist);
   // The core's worker (pathlab-core*), which the page starts as it opens and
   // which is built for speed, is measured on its own.
@@ -95,6 +104,69 @@ try {
   console.log(`core worker:            ${(w / 1024).toFixed(1)} KB gzipped (started by the page; built for speed)`);
 } finally {
   await browser.close();
+}
+
+/** The time-travel benchmark (see above). */
+async function travel() {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const timeline = page.locator('[data-testid="timeline"]');
+  // Timed inside the page: from the pointer or key going down to the DOM
+  // showing the core's answer (the clock's data-pending back to 0).
+  const timed = async (act) => {
+    await act();
+    await page.locator('[data-testid="clock"][data-pending="0"]').waitFor();
+    return page.evaluate(() => window.benchDone - window.benchStart);
+  };
+  const playUntil = async (s) => page.waitForFunction(
+    (x) => Number(document.querySelector('[data-testid="clock"]')?.textContent.match(/t = ([\d.]+)/)?.[1]) >= x,
+    s, { timeout: 600_000, polling: 250 });
+  await page.goto(`${base}?preset=default&speed=100&play=1`);
+  await page.evaluate(() => {
+    const start = () => { window.benchStart = performance.now(); };
+    document.addEventListener('pointerdown', start, true);
+    document.addEventListener('keydown', start, true);
+    new MutationObserver(() => {
+      if (document.querySelector('[data-testid="clock"]').dataset.pending === '0') window.benchDone = performance.now();
+    }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['data-pending'] });
+  });
+  await playUntil(600);
+  await page.locator('[data-testid="play"]').click();
+  await page.locator('[data-testid="clock"][data-pending="0"]').waitFor();
+  await timeline.scrollIntoViewIfNeeded();
+  const box = await timeline.boundingBox();
+  const end = Number(await timeline.getAttribute('aria-valuemax'));
+  const seeks = [];
+  for (let i = 0; i < 20; i++) {
+    // Spread over the run, in an order that goes back and forth.
+    const f = ((i * 7) % 20 + 0.5) / 20;
+    seeks.push(await timed(() => page.mouse.click(box.x + box.width * f, box.y + box.height / 2)));
+  }
+  const steps = [];
+  const from = Number(await timeline.getAttribute('aria-valuenow'));
+  for (let i = 0; i < 20; i++) steps.push(await timed(() => page.keyboard.press('ArrowLeft')));
+  const back = from - Number(await timeline.getAttribute('aria-valuenow'));
+  if (back !== 2000) throw new Error(`20 steps back went back ${back} ms, not 2000`);
+  const stat = (xs) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return `median ${sorted[sorted.length >> 1].toFixed(0)} ms, worst ${sorted[sorted.length - 1].toFixed(0)} ms`;
+  };
+  console.log(`--- time travel in the page (default, ${(end / 1000).toFixed(0)} s played, release build, headless Chromium)`);
+  console.log(`seek to 20 moments:     ${stat(seeks)} (goal ≤ 200 ms)`);
+  console.log(`step back 0.1 s (×20):  ${stat(steps)} (goal ≤ 50 ms)`);
+  await page.keyboard.press('End');
+  await page.locator('[data-testid="clock"][data-pending="0"]').waitFor();
+  await page.locator('[data-testid="play"]').click();
+  await playUntil(3600);
+  await page.locator('[data-testid="play"]').click();
+  await page.locator('[data-testid="clock"][data-pending="0"]').waitFor();
+  // Go back to the middle (seeking leaves checkpoints near the cursor).
+  await timeline.scrollIntoViewIfNeeded();
+  const box2 = await timeline.boundingBox();
+  await page.mouse.click(box2.x + box2.width / 2, box2.y + box2.height / 2);
+  await page.locator('[data-testid="clock"][data-pending="0"]').waitFor();
+  const bytes = Number(await timeline.getAttribute('data-core-bytes'));
+  console.log(`core worker's heap after 1 simulated hour, cursor in the middle: ${(bytes / 1048576).toFixed(1)} MB (goal: checkpoints ≤ 100 MB; this is all it holds: checkpoints, the live run, the rest)`);
+  await page.close();
 }
 
 /** Plays one preset in a fresh page and prints frame times and how fast simulated time went. */

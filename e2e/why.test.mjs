@@ -96,6 +96,7 @@ test('a log link to a lost write opens its details a minute later, rebuilt by re
     assert.match(await hops.allTextContents().then((t) => t.join(' ')), /db-0-0/);
     assert.match(await page.locator('[data-testid="waterfall-outcome"]').textContent(), /then lost/);
     await page.locator('[data-testid="why-button"]').click();
+    await page.locator('[data-testid="why"] > li').first().waitFor({ timeout: 20_000 });
     const story = (await page.locator('[data-testid="why"] > li').allTextContents()).join('\n');
     assert.match(story, /db-0-0 acknowledged it as version t1#\d+ in term 1; with async replication the acknowledgement waited for nothing/);
     assert.match(story, /the fault: db-0-0 crashed/);

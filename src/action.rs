@@ -24,6 +24,24 @@ pub enum Action {
     Slower,
     /// Advance simulated time by one step (0.1 s).
     Step,
+    /// Go back one step (0.1 s).
+    StepBack,
+    /// Go to a moment of the run so far, `t` simulated seconds from its
+    /// start (back by replaying from a checkpoint; a command taken there
+    /// starts a new branch), and there open a request or select a node.
+    Seek {
+        t: f64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        node: Option<String>,
+    },
+    /// Go to the previous or next marker of the timeline.
+    Marker { next: bool },
+    /// Go to the end of the run so far.
+    ToEnd,
+    /// Make another branch of the run current.
+    Switch { branch: u32 },
     /// Start the same scenario again from time zero with the same seed.
     Reset,
     /// Start again with another seed.
@@ -348,17 +366,28 @@ impl ActionLog {
     }
 }
 
-/// The action a key press stands for, if any: Space plays or pauses, → steps,
-/// the plus and minus keys change speed, r resets, f toggles presenter mode,
-/// ? opens the help and Escape closes everything. Keys with Ctrl, Alt or
-/// Meta are the browser's.
-pub fn key_action(key: &str, ctrl_alt_meta: bool) -> Option<Action> {
+/// The action a key press stands for, if any: Space plays or pauses, → steps
+/// forward and ← back (with Shift: to the next or previous marker), Home and
+/// End go to the start and the end of the run so far, the plus and minus
+/// keys change speed, r resets, f toggles presenter mode, ? opens the help
+/// and Escape closes everything. Keys with Ctrl, Alt or Meta are the
+/// browser's.
+pub fn key_action(key: &str, ctrl_alt_meta: bool, shift: bool) -> Option<Action> {
     if ctrl_alt_meta {
         return None;
     }
     Some(match key {
         " " | "Spacebar" => Action::TogglePlay,
+        "ArrowRight" if shift => Action::Marker { next: true },
+        "ArrowLeft" if shift => Action::Marker { next: false },
         "ArrowRight" => Action::Step,
+        "ArrowLeft" => Action::StepBack,
+        "Home" => Action::Seek {
+            t: 0.0,
+            request: None,
+            node: None,
+        },
+        "End" => Action::ToEnd,
         "+" | "=" => Action::Faster,
         "-" | "_" => Action::Slower,
         "r" | "R" => Action::Reset,
@@ -378,22 +407,43 @@ mod tests {
 
     #[test]
     fn keys_map_to_actions_and_modified_keys_are_left_to_the_browser() {
-        assert_eq!(key_action(" ", false), Some(Action::TogglePlay));
-        assert_eq!(key_action("ArrowRight", false), Some(Action::Step));
-        assert_eq!(key_action("+", false), Some(Action::Faster));
-        assert_eq!(key_action("-", false), Some(Action::Slower));
-        assert_eq!(key_action("r", false), Some(Action::Reset));
-        assert_eq!(key_action("Escape", false), Some(Action::CloseAll));
-        assert_eq!(key_action("f", false), Some(Action::TogglePresenter));
+        assert_eq!(key_action(" ", false, false), Some(Action::TogglePlay));
+        assert_eq!(key_action("ArrowRight", false, false), Some(Action::Step));
         assert_eq!(
-            key_action("?", false),
+            key_action("ArrowLeft", false, false),
+            Some(Action::StepBack)
+        );
+        assert_eq!(
+            key_action("ArrowLeft", false, true),
+            Some(Action::Marker { next: false })
+        );
+        assert_eq!(
+            key_action("ArrowRight", false, true),
+            Some(Action::Marker { next: true })
+        );
+        assert_eq!(key_action("End", false, false), Some(Action::ToEnd));
+        assert!(matches!(
+            key_action("Home", false, false),
+            Some(Action::Seek { t: 0.0, .. })
+        ));
+        assert_eq!(key_action("+", false, false), Some(Action::Faster));
+        assert_eq!(key_action("-", false, false), Some(Action::Slower));
+        assert_eq!(key_action("r", false, false), Some(Action::Reset));
+        assert_eq!(key_action("Escape", false, false), Some(Action::CloseAll));
+        assert_eq!(key_action("f", false, false), Some(Action::TogglePresenter));
+        assert_eq!(
+            key_action("?", false, false),
             Some(Action::Panel {
                 panel: Panel::Help,
                 open: true
             })
         );
-        assert_eq!(key_action("r", true), None, "Ctrl+R reloads the page");
-        assert_eq!(key_action("x", false), None);
+        assert_eq!(
+            key_action("r", true, false),
+            None,
+            "Ctrl+R reloads the page"
+        );
+        assert_eq!(key_action("x", false, false), None);
     }
 
     #[test]

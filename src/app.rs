@@ -179,6 +179,7 @@ pub fn App(props: &AppProps) -> Html {
 
     let e = engine.borrow();
     let snap = e.sim.snapshot();
+    let minute = last_minute(&e);
     let events = DiagramEvents {
         node: {
             let dispatch = dispatch.clone();
@@ -235,9 +236,10 @@ pub fn App(props: &AppProps) -> Html {
                     </aside>
                 }
             </main>
+            if layout != "embed" { { panels::timeline::view(&e, &dispatch) } }
             if layout == "full" {
                 <section class="lower">
-                    <Charts series={Rc::new(last_minute(&e))} replicas={Rc::new(replica_names(snap))} window_s={60} playing={e.playing} />
+                    <Charts series={Rc::new(minute.0)} cursor_s={minute.1} replicas={Rc::new(replica_names(snap))} window_s={60} playing={e.playing} />
                     { panels::log::view(&e, &dispatch) }
                     { panels::requests::view(&e, &dispatch) }
                 </section>
@@ -284,10 +286,21 @@ pub fn App(props: &AppProps) -> Html {
     }
 }
 
-/// The points the charts show: the last minute (and one more for the edge).
-fn last_minute(e: &Engine) -> Vec<pathlab_sim::Point> {
-    let series = &e.sim.metrics().series;
-    series[series.len().saturating_sub(61)..].to_vec()
+/// The points the charts show: the last minute (and one more for the
+/// edge), or in the past the minute around the cursor (as far as the run
+/// goes); and the cursor's second, in the past.
+fn last_minute(e: &Engine) -> (Vec<pathlab_sim::Point>, Option<u32>) {
+    if !e.sim.in_past() {
+        let series = e.sim.metrics().series;
+        return (series[series.len().saturating_sub(61)..].to_vec(), None);
+    }
+    let whole = e.sim.whole_series();
+    let cursor = (e.sim.now().0 / 1_000_000) as u32;
+    let last = whole.last().map_or(cursor, |p| p.t_s);
+    let right = (cursor + 30).min(last).max(cursor);
+    let upto = whole.partition_point(|p| p.t_s <= right);
+    let from = whole.partition_point(|p| p.t_s + 61 <= right);
+    (whole[from..upto].to_vec(), Some(cursor))
 }
 
 fn replica_names(snap: &Snapshot) -> Vec<String> {

@@ -49,6 +49,12 @@ pub struct Engine {
     /// Set when the core answered an action of the user's since the page
     /// was last drawn (the page then draws at once).
     pub answered: bool,
+    /// A seek asked for while another was under way (dragging the
+    /// timeline): sent when that one is answered, the ones between dropped.
+    next_seek: Option<SimTime>,
+    /// What to do once the core has answered everything asked (open a
+    /// request or select a node where a link went).
+    then: Vec<Action>,
     /// Whether time is running.
     pub playing: bool,
     /// Index into [`SPEEDS`].
@@ -153,6 +159,8 @@ impl Engine {
             core_failure: None,
             sent: Default::default(),
             answered: false,
+            next_seek: None,
+            then: Vec::new(),
             playing: false,
             speed_idx: 3,
             commands: Vec::new(),
@@ -209,8 +217,8 @@ impl Engine {
             }
             match answer {
                 FromCore::Frame(f) => {
-                    if let Some(a) = &f.applied {
-                        self.commands.push(a.clone());
+                    if let Some(b) = f.branches.as_ref().and_then(|b| b.first()) {
+                        self.commands = b.commands.clone();
                     }
                     self.behind = f.behind;
                     self.sim.take(*f, &self.scenario);
@@ -227,8 +235,43 @@ impl Engine {
         }
         if self.core_failure.is_none() {
             self.core_failure = self.link.failure();
+            // Said at once: nothing else will move.
+            self.answered |= self.core_failure.is_some();
+        }
+        if self.pending() == 0 {
+            if let Some(t) = self.next_seek.take() {
+                self.tell(&ToCore::Seek { to: t });
+                moved |= self.pump();
+            } else {
+                for action in std::mem::take(&mut self.then) {
+                    self.act(action);
+                }
+            }
         }
         moved
+    }
+
+    /// Goes to simulated time `t` (within the run so far). While another
+    /// seek is under way, only the latest one asked for follows it.
+    pub fn seek(&mut self, t: SimTime) {
+        let t = t.min(self.sim.end().max(self.target));
+        self.target = t;
+        if self.sent.iter().any(|&act| act) {
+            self.next_seek = Some(t);
+            return;
+        }
+        self.tell(&ToCore::Seek { to: t });
+        self.pump();
+    }
+
+    /// Goes back one step (0.1 s).
+    pub fn step_back(&mut self) {
+        let from = if self.pending() > 0 {
+            self.next_seek.unwrap_or(self.target)
+        } else {
+            self.sim.now()
+        };
+        self.seek(SimTime(from.0.saturating_sub((STEP_S * 1e6) as u64)));
     }
 
     /// Sends `msg` and reports whether the core refused it, as far as is
@@ -249,8 +292,12 @@ impl Engine {
 
     /// How many of the user's actions the core has not answered yet (the
     /// page shows it as `data-pending`, for scripts that act then look).
+    /// Once paused, playing on is not finished until its last frame is in.
     pub fn pending(&self) -> usize {
-        self.sent.iter().filter(|&&act| act).count()
+        self.sent
+            .iter()
+            .filter(|&&act| act || !self.playing)
+            .count()
     }
 
     /// Plays on to exactly `secs` simulated seconds from now (tests, tools).
@@ -426,6 +473,54 @@ impl Engine {
             Action::Step => {
                 self.step();
                 true
+            }
+            Action::StepBack => {
+                self.step_back();
+                true
+            }
+            Action::Seek { t, request, node } => {
+                if !(t.is_finite() && *t >= 0.0) {
+                    self.error = Some(format!(
+                        "a moment of the run is a number of seconds from its start, not {t}"
+                    ));
+                    return false;
+                }
+                self.seek(SimTime::from_secs_f64(*t));
+                if let Some(id) = request {
+                    self.then.push(Action::OpenRequest { id: Some(*id) });
+                }
+                if let Some(node) = node {
+                    self.then.push(Action::Select {
+                        node: Some(node.clone()),
+                    });
+                }
+                self.pump();
+                true
+            }
+            Action::Marker { next } => {
+                let now = self.sim.now();
+                let marks = crate::panels::timeline::markers(&self.sim, &self.scenario);
+                let to = if *next {
+                    marks.iter().map(|m| m.at).find(|&t| t > now)
+                } else {
+                    marks.iter().rev().map(|m| m.at).find(|&t| t < now)
+                };
+                if let Some(t) = to {
+                    self.seek(t);
+                }
+                true
+            }
+            Action::ToEnd => {
+                self.seek(self.sim.end());
+                true
+            }
+            Action::Switch { branch } => {
+                if self.sim.branches().iter().skip(1).any(|b| b.id == *branch) {
+                    self.ask_core(ToCore::Switch { branch: *branch })
+                } else {
+                    self.error = Some(format!("there is no other branch {branch}"));
+                    false
+                }
             }
             Action::Reset => {
                 self.reset();
@@ -613,7 +708,14 @@ impl Engine {
             preset: self.preset.clone(),
             designs: self.designs.clone(),
             seed: self.seed,
-            commands: self.commands.clone(),
+            // The branch's commands up to the cursor (later ones belong to
+            // a future the page is not showing).
+            commands: self
+                .commands
+                .iter()
+                .filter(|c| (c.at, c.events) <= (self.sim.now(), self.sim.events()))
+                .cloned()
+                .collect(),
             upto: self.sim.now(),
             events: self.sim.events(),
             fingerprint: self.sim.fingerprint(),
@@ -983,5 +1085,111 @@ mod tests {
             e.step();
         }
         assert_eq!(e.sim.now(), SimTime(500_000));
+    }
+
+    /// The run straight from the start to `secs`, with these commands.
+    fn straight(e: &Engine, commands: &[Applied], secs: f64) -> pathlab_sim::Timeline {
+        pathlab_sim::Timeline::replay(&e.scenario, e.seed, commands, SimTime::from_secs_f64(secs))
+            .unwrap()
+    }
+
+    fn seek(e: &mut Engine, t: f64) {
+        assert!(e.act(Action::Seek {
+            t,
+            request: None,
+            node: None,
+        }));
+    }
+
+    #[test]
+    fn going_back_past_a_crash_and_forward_again_shows_the_straight_runs_state() {
+        let mut e = Engine::new("leader-crash", Some(2)).unwrap();
+        e.run_for(50.0);
+        let (fp50, log50) = (e.sim.fingerprint(), e.sim.log().to_vec());
+        assert!(
+            log50
+                .iter()
+                .any(|l| matches!(l.event, pathlab_sim::LogEvent::Crashed(_))),
+            "the crash at 20 s is in the log"
+        );
+        seek(&mut e, 10.0);
+        let at10 = straight(&e, &[], 10.0);
+        let s = at10.sim();
+        assert_eq!(e.sim.now(), SimTime::from_secs_f64(10.0));
+        assert!(e.sim.in_past());
+        assert_eq!(e.sim.end(), SimTime::from_secs_f64(50.0));
+        assert_eq!(e.sim.fingerprint(), s.fingerprint());
+        assert_eq!(e.sim.log(), s.log(), "the log shows the moment");
+        assert_eq!(e.sim.metrics().totals, &s.metrics().totals);
+        assert_eq!(e.sim.metrics().series, s.metrics().series.as_slice());
+        assert_eq!(
+            *e.sim.snapshot(),
+            s.snapshot(crate::particles::MAX_PARTICLES),
+            "the diagram shows the moment"
+        );
+        assert_eq!(
+            e.sim.whole_log(),
+            log50.as_slice(),
+            "the run so far is kept"
+        );
+        // Forward again, to the end: as before.
+        assert!(e.act(Action::ToEnd));
+        assert_eq!(e.sim.fingerprint(), fp50);
+        assert_eq!(e.sim.log(), log50.as_slice());
+        // Steps back: each the straight run's state.
+        for _ in 0..3 {
+            assert!(e.act(Action::StepBack));
+        }
+        let at497 = straight(&e, &[], 49.7);
+        assert_eq!(e.sim.now(), SimTime::from_secs_f64(49.7));
+        assert_eq!(e.sim.fingerprint(), at497.sim().fingerprint());
+        // A bad moment is refused.
+        assert!(!e.act(Action::Seek {
+            t: f64::NAN,
+            request: None,
+            node: None
+        }));
+        assert_eq!(e.sim.now(), SimTime::from_secs_f64(49.7));
+    }
+
+    #[test]
+    fn restarting_a_node_earlier_forks_a_branch_and_switching_back_restores_the_old_one() {
+        let mut e = Engine::new("leader-crash", Some(2)).unwrap();
+        e.run_for(50.0);
+        let (old_fp, old_log) = (e.sim.fingerprint(), e.sim.log().to_vec());
+        seek(&mut e, 25.0);
+        assert!(e.send(Command::Restart {
+            node: "db-0-0".into()
+        }));
+        assert_eq!(e.sim.branches().len(), 2, "the old future is kept");
+        assert_eq!(
+            e.sim.end(),
+            SimTime::from_secs_f64(25.0),
+            "the new branch ends here"
+        );
+        assert_eq!(e.commands.len(), 1);
+        e.run_for(25.0);
+        let new_fp = e.sim.fingerprint();
+        assert_ne!(new_fp, old_fp, "a different future");
+        // The page's picture of the new branch is the straight run's.
+        let again = straight(&e, &e.commands.clone(), 50.0);
+        assert_eq!(new_fp, again.sim().fingerprint());
+        assert_eq!(
+            e.sim.whole_log(),
+            again.sim().log(),
+            "nothing of the old future is left"
+        );
+        assert_eq!(
+            e.sim.metrics().series,
+            again.sim().metrics().series.as_slice()
+        );
+        // Back to the old branch, at the same moment.
+        let old = e.sim.branches()[1].clone();
+        assert_eq!(old.fingerprint, old_fp);
+        assert!(e.act(Action::Switch { branch: old.id }));
+        assert_eq!(e.sim.fingerprint(), old_fp);
+        assert_eq!(e.sim.log(), old_log.as_slice());
+        assert!(e.commands.is_empty());
+        assert!(!e.act(Action::Switch { branch: 99 }), "no such branch");
     }
 }

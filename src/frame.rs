@@ -74,6 +74,8 @@ pub struct Loop {
     painter: Rc<Painter>,
     refresh: Callback<()>,
     last_ui: Cell<f64>,
+    /// Whether the run changed since the DOM was last refreshed.
+    dirty: Cell<bool>,
     frame: RefCell<Option<AnimationFrame>>,
     alive: Cell<bool>,
     still: bool,
@@ -95,6 +97,7 @@ impl Loop {
             painter,
             refresh,
             last_ui: Cell::new(0.0),
+            dirty: Cell::new(false),
             frame: RefCell::new(None),
             alive: Cell::new(true),
             still: prefers_reduced_motion(),
@@ -133,11 +136,15 @@ impl Loop {
         let answered = std::mem::take(&mut engine.answered);
         let due = answered
             || ts - self.last_ui.get() >= interval.max(self.refresh_ms.get() / MAX_REFRESH_SHARE);
-        if moved && (!self.still || due) {
+        // A change not shown yet (the last frame came between refreshes)
+        // is shown at the next one, also when nothing moves after it.
+        self.dirty.set(self.dirty.get() || moved || answered);
+        if (moved && !self.still) || (self.dirty.get() && due) {
             self.painter.draw(&engine, self.still);
         }
         drop(engine);
-        if (moved || answered) && due {
+        if self.dirty.get() && due {
+            self.dirty.set(false);
             self.last_ui.set(ts);
             self.refresh.emit(());
         }

@@ -50,7 +50,7 @@ pub fn use_keyboard(root: NodeRef, dispatch: Callback<Action>) {
                     return;
                 }
                 let modified = e.ctrl_key() || e.meta_key() || e.alt_key();
-                if let Some(action) = key_action(&e.key(), modified) {
+                if let Some(action) = key_action(&e.key(), modified, e.shift_key()) {
                     e.prevent_default();
                     dispatch.emit(action);
                 }

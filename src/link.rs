@@ -2,7 +2,8 @@
 
 use crate::action::Redesign;
 use pathlab_sim::{
-    Applied, Command, LogEntry, MovedKeys, Point, RequestId, SimTime, Snapshot, Totals, Trace,
+    Applied, Branch, Command, LogEntry, MovedKeys, Point, RequestId, SimTime, Snapshot, Totals,
+    Trace,
 };
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +33,11 @@ pub enum ToCore {
     /// Keep the page told of this request while it is in flight (its hops
     /// so far), or of none.
     Watch { request: Option<RequestId> },
+    /// Go to simulated time `to` (at most the run's end so far): back by
+    /// restoring a checkpoint and replaying, forward by replaying.
+    Seek { to: SimTime },
+    /// Make another branch current (at the same time, or its end).
+    Switch { branch: u32 },
 }
 
 /// What the core answers (sent in the binary form of [`crate::wire`]).
@@ -60,8 +66,18 @@ pub struct Frame {
     pub seed: u64,
     /// Whether a `Play` ran out of real time before reaching its target.
     pub behind: bool,
+    /// How far the current branch has been played (`now` is earlier after
+    /// going back).
+    pub end: SimTime,
+    /// When set, the page drops the log lines, seconds and finished
+    /// requests it holds from this time on before taking this frame's: a
+    /// new branch parts there.
+    pub cut: Option<SimTime>,
     /// The world, with the messages in flight (at most the page's limit).
     pub snapshot: Snapshot,
+    /// How many log lines the run has at `now` (lines let go count): the
+    /// page shows those.
+    pub log_len: u64,
     /// Index of the first of `log` in the whole log (lines let go count).
     pub log_from: u64,
     /// Log lines added since the previous frame.
@@ -88,6 +104,8 @@ pub struct Frame {
     pub edits: Vec<Command>,
     /// Figures derived from the design, when it changed (or the run is new).
     pub summaries: Option<Summaries>,
+    /// The branches, current first, when they changed.
+    pub branches: Option<Vec<Branch>>,
     /// The command applied, in its exact place, when this answers `Apply`.
     pub applied: Option<Applied>,
     /// Acknowledged writes lost so far.
@@ -98,6 +116,9 @@ pub struct Frame {
     pub in_flight: usize,
     /// Jobs waiting or in progress, with a queue.
     pub queue_backlog: Option<usize>,
+    /// Bytes the core's worker holds on its heap: the live run, its
+    /// checkpoints and all else (0 where the program does not count them).
+    pub memory: u64,
 }
 
 /// Figures derived from the whole design.

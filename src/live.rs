@@ -8,6 +8,12 @@ use pathlab_sim::{RequestId, Scenario, SimTime, Timeline, presets};
 pub const EVENTS_PER_CHECK: u64 = 1_000;
 
 /// The live run and what the page has already been told of it.
+///
+/// The page keeps everything it was sent along the current branch, up to
+/// the furthest point played (the run's end so far), and shows it up to the
+/// cursor; so going back and forward again sends nothing twice, and only a
+/// new branch (a command in the past, or a switch) makes the page drop what
+/// came after the point where the branches part.
 #[derive(Debug, Default)]
 pub struct Core {
     run: Option<Timeline>,
@@ -17,12 +23,20 @@ pub struct Core {
     log_sent: u64,
     /// Last second of the series sent.
     series_sent: Option<u32>,
-    /// The newest trace sent (id and end), to find where new ones start.
-    trace_sent: Option<(RequestId, SimTime)>,
+    /// Finished requests sent: all those that ended before this time, and
+    /// this many of those that ended at it.
+    traces_sent: (SimTime, usize),
+    /// Whether the page's finished requests are to be replaced by those
+    /// before the cursor (after going somewhere else in time).
+    traces_reset: bool,
     /// How many settings changes the page has been sent.
     edits_sent: usize,
     /// Whether the run started since the last frame.
     fresh: bool,
+    /// Where the page must drop what it holds (a new branch parts there).
+    cut: Option<SimTime>,
+    /// Whether the branches changed since the last frame.
+    branches_changed: bool,
     /// The request the page follows while in flight.
     watched: Option<RequestId>,
 }
@@ -37,6 +51,14 @@ pub fn scenario_of(preset: &str, designs: &[crate::action::Redesign]) -> Result<
     Ok(s)
 }
 
+/// What is new since the last frame along the branch: log lines (from
+/// their whole-log index) and seconds of the series.
+struct News {
+    log_from: u64,
+    log: Vec<pathlab_sim::LogEntry>,
+    series: Vec<pathlab_sim::Point>,
+}
+
 impl Core {
     /// A core with no run yet (the first message starts one).
     pub fn new() -> Core {
@@ -49,38 +71,51 @@ impl Core {
     }
 
     /// Does what `msg` asks, with `clock` giving real time in ms (for
-    /// `Play`'s budget), and answers.
+    /// `Play`'s budget), and answers. A refused message changes nothing.
     pub fn handle(&mut self, msg: ToCore, clock: &dyn Fn() -> f64) -> FromCore {
-        if let ToCore::Start {
-            preset,
-            designs,
-            seed,
-        } = &msg
-        {
-            return match scenario_of(preset, designs)
-                .and_then(|s| Timeline::new(&s, *seed).map_err(|e| e.to_string()))
+        match msg {
+            ToCore::Start {
+                preset,
+                designs,
+                seed,
+            } => match scenario_of(&preset, &designs)
+                .and_then(|s| Timeline::new(&s, seed).map_err(|e| e.to_string()))
             {
                 Ok(t) => {
-                    self.run = Some(t);
-                    self.runs += 1;
-                    self.log_sent = 0;
-                    self.series_sent = None;
-                    self.trace_sent = None;
-                    self.edits_sent = 0;
-                    self.fresh = true;
-                    self.watched = None;
+                    *self = Core {
+                        run: Some(t),
+                        runs: self.runs + 1,
+                        fresh: true,
+                        branches_changed: true,
+                        ..Core::default()
+                    };
                     self.frame(false, None)
                 }
                 Err(error) => FromCore::Refused { error },
-            };
+            },
+            ToCore::Watch { request } => {
+                self.watched = request;
+                self.frame(false, None)
+            }
+            other => match self.act(other, clock) {
+                Ok((behind, applied)) => self.frame(behind, applied),
+                Err(error) => FromCore::Refused { error },
+            },
         }
-        let Some(run) = self.run.as_mut() else {
-            return FromCore::Refused {
-                error: "no run has been started".into(),
-            };
-        };
+    }
+
+    /// Does what a message about the run asks: whether a `Play` fell
+    /// behind, and the command applied, if any.
+    fn act(
+        &mut self,
+        msg: ToCore,
+        clock: &dyn Fn() -> f64,
+    ) -> Result<(bool, Option<pathlab_sim::Applied>), String> {
+        let run = self
+            .run
+            .as_mut()
+            .ok_or_else(|| "no run has been started".to_string())?;
         match msg {
-            ToCore::Start { .. } => unreachable!("handled above"),
             ToCore::Play { to, budget_ms } => {
                 let start = clock();
                 let behind = loop {
@@ -91,70 +126,151 @@ impl Core {
                         break true;
                     }
                 };
-                self.frame(behind, None)
+                Ok((behind, None))
             }
             ToCore::Step { to } => {
                 run.advance(to, u64::MAX);
-                self.frame(false, None)
+                Ok((false, None))
             }
-            ToCore::Apply { command } => match run.apply(&command) {
-                Ok(()) => {
-                    let applied = run.commands().last().cloned();
-                    self.frame(false, applied)
+            ToCore::Seek { to } => {
+                run.seek(to);
+                self.traces_reset = true;
+                Ok((false, None))
+            }
+            ToCore::Apply { command } => {
+                let forks = run.in_past();
+                let at = run.cursor();
+                run.apply(&command).map_err(|e| e.to_string())?;
+                let applied = run.commands().last().cloned();
+                self.branches_changed = true;
+                if forks {
+                    // The old future is a branch of its own now.
+                    self.cut(at);
                 }
-                Err(e) => FromCore::Refused {
-                    error: e.to_string(),
-                },
-            },
-            ToCore::Watch { request } => {
-                self.watched = request;
-                self.frame(false, None)
+                Ok((false, applied))
             }
+            ToCore::Switch { branch } => {
+                let split = run.switch(branch).map_err(|e| e.to_string())?;
+                self.branches_changed = true;
+                if split < SimTime::NEVER {
+                    self.cut(split);
+                }
+                Ok((false, None))
+            }
+            ToCore::Start { .. } | ToCore::Watch { .. } => Ok((false, None)),
         }
     }
 
-    /// The run now, with what was added since the last frame.
-    fn frame(&mut self, behind: bool, applied: Option<pathlab_sim::Applied>) -> FromCore {
+    /// Makes the next frame tell the page to drop what it holds from `t`
+    /// on, and send it again from the run as it is now.
+    fn cut(&mut self, t: SimTime) {
         let Some(run) = self.run.as_ref() else {
-            return FromCore::Refused {
-                error: "no run has been started".into(),
-            };
+            return;
         };
         let sim = run.sim();
-        // Log lines since the last frame (lines let go before being sent
-        // are skipped).
+        let log = sim.log();
+        let before = log.partition_point(|e| e.at < t);
+        self.log_sent = sim.log_dropped() + before as u64;
+        self.series_sent = sim
+            .metrics()
+            .series
+            .iter()
+            .rev()
+            .find(|p| SimTime(u64::from(p.t_s) * 1_000_000) < t)
+            .map(|p| p.t_s);
+        self.traces_reset = true;
+        self.cut = Some(t);
+    }
+
+    /// What the run holds that the page has not been sent yet.
+    fn news(&mut self) -> Option<News> {
+        let sim = self.run.as_ref()?.sim();
+        // Log lines (lines let go before being sent are skipped).
         let dropped = sim.log_dropped();
         let log = sim.log();
-        let from = self.log_sent.max(dropped);
-        let skip = ((from - dropped) as usize).min(log.len());
+        let log_from = self.log_sent.max(dropped);
+        let skip = ((log_from - dropped) as usize).min(log.len());
         let new_log = log[skip..].to_vec();
-        self.log_sent = dropped + log.len() as u64;
-        // Seconds of the series since the last frame.
+        self.log_sent = self.log_sent.max(dropped + log.len() as u64);
+        // Seconds of the series.
         let series = &sim.metrics().series;
         let new_series: Vec<_> = series
             .iter()
             .filter(|p| self.series_sent.is_none_or(|t| p.t_s > t))
             .cloned()
             .collect();
-        if let Some(p) = series.last() {
+        if let Some(p) = new_series.last() {
             self.series_sent = Some(p.t_s);
         }
-        // Requests finished since the last frame, newest at most.
-        let traces: Vec<_> = sim.traces().collect();
-        let start = match self.trace_sent {
-            Some((id, end)) => traces
-                .iter()
-                .rposition(|t| t.id == id && t.end == end)
-                .map_or(0, |i| i + 1),
-            None => 0,
+        Some(News {
+            log_from,
+            log: new_log,
+            series: new_series,
+        })
+    }
+
+    /// Requests finished since the last frame, the newest at most, and
+    /// whether the page is to drop those it holds first.
+    fn new_traces(&mut self) -> (Vec<pathlab_sim::Trace>, bool) {
+        let Some(run) = self.run.as_ref() else {
+            return (Vec::new(), false);
         };
-        let newest = traces.len().saturating_sub(TRACES_PER_FRAME);
-        let traces_gap = start < newest;
-        let start = start.max(newest);
-        let new_traces: Vec<_> = traces[start..].iter().map(|t| (*t).clone()).collect();
-        if let Some(t) = traces.last() {
-            self.trace_sent = Some((t.id, t.end));
+        let reset = std::mem::take(&mut self.traces_reset);
+        if reset {
+            self.traces_sent = (SimTime::ZERO, 0);
         }
+        let (sent_end, sent_at_end) = self.traces_sent;
+        let all: Vec<_> = run.sim().traces().collect();
+        let after = all.partition_point(|t| t.end <= sent_end);
+        let at_end = all[..after]
+            .iter()
+            .rev()
+            .take_while(|t| t.end == sent_end)
+            .count();
+        let start = if reset {
+            0
+        } else {
+            after - at_end.saturating_sub(sent_at_end)
+        };
+        let newest = all.len().saturating_sub(TRACES_PER_FRAME);
+        let gap = reset || start < newest;
+        let traces: Vec<_> = all[start.max(newest)..]
+            .iter()
+            .map(|t| (*t).clone())
+            .collect();
+        if let Some(last) = all.last() {
+            let n = all.iter().rev().take_while(|t| t.end == last.end).count();
+            self.traces_sent = (last.end, n);
+        }
+        (traces, gap)
+    }
+
+    /// The run now, with what was added since the last frame.
+    fn frame(&mut self, behind: bool, applied: Option<pathlab_sim::Applied>) -> FromCore {
+        // After a switch, what the branch holds up to its end is sent too.
+        let news = if self.cut.is_some() && self.run.as_ref().is_some_and(|r| r.in_past()) {
+            let run = self.run.as_mut();
+            let (cursor, end) = run
+                .as_ref()
+                .map_or((SimTime::ZERO, SimTime::ZERO), |r| (r.cursor(), r.end()));
+            if let Some(r) = run {
+                r.seek(end);
+            }
+            let news = self.news();
+            if let Some(r) = self.run.as_mut() {
+                r.seek(cursor);
+            }
+            news
+        } else {
+            self.news()
+        };
+        let (traces, traces_gap) = self.new_traces();
+        let (Some(run), Some(news)) = (self.run.as_ref(), news) else {
+            return FromCore::Refused {
+                error: "no run has been started".into(),
+            };
+        };
+        let sim = run.sim();
         let watched = self
             .watched
             .filter(|&id| sim.is_in_flight(id))
@@ -173,6 +289,11 @@ impl Core {
             shard_moves: sim.summary_shard_moves(),
         });
         self.edits_sent = all_edits.len();
+        let branches = std::mem::take(&mut self.branches_changed).then(|| {
+            std::iter::once(run.branch())
+                .chain(run.other_branches().iter().cloned())
+                .collect()
+        });
         FromCore::Frame(Box::new(Frame {
             run: self.runs,
             now: sim.now(),
@@ -180,25 +301,36 @@ impl Core {
             fingerprint: sim.fingerprint(),
             seed: sim.seed(),
             behind,
+            end: run.end(),
+            cut: self.cut.take(),
             snapshot: sim.snapshot(MAX_PARTICLES),
-            log_from: from,
-            log: new_log,
-            series: new_series,
+            log_len: sim.log_dropped() + sim.log().len() as u64,
+            log_from: news.log_from,
+            log: news.log,
+            series: news.series,
             totals: sim.metrics().totals.clone(),
-            traces: new_traces,
+            traces,
             traces_gap,
             watched,
             trace_capacity: sim.scenario().trace_capacity,
             edits_from: edits_from as u32,
             edits,
             summaries,
+            branches,
             applied,
             lost_writes: sim.lost_writes(),
             active_app_servers: sim.active_app_servers(),
             in_flight: sim.in_flight(),
             queue_backlog: sim.queue_backlog(),
+            memory: memory_bytes(),
         }))
     }
+}
+
+/// Bytes in use on the heap, where the program counts them (the core's
+/// worker does; 0 elsewhere).
+fn memory_bytes() -> u64 {
+    heapcount::live_bytes() as u64
 }
 
 /// A link to a core in the same thread, which answers at once (for tests
@@ -317,7 +449,7 @@ mod tests {
             assert_eq!(page.fingerprint(), sim.fingerprint());
             assert_eq!(page.log(), sim.log(), "every log line, once, in order");
             assert_eq!(page.metrics().series, sim.metrics().series);
-            assert_eq!(page.metrics().totals, sim.metrics().totals);
+            assert_eq!(page.metrics().totals, &sim.metrics().totals);
             assert_eq!(page.settings(), sim.settings(), "settings follow commands");
             assert_eq!(page.settings().workload.requests_per_s, 900.0);
             assert_eq!(

@@ -2,19 +2,19 @@
 
 use crate::link::{Frame, Summaries};
 use pathlab_sim::{
-    Command, Flight, LogEntry, MovedKeys, NodeId, NodeKind, Point, RequestId, Scenario, SimTime,
-    Snapshot, Totals, Trace,
+    Branch, Command, Flight, LogEntry, MovedKeys, NodeId, NodeKind, Point, RequestId, Scenario,
+    SimTime, Snapshot, Totals, Trace,
 };
 use std::collections::VecDeque;
 
-/// Totals and the series, as panels read them.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Metrics {
-    /// Counters over the whole run.
-    pub totals: Totals,
-    /// One point per simulated second, oldest first (the last two hours at
-    /// most).
-    pub series: Vec<Point>,
+/// Totals and the series at the cursor, as panels read them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Metrics<'a> {
+    /// Counters over the run up to the cursor.
+    pub totals: &'a Totals,
+    /// One point per simulated second up to the cursor, oldest first (the
+    /// last two hours at most).
+    pub series: &'a [Point],
 }
 
 /// Most seconds of the series kept (as the core keeps them).
@@ -26,8 +26,12 @@ pub struct Mirror {
     frame: Frame,
     log: Vec<LogEntry>,
     log_dropped: u64,
-    metrics: Metrics,
+    /// Every second of the branch so far (also after the cursor).
+    series: Vec<Point>,
+    /// Requests finished just before the cursor.
     traces: VecDeque<Trace>,
+    /// The branches, current first.
+    branches: Vec<Branch>,
     /// The scenario the run started from.
     initial: Scenario,
     /// The commands that changed its settings, in order.
@@ -61,6 +65,13 @@ impl Mirror {
             c.edit(&mut self.settings);
             self.edits.push(c);
         }
+        // A new branch: what came after the point where it parts goes.
+        if let Some(cut) = f.cut {
+            let keep = self.log.partition_point(|e| e.at < cut);
+            self.log.truncate(keep);
+            let keep = self.series.partition_point(|p| second_end(p) < cut);
+            self.series.truncate(keep);
+        }
         // The log: lines the core let go before sending are skipped.
         let next = self.log_dropped + self.log.len() as u64;
         if f.log_from > next {
@@ -74,12 +85,11 @@ impl Mirror {
             self.log.drain(..n);
             self.log_dropped += n as u64;
         }
-        self.metrics.series.append(&mut f.series);
-        if self.metrics.series.len() > SERIES_KEPT {
-            let n = self.metrics.series.len() - SERIES_KEPT / 2;
-            self.metrics.series.drain(..n);
+        self.series.append(&mut f.series);
+        if self.series.len() > SERIES_KEPT {
+            let n = self.series.len() - SERIES_KEPT / 2;
+            self.series.drain(..n);
         }
-        self.metrics.totals = std::mem::take(&mut f.totals);
         let cap = f.trace_capacity as usize;
         if f.traces_gap {
             self.traces.clear();
@@ -94,6 +104,9 @@ impl Mirror {
         }
         if let Some(s) = f.summaries.take() {
             self.summaries = Some(s);
+        }
+        if let Some(b) = f.branches.take() {
+            self.branches = b;
         }
         self.frame = f;
     }
@@ -172,14 +185,50 @@ impl Mirror {
             .map_or("?", |n| n.id.as_str())
     }
 
-    /// Totals and the series.
-    pub fn metrics(&self) -> &Metrics {
-        &self.metrics
+    /// Totals and the series at the cursor.
+    pub fn metrics(&self) -> Metrics<'_> {
+        let now = self.frame.now;
+        Metrics {
+            totals: &self.frame.totals,
+            series: &self.series[..self.series.partition_point(|p| second_end(p) <= now)],
+        }
     }
 
-    /// The log lines kept, oldest first.
+    /// Every second of the branch so far, also those after the cursor.
+    pub fn whole_series(&self) -> &[Point] {
+        &self.series
+    }
+
+    /// The log lines kept up to the cursor, oldest first.
     pub fn log(&self) -> &[LogEntry] {
+        let shown = self.frame.log_len.saturating_sub(self.log_dropped) as usize;
+        &self.log[..shown.min(self.log.len())]
+    }
+
+    /// Every log line kept of the branch so far, also after the cursor.
+    pub fn whole_log(&self) -> &[LogEntry] {
         &self.log
+    }
+
+    /// How far the current branch has been played.
+    pub fn end(&self) -> SimTime {
+        self.frame.end.max(self.frame.now)
+    }
+
+    /// Bytes of memory the core's worker holds (0 for a core in the page's
+    /// thread).
+    pub fn core_memory(&self) -> u64 {
+        self.frame.memory
+    }
+
+    /// Whether the cursor is before the branch's end.
+    pub fn in_past(&self) -> bool {
+        self.frame.now < self.frame.end
+    }
+
+    /// The branches, current first.
+    pub fn branches(&self) -> &[Branch] {
+        &self.branches
     }
 
     /// How many older lines were let go.
@@ -256,3 +305,8 @@ impl Mirror {
 
 /// Most log lines kept (as the core keeps them).
 const LOG_KEPT: usize = 100_000;
+
+/// When a second of the series ends.
+fn second_end(p: &Point) -> SimTime {
+    SimTime(u64::from(p.t_s) * 1_000_000)
+}

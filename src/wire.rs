@@ -6,9 +6,9 @@ use pathlab_sim::scenario::{
 };
 use pathlab_sim::store::Eviction;
 use pathlab_sim::{
-    Applied, Command, Flight, Hop, HopNote, LogEntry, LogEvent, MovedKeys, NodeId, NodeKind,
-    NodeState, NodeView, Outcome, Point, RequestId, RequestKind, Role, SimTime, Snapshot, Totals,
-    Trace, Version,
+    Applied, Branch, Command, Flight, Hop, HopNote, LogEntry, LogEvent, MovedKeys, NodeId,
+    NodeKind, NodeState, NodeView, Outcome, Point, RequestId, RequestKind, Role, SimTime, Snapshot,
+    Totals, Trace, Version,
 };
 
 /// Bytes being read, and where.
@@ -446,7 +446,10 @@ wire_struct!(
         fingerprint,
         seed,
         behind,
+        end,
+        cut,
         snapshot,
+        log_len,
         log_from,
         log,
         series,
@@ -458,13 +461,23 @@ wire_struct!(
         edits_from,
         edits,
         summaries,
+        branches,
         applied,
         lost_writes,
         active_app_servers,
         in_flight,
         queue_backlog,
+        memory,
     },
     Summaries { moves, shard_moves },
+    Branch {
+        id,
+        parent,
+        commands,
+        end,
+        end_events,
+        fingerprint
+    },
     Applied {
         at,
         events,

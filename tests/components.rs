@@ -108,6 +108,7 @@ async fn charts_draw_five_figures_from_a_real_run() {
         replicas: replicas.clone(),
         window_s: 60,
         playing: false,
+        cursor_s: None,
     };
     yew::Renderer::<Charts>::with_root_and_props(root.clone(), props).render();
     settle().await;
@@ -174,6 +175,44 @@ async fn charts_draw_five_figures_from_a_real_run() {
 }
 
 #[wasm_bindgen_test]
+async fn charts_of_a_past_moment_draw_its_line_and_give_its_figures() {
+    let sim = run("default", 30.0);
+    let series = Rc::new(sim.metrics().series.clone());
+    let at = series
+        .iter()
+        .find(|p| p.t_s == 12)
+        .expect("second 12")
+        .clone();
+    let root = fresh_root();
+    let props = ChartsProps {
+        series: series.clone(),
+        replicas: replicas(&sim),
+        window_s: 60,
+        playing: false,
+        cursor_s: Some(12),
+    };
+    yew::Renderer::<Charts>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+    let section = one(&root, "section.charts");
+    let label = section.get_attribute("aria-label").unwrap_or_default();
+    assert!(label.contains("around 12 s"), "{label}");
+    for figure in all(&section, "figure.chart") {
+        assert_eq!(
+            all(&figure, "line.chart-cursor").len(),
+            1,
+            "a cursor line in each chart"
+        );
+    }
+    // The heading gives the cursor's second, not the newest.
+    let value = text(&one(&root, "[data-testid='chart-throughput'] .chart-value"));
+    assert!(
+        value.starts_with(&format!("{} ", at.requests)),
+        "{value} at second 12: {}",
+        at.requests
+    );
+}
+
+#[wasm_bindgen_test]
 async fn charts_wait_calmly_for_data() {
     let root = fresh_root();
     let props = ChartsProps {
@@ -181,6 +220,7 @@ async fn charts_wait_calmly_for_data() {
         replicas: Rc::new(Vec::new()),
         window_s: 60,
         playing: false,
+        cursor_s: None,
     };
     yew::Renderer::<Charts>::with_root_and_props(root.clone(), props).render();
     settle().await;

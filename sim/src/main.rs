@@ -3,39 +3,11 @@
 use pathlab_sim::{Error, Scenario, Simulation, presets};
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// The system allocator, counting the bytes in use (for `memory`).
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call is passed straight to the system allocator; the
-// counter is only arithmetic on the sizes it was given.
-#[allow(unsafe_code)]
-unsafe impl std::alloc::GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        // SAFETY: same layout, same contract.
-        unsafe { std::alloc::System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: `ptr` came from `alloc` with this layout.
-        unsafe { std::alloc::System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
-        LIVE.fetch_add(new, Ordering::Relaxed);
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: `ptr` came from `alloc` with this layout.
-        unsafe { std::alloc::System.realloc(ptr, layout, new) }
-    }
-}
-
+/// The system allocator, counting the bytes in use (for `memory` and
+/// `travel`).
 #[global_allocator]
-static ALLOC: Counting = Counting;
+static ALLOC: heapcount::Counting = heapcount::Counting;
 
 /// Why a subcommand stopped early.
 enum Stop {
@@ -491,16 +463,16 @@ fn travel(o: Opts) -> Result<(), Stop> {
         "step back 0.1 s, 60 times: median {bm:.1} ms, worst {bx:.1} ms (goal ≤ 50)"
     );
     drop(t);
-    let base = LIVE.load(Ordering::Relaxed);
+    let base = heapcount::live_bytes();
     let mut plain = Simulation::new(&scenario, seed).map_err(|e| e.to_string())?;
     plain.step_until(SimTime(3_600_000_000));
-    let one = LIVE.load(Ordering::Relaxed).saturating_sub(base);
+    let one = heapcount::live_bytes().saturating_sub(base);
     drop(plain);
-    let base = LIVE.load(Ordering::Relaxed);
+    let base = heapcount::live_bytes();
     let mut t = Timeline::new(&scenario, seed).map_err(|e| e.to_string())?;
     t.advance(SimTime(3_600_000_000), u64::MAX);
     t.seek(SimTime(1_800_000_000));
-    let all = LIVE.load(Ordering::Relaxed).saturating_sub(base);
+    let all = heapcount::live_bytes().saturating_sub(base);
     out!(
         out,
         "checkpoints of a 1 h run (cursor moved back to 30 min): {:.1} MB in {} checkpoints, besides the run itself ({:.1} MB) (goal ≤ 100 MB)",
@@ -522,12 +494,12 @@ fn memory(o: Opts) -> Result<(), Stop> {
         ..o
     };
     let mut out = Out::new();
-    let base = LIVE.load(Ordering::Relaxed);
+    let base = heapcount::live_bytes();
     let mut sim = build(&o)?;
     let mut at_hour = 0;
     for hours in [1u64, 2, 6, 12, 24] {
         sim.step_until(pathlab_sim::SimTime(hours * 3_600_000_000));
-        let bytes = LIVE.load(Ordering::Relaxed).saturating_sub(base);
+        let bytes = heapcount::live_bytes().saturating_sub(base);
         if hours == 1 {
             at_hour = bytes;
         }
@@ -538,7 +510,7 @@ fn memory(o: Opts) -> Result<(), Stop> {
             sim.events()
         );
     }
-    let end = LIVE.load(Ordering::Relaxed).saturating_sub(base);
+    let end = heapcount::live_bytes().saturating_sub(base);
     out!(
         out,
         "24 h / 1 h: {:.2}× (goal ≤ 2)",

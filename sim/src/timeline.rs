@@ -394,8 +394,9 @@ impl Timeline {
 
     /// Makes branch `id` current again, with the cursor at the same time
     /// (or its end, if it is shorter). The branch left becomes one of the
-    /// others.
-    pub fn switch(&mut self, id: u32) -> Result<(), Error> {
+    /// others. Returns where the two part (their first different command;
+    /// [`SimTime::NEVER`] if they have the same commands).
+    pub fn switch(&mut self, id: u32) -> Result<SimTime, Error> {
         let i = self
             .others
             .iter()
@@ -423,7 +424,7 @@ impl Timeline {
         self.near.clear();
         self.sim = self.checkpoints.last().unwrap_or(&self.start).clone();
         self.seek(cursor.min(self.branch.end));
-        Ok(())
+        Ok(split)
     }
 }
 

@@ -62,6 +62,10 @@ pub struct ChartsProps {
     /// Whether time is running (the empty charts say what to do if not).
     #[prop_or_default]
     pub playing: bool,
+    /// The timeline's cursor (a simulated second), when it is in the past:
+    /// drawn as a line, and the figures in the headings are its.
+    #[prop_or_default]
+    pub cursor_s: Option<u32>,
 }
 
 /// Small-multiple line charts of the last `window_s` simulated seconds:
@@ -70,8 +74,11 @@ pub struct ChartsProps {
 #[component]
 pub fn Charts(props: &ChartsProps) -> Html {
     let window_s = props.window_s.max(1);
-    let section_label = format!("Live charts of the last {window_s} simulated seconds");
-    let Some(window) = Window::new(&props.series, window_s) else {
+    let section_label = match props.cursor_s {
+        Some(c) => format!("Charts of the {window_s} simulated seconds around {c} s"),
+        None => format!("Live charts of the last {window_s} simulated seconds"),
+    };
+    let Some(window) = Window::new(&props.series, window_s, props.cursor_s) else {
         return html! {
             <section class="charts" data-testid="charts" aria-label={section_label}>
                 <p class="charts-empty" role="status">
@@ -84,13 +91,14 @@ pub fn Charts(props: &ChartsProps) -> Html {
             </section>
         };
     };
+    let cursor = props.cursor_s.map(|c| window.x(c));
     html! {
         <section class="charts" data-testid="charts" aria-label={section_label}>
-            { chart(throughput(&window)) }
-            { chart(error_rate(&window)) }
-            { chart(latency(&window)) }
-            { chart(stale_reads(&window)) }
-            { chart(replication_lag(&window, &props.replicas)) }
+            { chart(throughput(&window), cursor) }
+            { chart(error_rate(&window), cursor) }
+            { chart(latency(&window), cursor) }
+            { chart(stale_reads(&window), cursor) }
+            { chart(replication_lag(&window, &props.replicas), cursor) }
         </section>
     }
 }
@@ -99,7 +107,8 @@ pub fn Charts(props: &ChartsProps) -> Html {
 struct Window<'a> {
     /// Points with `t_s` from `now - span` to `now`.
     points: &'a [Point],
-    /// The newest point.
+    /// The point whose figures the headings give: the newest, or the
+    /// cursor's.
     last: &'a Point,
     /// The newest second, drawn at the right edge.
     now: u32,
@@ -108,10 +117,14 @@ struct Window<'a> {
 }
 
 impl<'a> Window<'a> {
-    /// The last `span` seconds of `series` (which is in time order); `None` when it is empty.
-    fn new(series: &'a [Point], span: u32) -> Option<Window<'a>> {
-        let last = series.last()?;
-        let now = last.t_s;
+    /// The last `span` seconds of `series` (which is in time order), the
+    /// headings' figures those of second `cursor` if given; `None` when it
+    /// is empty.
+    fn new(series: &'a [Point], span: u32, cursor: Option<u32>) -> Option<Window<'a>> {
+        let now = series.last()?.t_s;
+        let last = cursor
+            .and_then(|c| series.iter().rev().find(|p| p.t_s <= c))
+            .or(series.last())?;
         let first = now.saturating_sub(span);
         let from = series.partition_point(|p| p.t_s < first);
         Some(Window {
@@ -336,7 +349,7 @@ fn linear_ticks(max: f64, fmt: impl Fn(f64) -> String) -> Vec<(f64, String)> {
 }
 
 /// Draws one chart as a `<figure>`.
-fn chart(c: Chart) -> Html {
+fn chart(c: Chart, cursor_x: Option<f64>) -> Html {
     // Single-line charts get a one-entry legend too: it says what the line
     // counts, and keeps the plots of one row level with each other.
     let legend = (!c.lines.is_empty()).then(|| {
@@ -390,6 +403,10 @@ fn chart(c: Chart) -> Html {
                             stroke={l.color} stroke-dasharray={l.dash} stroke-width="2.25"
                             stroke-linejoin="round" />
                     })) }
+                    if let Some(x) = cursor_x {
+                        <line class="chart-cursor" x1={format!("{x:.1}")} x2={format!("{x:.1}")}
+                            y1="0" y2={H.to_string()} />
+                    }
                 </svg>
                 <div class="chart-xaxis" aria-hidden="true">
                     <span>{ x0 }</span>
@@ -470,7 +487,7 @@ mod tests {
     #[test]
     fn window_keeps_the_last_span_and_gaps_split_lines() {
         let series: Vec<Point> = (1..=100).map(|t| point(t, 10)).collect();
-        let w = Window::new(&series, 60).expect("points");
+        let w = Window::new(&series, 60, None).expect("points");
         assert_eq!(w.points.first().map(|p| p.t_s), Some(40));
         assert_eq!(w.points.len(), 61);
         assert_eq!(w.x(100), W);
@@ -493,7 +510,7 @@ mod tests {
     #[test]
     fn a_lone_point_becomes_a_short_tick() {
         let series = vec![point(1, 3)];
-        let w = Window::new(&series, 60).expect("a point");
+        let w = Window::new(&series, 60, None).expect("a point");
         let s = segments(&w, Scale::Linear { max: 10.0 }, |p| Some(p.requests as f64));
         assert_eq!(s, vec!["358.5,103.4 361.5,103.4".to_owned()]);
     }

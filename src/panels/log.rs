@@ -139,18 +139,42 @@ fn summary(sim: &Mirror, log: &[LogEntry], line: &Line) -> String {
     }
 }
 
-/// One event's line: its time, its words, and a link to its request.
+/// The node a line is about, if it is about one.
+fn node_of(event: &LogEvent) -> Option<pathlab_sim::NodeId> {
+    match *event {
+        LogEvent::Crashed(n)
+        | LogEvent::Restarted(n)
+        | LogEvent::Retired(n)
+        | LogEvent::ElectionStarted { node: n, .. }
+        | LogEvent::Elected { node: n, .. }
+        | LogEvent::SteppedDown { node: n, .. }
+        | LogEvent::Fenced { node: n }
+        | LogEvent::Truncated { node: n, .. }
+        | LogEvent::SnapshotInstalled { node: n, .. }
+        | LogEvent::BackendHealth { backend: n, .. }
+        | LogEvent::LbTakeover { lb: n, .. }
+        | LogEvent::LbYield { lb: n, .. }
+        | LogEvent::DnsEdgeHealth { edge: n, .. } => Some(n),
+        _ => None,
+    }
+}
+
+/// One event's line: its time (a link to that moment, selecting the node
+/// or opening the request it is about), its words, and a link to its
+/// request.
 fn entry_view(e: &Engine, d: &Dispatch, entry: &LogEntry) -> Html {
     let text = e.sim.describe(entry);
-    let at = format!("{:.3} s", entry.at.as_secs_f64());
-    match entry.event.request() {
+    let request = entry.event.request().map(|r| r.0);
+    let node = node_of(&entry.event).map(|n| e.sim.node_name(n).to_string());
+    let at = super::time_link(d, entry.at, request, node);
+    match request {
         Some(id) => html! {
             <li class="log-entry linked">
-                <time>{ at }</time>
-                <button type="button" class="link" onclick={on_click(d, Action::OpenRequest { id: Some(id.0) })}>{ text }</button>
+                { at }
+                <button type="button" class="link" onclick={on_click(d, Action::OpenRequest { id: Some(id) })}>{ text }</button>
             </li>
         },
-        None => html! { <li class="log-entry"><time>{ at }</time><span>{ text }</span></li> },
+        None => html! { <li class="log-entry">{ at }<span>{ text }</span></li> },
     }
 }
 
@@ -189,10 +213,9 @@ pub fn view(e: &Engine, d: &Dispatch) -> Html {
                         return entry_view(e, d, entry);
                     }
                     let open = e.log_open.contains(&(base + line.first));
-                    let at = format!("{:.3} s", entry.at.as_secs_f64());
                     html! {
                         <li class={classes!("log-entry", "group", format!("kind-{}", crate::panels::serde_name(&line.kind)))} data-group-count={line.count().to_string()}>
-                            <time>{ at }</time>
+                            { super::time_link(d, entry.at, None, None) }
                             <button type="button" class="link group-toggle" aria-expanded={open.to_string()}
                                     onclick={on_click(d, Action::LogGroup { first: base + line.first, open: !open })}>
                                 { format!("{} {}", if open { "▾" } else { "▸" }, summary(&e.sim, log, line)) }

@@ -10,6 +10,7 @@ pub mod node;
 pub mod requests;
 pub mod settings;
 pub mod settings_more;
+pub mod timeline;
 pub mod why;
 
 use crate::action::Action;
@@ -20,6 +21,23 @@ use yew::prelude::*;
 
 /// Where panels send actions.
 pub type Dispatch = Callback<Action>;
+
+/// A simulated time shown as a link to that moment: following it goes
+/// there on the timeline and opens `request` or selects `node`, if given.
+pub fn time_link(
+    d: &Dispatch,
+    at: pathlab_sim::SimTime,
+    request: Option<u64>,
+    node: Option<String>,
+) -> Html {
+    let t = at.as_secs_f64();
+    html! {
+        <button type="button" class="at" data-t-ms={(at.0 / 1000).to_string()} title="Go to this moment"
+                onclick={on_click(d, Action::Seek { t, request, node })}>
+            { format!("{t:.3} s") }
+        </button>
+    }
+}
 
 /// A click that sends `action`.
 pub fn on_click(d: &Dispatch, action: Action) -> Callback<MouseEvent> {

@@ -31,6 +31,7 @@ pub fn view(e: &Engine, d: &Dispatch) -> Html {
         };
         html! {
             <li>
+                { super::time_link(d, t.end, Some(id.0), None) }
                 <button type="button" class={classes!("link", format!("outcome-{}", what.split('-').next().unwrap_or("ok")))} data-request={id.0.to_string()}
                         onclick={on_click(d, Action::OpenRequest { id: Some(id.0) })}>
                     { format!("#{} {} {} — {} ({:.0} ms)", id.0, t.kind.label(), e.names.get(t.client.0 as usize).map(String::as_str).unwrap_or("?"), what, t.end.since(t.start) as f64 / 1000.0) }

@@ -16,7 +16,7 @@ pub fn view(e: &Engine, d: &Dispatch, id: RequestId) -> Html {
                     <ol data-testid="why">
                         { for answer.facts.iter().map(|f| html! {
                             <li data-t-ms={format!("{:.3}", f.at.0 as f64 / 1000.0)}>
-                                <span class="why-t">{ format!("{:.3} s", f.at.as_secs_f64()) }</span>
+                                { crate::panels::time_link(d, f.at, None, None) }
                                 { f.text.clone() }
                                 if let Some(r) = f.request {
                                     { " " }
