@@ -10,7 +10,7 @@ use yew::prelude::*;
 const LEGEND: &str = r#"<span><i class="sw static"></i>static (square)</span><span><i class="sw read"></i>read (circle)</span><span><i class="sw write"></i>write (diamond)</span><span><i class="sw error"></i>error (✕)</span><span><i class="sw stale"></i>stale answer (ring)</span><span>✂ cut link · ★ leader · dashed ✕ down · bar: replication lag</span>"#;
 
 /// The keys, as fixed markup.
-const KEYS: &str = r#"<dl><dt><kbd>Space</kbd></dt><dd>play / pause (on a focused button: press it)</dd><dt><kbd>→</kbd></dt><dd>step 0.1 s</dd><dt><kbd>+</kbd> / <kbd>−</kbd></dt><dd>faster / slower</dd><dt><kbd>r</kbd></dt><dd>reset to time zero (same seed)</dd><dt><kbd>f</kbd></dt><dd>presenter mode (large type, diagram filling the screen)</dd><dt><kbd>?</kbd></dt><dd>this help</dd><dt><kbd>Esc</kbd></dt><dd>close panels</dd><dt><kbd>Tab</kbd>, <kbd>Enter</kbd></dt><dd>move between nodes and open one</dd></dl>"#;
+const KEYS: &str = r#"<dl><dt><kbd>Space</kbd></dt><dd>play / pause (on a focused button: press it)</dd><dt><kbd>→</kbd> / <kbd>←</kbd></dt><dd>step 0.1 s forward / back</dd><dt><kbd>Shift</kbd>+<kbd>←</kbd> / <kbd>→</kbd></dt><dd>previous / next marker on the timeline</dd><dt><kbd>Home</kbd> / <kbd>End</kbd></dt><dd>start / end of the run so far</dd><dt><kbd>+</kbd> / <kbd>−</kbd></dt><dd>faster / slower</dd><dt><kbd>r</kbd></dt><dd>reset to time zero (same seed)</dd><dt><kbd>f</kbd></dt><dd>presenter mode (large type, diagram filling the screen)</dd><dt><kbd>?</kbd></dt><dd>this help</dd><dt><kbd>Esc</kbd></dt><dd>close panels</dd><dt><kbd>Tab</kbd>, <kbd>Enter</kbd></dt><dd>move between nodes and open one</dd></dl>"#;
 
 /// The legend of shapes and colours, and the run's fingerprint.
 pub fn legend(e: &Engine) -> Html {
