@@ -24,8 +24,14 @@ pub enum ToCore {
         seed: u64,
     },
     /// Play on towards `to`, for at most `budget_ms` of real time (the
-    /// frame says whether it got there).
-    Play { to: SimTime, budget_ms: f64 },
+    /// frame says whether it got there). Without `nodes`, the frame's
+    /// snapshot holds only the messages in flight (the nodes' views cost
+    /// more to make than the page needs every frame).
+    Play {
+        to: SimTime,
+        budget_ms: f64,
+        nodes: bool,
+    },
     /// Play on to exactly `to`, however long it takes.
     Step { to: SimTime },
     /// Apply a command now.
@@ -75,6 +81,9 @@ pub struct Frame {
     pub cut: Option<SimTime>,
     /// The world, with the messages in flight (at most the page's limit).
     pub snapshot: Snapshot,
+    /// Whether `snapshot` lacks the nodes, cut links and shared addresses
+    /// (the page keeps those of the last frame that had them).
+    pub flights_only: bool,
     /// How many log lines the run has at `now` (lines let go count): the
     /// page shows those.
     pub log_len: u64,

@@ -97,11 +97,19 @@ impl Core {
                 self.watched = request;
                 self.frame(false, None)
             }
-            other => match self.act(other, clock) {
-                Ok((behind, applied)) => self.frame(behind, applied),
-                Err(error) => FromCore::Refused { error },
-            },
+            other => {
+                let nodes = !matches!(other, ToCore::Play { nodes: false, .. });
+                match self.act(other, clock) {
+                    Ok((behind, applied)) => self.frame_with(behind, applied, nodes),
+                    Err(error) => FromCore::Refused { error },
+                }
+            }
         }
+    }
+
+    /// The run now, with the nodes' views.
+    fn frame(&mut self, behind: bool, applied: Option<pathlab_sim::Applied>) -> FromCore {
+        self.frame_with(behind, applied, true)
     }
 
     /// Does what a message about the run asks: whether a `Play` fell
@@ -116,7 +124,7 @@ impl Core {
             .as_mut()
             .ok_or_else(|| "no run has been started".to_string())?;
         match msg {
-            ToCore::Play { to, budget_ms } => {
+            ToCore::Play { to, budget_ms, .. } => {
                 let start = clock();
                 let behind = loop {
                     if run.advance(to, EVENTS_PER_CHECK) {
@@ -245,8 +253,14 @@ impl Core {
         (traces, gap)
     }
 
-    /// The run now, with what was added since the last frame.
-    fn frame(&mut self, behind: bool, applied: Option<pathlab_sim::Applied>) -> FromCore {
+    /// The run now (the nodes' views only if `nodes`), with what was added
+    /// since the last frame.
+    fn frame_with(
+        &mut self,
+        behind: bool,
+        applied: Option<pathlab_sim::Applied>,
+        nodes: bool,
+    ) -> FromCore {
         // After a switch, what the branch holds up to its end is sent too.
         let news = if self.cut.is_some() && self.run.as_ref().is_some_and(|r| r.in_past()) {
             let run = self.run.as_mut();
@@ -303,7 +317,16 @@ impl Core {
             behind,
             end: run.end(),
             cut: self.cut.take(),
-            snapshot: sim.snapshot(MAX_PARTICLES),
+            snapshot: if nodes {
+                sim.snapshot(MAX_PARTICLES)
+            } else {
+                pathlab_sim::Snapshot {
+                    now: sim.now(),
+                    flights: sim.flights(MAX_PARTICLES),
+                    ..Default::default()
+                }
+            },
+            flights_only: !nodes,
             log_len: sim.log_dropped() + sim.log().len() as u64,
             log_from: news.log_from,
             log: news.log,
@@ -421,9 +444,11 @@ mod tests {
             let mut t = SimTime::ZERO;
             for i in 0..400u64 {
                 t = t.after(10_000 + (i % 7) * 9_000);
+                // Most frames bring only the messages in flight.
                 let play = ToCore::Play {
                     to: t,
                     budget_ms: 10.0,
+                    nodes: i % 3 == 0,
                 };
                 exchange(&mut core, &mut page, &scenario, play);
                 if i == 150 {
@@ -460,6 +485,22 @@ mod tests {
             let ours: Vec<_> = page.traces().rev().take(50).collect();
             let theirs: Vec<_> = sim.traces().rev().take(50).collect();
             assert_eq!(ours, theirs);
+            // A frame without the nodes keeps those the page has.
+            let nodes = page.snapshot().nodes.clone();
+            let t = sim.now().after(50_000);
+            let play = ToCore::Play {
+                to: t,
+                budget_ms: 10.0,
+                nodes: false,
+            };
+            exchange(&mut core, &mut page, &scenario, play);
+            assert_eq!(page.snapshot().nodes, nodes);
+            assert_eq!(page.snapshot().now, t);
+            let sim = core.timeline().unwrap().sim();
+            assert_eq!(
+                page.flights(usize::MAX),
+                sim.flights(crate::particles::MAX_PARTICLES)
+            );
         }
     }
 

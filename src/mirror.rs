@@ -108,6 +108,13 @@ impl Mirror {
         if let Some(b) = f.branches.take() {
             self.branches = b;
         }
+        if f.flights_only {
+            // The nodes are as the last frame that had them said.
+            let flights = std::mem::take(&mut f.snapshot.flights);
+            f.snapshot = std::mem::take(&mut self.frame.snapshot);
+            f.snapshot.now = f.now;
+            f.snapshot.flights = flights;
+        }
         self.frame = f;
     }
 

@@ -449,6 +449,7 @@ wire_struct!(
         end,
         cut,
         snapshot,
+        flights_only,
         log_len,
         log_from,
         log,
