@@ -94,6 +94,15 @@ test('going back past a crash and forward again gives the straight run\'s finger
     // Clicking the track goes near that moment.
     await clickAt(page, 10_000);
     assert.ok(Math.abs((await cursorMs(page)) - 10_000) < end / 100, `clicked near 10 s: ${await cursorMs(page)}`);
+    // Dragging along it follows the pointer, and ends where it is let go.
+    const box = await timeline(page).boundingBox();
+    const x = (ms) => box.x + (box.width * ms) / end;
+    await page.mouse.move(x(10_000), box.y + box.height / 2);
+    await page.mouse.down();
+    for (let ms = 11_000; ms <= 20_000; ms += 1_000) await page.mouse.move(x(ms), box.y + box.height / 2);
+    await page.mouse.up();
+    await settled(page);
+    assert.ok(Math.abs((await cursorMs(page)) - 20_000) < end / 100, `dragged to near 20 s: ${await cursorMs(page)}`);
     await page.screenshot({ path: join(screenshotDir, 'timeline.png'), fullPage: true });
     assert.deepEqual(problems, []);
   } finally {

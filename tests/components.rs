@@ -203,6 +203,11 @@ async fn charts_of_a_past_moment_draw_its_line_and_give_its_figures() {
             "a cursor line in each chart"
         );
     }
+    let x_axis = text(&one(&root, "[data-testid='chart-throughput'] .chart-xaxis"));
+    assert!(
+        x_axis.ends_with("30 s") && !x_axis.contains("now"),
+        "{x_axis}"
+    );
     // The heading gives the cursor's second, not the newest.
     let value = text(&one(&root, "[data-testid='chart-throughput'] .chart-value"));
     assert!(

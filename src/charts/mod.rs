@@ -114,6 +114,9 @@ struct Window<'a> {
     now: u32,
     /// Seconds across the plot.
     span: u32,
+    /// Whether the plot shows a past moment (labelled in simulated seconds
+    /// rather than back from now).
+    past: bool,
 }
 
 impl<'a> Window<'a> {
@@ -132,6 +135,7 @@ impl<'a> Window<'a> {
             last,
             now,
             span,
+            past: cursor.is_some(),
         })
     }
 
@@ -159,9 +163,14 @@ impl<'a> Window<'a> {
             .reduce(f64::min)
     }
 
-    /// The x-axis labels: the left edge, the middle when it is a whole second, and "now".
+    /// The x-axis labels: the left edge, the middle when it is a whole
+    /// second, and "now" (for a past moment: the simulated seconds there).
     fn x_labels(&self) -> [Option<String>; 3] {
         let span = self.span;
+        if self.past {
+            let at = |back: u32| Some(format!("{} s", self.now.saturating_sub(back)));
+            return [at(span), at(span / 2), at(0)];
+        }
         [
             Some(format!("−{span} s")),
             (span.is_multiple_of(2) && span >= 4).then(|| format!("−{} s", span / 2)),

@@ -242,17 +242,36 @@ pub fn view(e: &Engine, d: &Dispatch) -> Html {
             }
         })
     };
-    let marks = markers(&e.sim, &e.scenario);
+    // Markers of one kind closer than this fraction of the track would
+    // overlap: the first stands for the others.
+    let mut shown: Vec<(Marker, usize)> = Vec::new();
+    for m in markers(&e.sim, &e.scenario) {
+        match shown
+            .iter_mut()
+            .rev()
+            .find(|(k, _)| k.kind == m.kind)
+            .filter(|(k, _)| (m.at.0 - k.at.0) as f64 / span < 0.004)
+        {
+            Some((_, more)) => *more += 1,
+            None => shown.push((m, 0)),
+        }
+    }
     let text = format!("{:.1} s of {:.1} s", now.as_secs_f64(), end.as_secs_f64());
     html! {
         <section class="timeline" aria-label="Timeline">
             <div class="scrub">
                 <div class="scrub-marks">
-                    { for marks.iter().map(|m| html! {
+                    { for shown.iter().map(|(m, more)| {
+                        let text = match more {
+                            0 => m.text.clone(),
+                            n => format!("{} (and {n} more like it just after)", m.text),
+                        };
+                        html! {
                         <button type="button" class={classes!("mark", format!("mark-{}", m.kind))}
-                                data-marker={m.kind} data-t-ms={ms(m.at)} title={m.text.clone()} aria-label={m.text.clone()}
+                                data-marker={m.kind} data-t-ms={ms(m.at)} title={text.clone()} aria-label={text}
                                 style={format!("left:{:.3}%", pct(m.at))}
                                 onclick={on_click(d, Action::Seek { t: m.at.as_secs_f64(), request: None, node: m.node.clone() })}></button>
+                        }
                     }) }
                 </div>
                 <div class="scrub-track" data-testid="timeline" role="slider" tabindex="0"
