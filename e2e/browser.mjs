@@ -31,12 +31,17 @@ export async function close() {
   await browser?.close();
 }
 
-/** A new page, nothing loaded yet. */
-export const newPage = (viewport = { width: 1280, height: 720 }) => browser.newPage({ viewport });
+/**
+ * A new page in a fresh context, nothing loaded yet. The app's service
+ * worker is kept out unless `serviceWorkers` is 'allow': tests that cut a
+ * file off (page.route) must reach the network, not its cache.
+ */
+export const newPage = (viewport = { width: 1280, height: 720 }, serviceWorkers = 'block') =>
+  browser.newPage({ viewport, serviceWorkers });
 
 /** Opens a page at `query` and records every console error, page error and failed request. */
 export async function open(query = '', viewport = { width: 1280, height: 720 }) {
-  const page = await browser.newPage({ viewport });
+  const page = await newPage(viewport);
   const problems = [];
   page.on('console', (msg) => {
     if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);

@@ -1,6 +1,8 @@
 // A tiny static file server for the release build in dist/: binds a free
 // loopback port, prints its base URL as the first line on stdout, and serves
-// until it is stopped. Usage: node e2e/static-server.mjs [dir] [port]
+// until it is stopped. With a base path (e.g. /some/sub/path/) the files are
+// served under it only, as on a static host that publishes the app in a
+// folder. Usage: node e2e/static-server.mjs [dir] [port] [base path]
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -8,6 +10,7 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 const root = resolve(process.argv[2] ?? 'dist');
 const port = Number(process.argv[3] ?? 0);
 const host = '127.0.0.1';
+const base = (process.argv[4] ?? '/').replace(/\/?$/, '/');
 
 const types = {
   '.html': 'text/html; charset=utf-8',
@@ -23,7 +26,14 @@ const types = {
 };
 
 async function resolveFile(urlPath) {
-  const decoded = decodeURIComponent(urlPath.split('?')[0]);
+  const path = urlPath.split('?')[0];
+  if (!path.startsWith(base)) return null;
+  let decoded;
+  try {
+    decoded = decodeURIComponent('/' + path.slice(base.length));
+  } catch {
+    return null;
+  }
   const candidate = normalize(join(root, decoded));
   if (candidate !== root && !candidate.startsWith(root + sep)) return null;
   try {
@@ -60,7 +70,7 @@ const server = createServer(async (req, res) => {
 
 server.listen(port, host, () => {
   const { port: bound } = server.address();
-  console.log(`http://${host}:${bound}/`);
+  console.log(`http://${host}:${bound}${base}`);
 });
 
 for (const signal of ['SIGINT', 'SIGTERM']) {

@@ -18,8 +18,9 @@ const sri = (bytes) => `sha384-${createHash('sha384').update(bytes).digest('base
 const htmlPath = join(dir, 'index.html');
 let html = await readFile(htmlPath, 'utf8');
 for (const name of await readdir(dir)) {
-  // The worker's loader is two statements; everything else is wasm-bindgen glue.
-  if (!name.endsWith('.js') || name.endsWith('_loader.js')) continue;
+  // The worker's loader is two statements, the service worker is filled in
+  // by release-page.mjs; everything else is wasm-bindgen glue.
+  if (!name.endsWith('.js') || name.endsWith('_loader.js') || name === 'sw.js') continue;
   const path = join(dir, name);
   const source = await readFile(path, 'utf8');
   const module = /^\s*export\s|\nexport\s/.test(source);

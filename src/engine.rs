@@ -393,6 +393,11 @@ impl Engine {
         let mut moved = self.pump();
         if !self.playing {
             self.last_frame = None;
+            // Stopped after a frame without the nodes: ask for them.
+            if !self.sim.complete() && self.sent.is_empty() {
+                self.tell(&ToCore::Show);
+                moved |= self.pump();
+            }
             return moved;
         }
         let Some(last) = self.last_frame.replace(now_ms) else {

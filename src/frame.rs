@@ -134,8 +134,11 @@ impl Loop {
         let interval = if self.still { 250.0 } else { UI_REFRESH_MS };
         // An answer to something the user did is shown at once.
         let answered = std::mem::take(&mut engine.answered);
+        // The DOM shows one moment: it waits for a frame with the nodes.
         let due = answered
-            || ts - self.last_ui.get() >= interval.max(self.refresh_ms.get() / MAX_REFRESH_SHARE);
+            || (engine.sim.complete()
+                && ts - self.last_ui.get()
+                    >= interval.max(self.refresh_ms.get() / MAX_REFRESH_SHARE));
         // A change not shown yet (the last frame came between refreshes)
         // is shown at the next one, also when nothing moves after it.
         self.dirty.set(self.dirty.get() || moved || answered);

@@ -44,6 +44,9 @@ pub enum ToCore {
     Seek { to: SimTime },
     /// Make another branch current (at the same time, or its end).
     Switch { branch: u32 },
+    /// Send the run as it is, nodes and all (after frames that had only the
+    /// messages in flight).
+    Show,
 }
 
 /// What the core answers (sent in the binary form of [`crate::wire`]).

@@ -165,7 +165,7 @@ impl Core {
                 }
                 Ok((false, None))
             }
-            ToCore::Start { .. } | ToCore::Watch { .. } => Ok((false, None)),
+            ToCore::Start { .. } | ToCore::Watch { .. } | ToCore::Show => Ok((false, None)),
         }
     }
 

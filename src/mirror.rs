@@ -118,6 +118,13 @@ impl Mirror {
         self.frame = f;
     }
 
+    /// Whether the last frame had the nodes' views: then the diagram, tiles
+    /// and log all show the same moment (frames in between bring only the
+    /// messages in flight).
+    pub fn complete(&self) -> bool {
+        !self.frame.flights_only
+    }
+
     /// Whether a run has been reported yet.
     pub fn started(&self) -> bool {
         self.frame.run > 0
