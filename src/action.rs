@@ -42,6 +42,10 @@ pub enum Action {
     ToEnd,
     /// Make another branch of the run current.
     Switch { branch: u32 },
+    /// Save the run as a file (scenario, seed, commands, how far it got).
+    SaveRun,
+    /// Save the per-second metrics as CSV.
+    SaveMetrics,
     /// Start the same scenario again from time zero with the same seed.
     Reset,
     /// Start again with another seed.
@@ -295,6 +299,8 @@ impl Action {
                 | Action::TogglePresenter
                 | Action::Why { .. }
                 | Action::Answered { .. }
+                | Action::SaveRun
+                | Action::SaveMetrics
         )
     }
 

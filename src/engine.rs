@@ -63,6 +63,9 @@ pub struct Engine {
     /// What to do once the core has answered everything asked (open a
     /// request or select a node where a link went).
     then: Vec<Action>,
+    /// A file the core made, for the page to offer as a download (name,
+    /// text).
+    pub download: Option<(String, String)>,
     /// Whether time is running.
     pub playing: bool,
     /// Index into [`SPEEDS`].
@@ -170,6 +173,7 @@ impl Engine {
             answered: false,
             next_seek: None,
             then: Vec::new(),
+            download: None,
             playing: false,
             speed_idx: 3,
             commands: Vec::new(),
@@ -237,6 +241,7 @@ impl Engine {
                     self.refused = true;
                     self.error = Some(error);
                 }
+                FromCore::File { name, text } => self.download = Some((name, text)),
             }
         }
         if moved {
@@ -527,6 +532,15 @@ impl Engine {
                 if let Some(t) = to {
                     self.seek(t);
                 }
+                true
+            }
+            Action::SaveRun | Action::SaveMetrics => {
+                self.tell(&if matches!(action, Action::SaveRun) {
+                    ToCore::SaveRun
+                } else {
+                    ToCore::SaveMetrics
+                });
+                self.pump();
                 true
             }
             Action::ToEnd => {

@@ -131,6 +131,11 @@ impl Loop {
         };
         let moved = engine.frame(ts);
         engine.announce(ts);
+        if let Some((name, text)) = engine.download.take()
+            && let Err(e) = crate::files::download(&name, crate::files::mime_of(&name), &text)
+        {
+            engine.error = Some(e);
+        }
         let interval = if self.still { 250.0 } else { UI_REFRESH_MS };
         // An answer to something the user did is shown at once.
         let answered = std::mem::take(&mut engine.answered);

@@ -5,6 +5,7 @@ pub mod app;
 pub mod charts;
 pub mod diagram;
 pub mod engine;
+pub mod files;
 pub mod frame;
 pub mod keyboard;
 pub mod layout;

@@ -47,6 +47,11 @@ pub enum ToCore {
     /// Send the run as it is, nodes and all (after frames that had only the
     /// messages in flight).
     Show,
+    /// Make the run file of the run as it is (scenario, seed, the branch's
+    /// commands up to the cursor, the cursor).
+    SaveRun,
+    /// Make a CSV file of the per-second metrics up to the cursor.
+    SaveMetrics,
 }
 
 /// What the core answers (sent in the binary form of [`crate::wire`]).
@@ -56,6 +61,8 @@ pub enum FromCore {
     Frame(Box<Frame>),
     /// What was asked was refused (the run is as it was); why, in words.
     Refused { error: String },
+    /// A file to save: its name and text.
+    File { name: String, text: String },
 }
 
 /// The live run at one moment, as the page needs it: the picture of the

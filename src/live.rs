@@ -97,6 +97,36 @@ impl Core {
                 self.watched = request;
                 self.frame(false, None)
             }
+            ToCore::SaveMetrics => match self.run.as_ref() {
+                Some(run) => FromCore::File {
+                    name: format!(
+                        "pathlab-{}-seed{}-metrics.csv",
+                        run.scenario().name,
+                        run.seed()
+                    ),
+                    text: metrics_csv(&run.sim().metrics().series),
+                },
+                None => FromCore::Refused {
+                    error: "no run has been started".into(),
+                },
+            },
+            ToCore::SaveRun => match self.run.as_ref() {
+                Some(run) => {
+                    let file = pathlab_sim::runfile::RunFile::of(run);
+                    FromCore::File {
+                        name: format!(
+                            "pathlab-{}-seed{}-{:.1}s.json",
+                            run.scenario().name,
+                            run.seed(),
+                            run.cursor().as_secs_f64()
+                        ),
+                        text: file.to_json(),
+                    }
+                }
+                None => FromCore::Refused {
+                    error: "no run has been started".into(),
+                },
+            },
             other => {
                 let nodes = !matches!(other, ToCore::Play { nodes: false, .. });
                 match self.act(other, clock) {
@@ -165,7 +195,11 @@ impl Core {
                 }
                 Ok((false, None))
             }
-            ToCore::Start { .. } | ToCore::Watch { .. } | ToCore::Show => Ok((false, None)),
+            ToCore::Start { .. }
+            | ToCore::Watch { .. }
+            | ToCore::Show
+            | ToCore::SaveRun
+            | ToCore::SaveMetrics => Ok((false, None)),
         }
     }
 
@@ -350,6 +384,47 @@ impl Core {
     }
 }
 
+/// The per-second series as CSV: one row per simulated second, a column per
+/// figure (empty where there is none, e.g. a hit ratio with no requests;
+/// replication lag per replica in order).
+pub fn metrics_csv(series: &[pathlab_sim::Point]) -> String {
+    use std::fmt::Write;
+    let replicas = series.iter().map(|p| p.lag_ms.len()).max().unwrap_or(0);
+    let mut out = String::from(
+        "t_s,requests,ok,errors,stale,p50_ms,p95_ms,p99_ms,cdn_hit_ratio,cache_hit_ratio,db_ops,lost_writes,sessions_lost,backlog",
+    );
+    for i in 0..replicas {
+        let _ = write!(out, ",lag_ms_{i}");
+    }
+    out.push('\n');
+    let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    for p in series {
+        let _ = write!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            p.t_s,
+            p.requests,
+            p.ok,
+            p.errors,
+            p.stale,
+            p.p50_ms,
+            p.p95_ms,
+            p.p99_ms,
+            opt(p.cdn_hit_ratio),
+            opt(p.cache_hit_ratio),
+            p.db_ops,
+            p.lost_writes,
+            p.sessions_lost,
+            p.backlog.map(|b| b.to_string()).unwrap_or_default()
+        );
+        for i in 0..replicas {
+            let _ = write!(out, ",{}", opt(p.lag_ms.get(i).copied().flatten()));
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// Bytes in use on the heap, where the program counts them (the core's
 /// worker does; 0 elsewhere).
 fn memory_bytes() -> u64 {
@@ -425,6 +500,7 @@ mod tests {
         match crate::wire::decode::<FromCore>(&bytes).expect("an answer reads back") {
             FromCore::Frame(f) => page.take(*f, scenario),
             FromCore::Refused { error } => panic!("refused: {error}"),
+            FromCore::File { name, .. } => panic!("a file: {name}"),
         }
     }
 
@@ -502,6 +578,66 @@ mod tests {
                 sim.flights(crate::particles::MAX_PARTICLES)
             );
         }
+    }
+
+    #[test]
+    fn the_saved_run_file_replays_to_the_page_s_fingerprint() {
+        let mut core = Core::new();
+        let clock = || 0.0;
+        let start = ToCore::Start {
+            preset: "leader-crash".into(),
+            designs: Vec::new(),
+            seed: 8,
+        };
+        core.handle(start, &clock);
+        let to = SimTime::from_secs_f64(25.0);
+        core.handle(ToCore::Step { to }, &clock);
+        let restart = Command::Restart {
+            node: "db-0-0".into(),
+        };
+        core.handle(ToCore::Apply { command: restart }, &clock);
+        let to = SimTime::from_secs_f64(30.0);
+        core.handle(ToCore::Step { to }, &clock);
+        // Gone back in time: the file holds the run up to the cursor.
+        let to = SimTime::from_secs_f64(28.0);
+        core.handle(ToCore::Seek { to }, &clock);
+        let fp = core.timeline().unwrap().sim().fingerprint();
+        let FromCore::File { name, text } = core.handle(ToCore::SaveRun, &clock) else {
+            panic!("no file");
+        };
+        assert_eq!(name, "pathlab-leader-crash-seed8-28.0s.json");
+        let file = pathlab_sim::runfile::RunFile::from_json(&text).unwrap();
+        assert_eq!(file.commands.len(), 1);
+        assert_eq!(file.replay().unwrap().sim().fingerprint(), fp);
+    }
+
+    #[test]
+    fn the_metrics_csv_has_a_row_per_second_and_a_column_per_figure() {
+        let mut t = Timeline::new(&scenario_of("leader-crash", &[]).unwrap(), 2).unwrap();
+        t.advance(SimTime::from_secs_f64(30.0), u64::MAX);
+        let series = &t.sim().metrics().series;
+        let csv = metrics_csv(series);
+        let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+        assert_eq!(
+            rows.len(),
+            series.len() + 1,
+            "a header and a row per second"
+        );
+        assert!(
+            rows.iter().all(|r| r.len() == rows[0].len()),
+            "every row is whole"
+        );
+        assert_eq!(rows[0][..3], ["t_s", "requests", "ok"]);
+        assert_eq!(
+            rows[0].last(),
+            Some(&"lag_ms_2"),
+            "a lag column per replica"
+        );
+        let last = series.last().unwrap();
+        let row = rows.last().unwrap();
+        assert_eq!(row[0], last.t_s.to_string());
+        assert_eq!(row[1], last.requests.to_string());
+        assert_eq!(row[7].parse::<f64>().unwrap(), last.p99_ms);
     }
 
     #[test]

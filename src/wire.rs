@@ -716,6 +716,10 @@ impl Wire for FromCore {
                 w.push(1);
                 error.put(w);
             }
+            FromCore::File { name, text } => {
+                w.push(2);
+                (name, text).put(w);
+            }
         }
     }
     fn get(r: &mut Reader) -> Option<Self> {
@@ -723,6 +727,10 @@ impl Wire for FromCore {
             0 => FromCore::Frame(Wire::get(r)?),
             1 => FromCore::Refused {
                 error: Wire::get(r)?,
+            },
+            2 => FromCore::File {
+                name: Wire::get(r)?,
+                text: Wire::get(r)?,
             },
             _ => return None,
         })

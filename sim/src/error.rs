@@ -17,6 +17,8 @@ pub enum Error {
     BadCommand(String),
     /// No preset has this name.
     UnknownPreset(String),
+    /// A run file is not one, or not one this build reads.
+    RunFile(String),
 }
 
 impl fmt::Display for Error {
@@ -26,6 +28,7 @@ impl fmt::Display for Error {
             Error::UnknownNode(n) => write!(f, "unknown node {n:?}"),
             Error::UnknownRegion(r) => write!(f, "unknown region {r:?}"),
             Error::BadCommand(m) => write!(f, "bad command: {}", one_line(m)),
+            Error::RunFile(m) => write!(f, "bad run file: {}", one_line(m)),
             Error::UnknownPreset(p) => write!(
                 f,
                 "unknown preset {p:?} (known: {})",

@@ -52,6 +52,7 @@ pub mod presets;
 pub mod request;
 mod requests;
 pub mod rng;
+pub mod runfile;
 pub mod scenario;
 mod settings;
 pub mod snapshot;

@@ -59,6 +59,8 @@ macro_rules! out {
 const USAGE: &str = "\
 usage:
   pathlab-sim run (--preset NAME | --scenario FILE) [--seed N] [--duration SECONDS] [--json]
+  pathlab-sim run --run-file FILE [--json]
+      replays a run saved by the browser to where it was saved (same fingerprint)
   pathlab-sim history (--preset NAME | --scenario FILE) [--seed N] [--duration SECONDS]
   pathlab-sim presets
   pathlab-sim show (--preset NAME | --scenario FILE)
@@ -77,6 +79,7 @@ struct Opts {
     duration: Option<f64>,
     json: bool,
     request: Option<u64>,
+    run_file: Option<String>,
 }
 
 fn parse(args: lexopt::Parser, allow_json: bool) -> Result<Opts, String> {
@@ -114,6 +117,9 @@ fn parse_for(args: lexopt::Parser, allow_json: bool, explaining: bool) -> Result
                 o.duration = Some(d);
             }
             Long("json") if allow_json => o.json = true,
+            Long("run-file") if allow_json && !explaining => {
+                o.run_file = Some(text(&mut args, "--run-file")?)
+            }
             Long("request") if explaining => {
                 let v = text(&mut args, "--request")?;
                 o.request = Some(
@@ -161,10 +167,52 @@ fn build(o: &Opts) -> Result<Simulation, String> {
     Simulation::new(&s, seed).map_err(|e: Error| e.to_string())
 }
 
+/// Replays a run file to where it was saved.
+fn replay_file(o: &Opts, path: &str) -> Result<pathlab_sim::Timeline, String> {
+    if o.preset.is_some() || o.scenario.is_some() || o.seed.is_some() || o.duration.is_some() {
+        return Err(
+            "--run-file holds the scenario, the seed and how far to play: give it alone".into(),
+        );
+    }
+    let size = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read {path}: {e}"))?
+        .len();
+    if size > pathlab_sim::runfile::MAX_RUN_FILE_BYTES as u64 {
+        return Err(format!(
+            "{path}: {size} bytes is more than the {} a run file may have",
+            pathlab_sim::runfile::MAX_RUN_FILE_BYTES
+        ));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let file =
+        pathlab_sim::runfile::RunFile::from_json(&text).map_err(|e| format!("{path}: {e}"))?;
+    let t = file.replay().map_err(|e| format!("{path}: {e}"))?;
+    if let Some(fp) = &file.fingerprint
+        && *fp != t.sim().fingerprint_hex()
+    {
+        eprintln!(
+            "warning: {path} was saved at fingerprint {fp}; this replay reached {}",
+            t.sim().fingerprint_hex()
+        );
+    }
+    Ok(t)
+}
+
 fn run(o: Opts) -> Result<(), Stop> {
-    let mut sim = build(&o)?;
+    let replayed;
+    let mut built;
+    let sim: &Simulation = match &o.run_file {
+        Some(path) => {
+            replayed = replay_file(&o, path)?;
+            replayed.sim()
+        }
+        None => {
+            built = build(&o)?;
+            built.run();
+            &built
+        }
+    };
     let mut out = Out::new();
-    sim.run();
     let s = sim.summary();
     if o.json {
         out!(

@@ -390,3 +390,40 @@ fn explain_tells_a_lost_writes_story_as_json_and_refuses_what_it_cannot_explain(
         "--request",
     );
 }
+
+#[test]
+fn a_run_file_replays_to_where_it_was_saved_with_the_same_fingerprint() {
+    use pathlab_sim::runfile::RunFile;
+    use pathlab_sim::{Command as Cmd, SimTime, Timeline, presets};
+    // A run played by hand: a setting, a restart in mid-instant, saved later.
+    let mut t = Timeline::new(&presets::preset("leader-crash").unwrap(), 5).unwrap();
+    t.advance(SimTime::from_secs_f64(10.0), u64::MAX);
+    t.apply(&Cmd::set_rate(450.0)).unwrap();
+    t.advance(SimTime::from_secs_f64(24.0), 3_333);
+    t.apply(&Cmd::Restart {
+        node: "db-0-0".into(),
+    })
+    .unwrap();
+    t.advance(SimTime::from_secs_f64(33.0), u64::MAX);
+    let file = scenario_file(&RunFile::of(&t).to_json());
+    let o = cli(&["run", "--run-file", file.path(), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["fingerprint"], t.sim().fingerprint_hex());
+    assert_eq!(v["seed"], 5);
+    assert_eq!(v["duration_s"], 33.0);
+    // The run file stands alone.
+    let o = cli(&["run", "--run-file", file.path(), "--seed", "3"]);
+    assert_clean_error(&o, "give it alone");
+    let bad = scenario_file(r#"{"pathlab_run": 9}"#);
+    assert_clean_error(&cli(&["run", "--run-file", bad.path()]), "version 9");
+    let not = scenario_file(r#"{"preset": "default"}"#);
+    assert_clean_error(
+        &cli(&["run", "--run-file", not.path()]),
+        "not a PathLab run file",
+    );
+    assert_clean_error(
+        &cli(&["history", "--run-file", file.path()]),
+        "unexpected argument",
+    );
+}

@@ -283,7 +283,15 @@ pub fn view(e: &Engine, d: &Dispatch) -> Html {
                     <div class="scrub-cursor" style={format!("left:{:.3}%", pct(now))}></div>
                 </div>
             </div>
-            <span class="scrub-time">{ if e.sim.in_past() { format!("{text} · in the past: a command here starts a new branch") } else { text } }</span>
+            <div class="scrub-side">
+                <span class="scrub-time">{ if e.sim.in_past() { format!("{text} · in the past: a command here starts a new branch") } else { text } }</span>
+                <button type="button" class="link" data-testid="export" data-action="save-run"
+                        title="Save this run (scenario, seed, commands, this moment) as a file; `pathlab-sim run --run-file` replays it"
+                        onclick={on_click(d, Action::SaveRun)}>{ "Save run file" }</button>
+                <button type="button" class="link" data-testid="export-metrics" data-action="save-metrics"
+                        title="Save the per-second metrics up to this moment as CSV"
+                        onclick={on_click(d, Action::SaveMetrics)}>{ "Save metrics (CSV)" }</button>
+            </div>
             { branches(e, d) }
         </section>
     }
