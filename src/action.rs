@@ -46,6 +46,8 @@ pub enum Action {
     SaveRun,
     /// Save the per-second metrics as CSV.
     SaveMetrics,
+    /// Copy the link to this run, at this moment, to the clipboard.
+    CopyLink,
     /// Start the same scenario again from time zero with the same seed.
     Reset,
     /// Start again with another seed.
@@ -301,6 +303,7 @@ impl Action {
                 | Action::Answered { .. }
                 | Action::SaveRun
                 | Action::SaveMetrics
+                | Action::CopyLink
         )
     }
 
@@ -398,6 +401,7 @@ pub fn key_action(key: &str, ctrl_alt_meta: bool, shift: bool) -> Option<Action>
         "-" | "_" => Action::Slower,
         "r" | "R" => Action::Reset,
         "f" | "F" => Action::TogglePresenter,
+        "s" | "S" => Action::CopyLink,
         "?" => Action::Panel {
             panel: Panel::Help,
             open: true,

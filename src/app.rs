@@ -57,7 +57,12 @@ pub fn App(props: &AppProps) -> Html {
         use_mut_ref(move || {
             let (opts, warnings) = match options {
                 Some(o) => (o, Vec::new()),
-                None => StartOptions::parse(&query_string()),
+                None => {
+                    let (mut o, w) = StartOptions::parse(&query_string());
+                    let hash = gloo::utils::window().location().hash().unwrap_or_default();
+                    o.run = hash.strip_prefix("#run=").map(str::to_string);
+                    (o, w)
+                }
             };
             if opts.embed {
                 embed.set(true);
@@ -112,7 +117,11 @@ pub fn App(props: &AppProps) -> Html {
         Callback::from(move |action: Action| {
             let mut question = None;
             if let Ok(mut e) = engine.try_borrow_mut() {
+                let copy = action == Action::CopyLink;
                 e.act(action);
+                if copy {
+                    e.error = Some(crate::files::copy_address());
+                }
                 painter.draw(&e, true);
                 question = e.outbox.take();
             }

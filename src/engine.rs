@@ -66,6 +66,15 @@ pub struct Engine {
     /// A file the core made, for the page to offer as a download (name,
     /// text).
     pub download: Option<(String, String)>,
+    /// The link of the run as it is now, for the page's address (the text
+    /// after `#run=`), when it changed.
+    pub address: Option<String>,
+    /// Whether the run changed since its link was last asked for, and when
+    /// (real ms) that was.
+    link_stale: bool,
+    link_asked: f64,
+    /// Set while a link is being opened (a refusal then starts the preset).
+    opening: bool,
     /// Whether time is running.
     pub playing: bool,
     /// Index into [`SPEEDS`].
@@ -174,6 +183,10 @@ impl Engine {
             next_seek: None,
             then: Vec::new(),
             download: None,
+            address: None,
+            link_stale: true,
+            link_asked: f64::NEG_INFINITY,
+            opening: false,
             playing: false,
             speed_idx: 3,
             commands: Vec::new(),
@@ -225,7 +238,9 @@ impl Engine {
     pub fn pump(&mut self) -> bool {
         let mut moved = false;
         for answer in self.link.receive() {
-            if self.sent.pop_front().unwrap_or(true) {
+            // Paused, every answer is shown at once (data-pending counts
+            // them all then).
+            if self.sent.pop_front().unwrap_or(true) || !self.playing {
                 self.answered = true;
             }
             match answer {
@@ -239,9 +254,20 @@ impl Engine {
                 }
                 FromCore::Refused { error } => {
                     self.refused = true;
-                    self.error = Some(error);
+                    if std::mem::take(&mut self.opening) {
+                        // A bad link: the preset's run instead, and why.
+                        self.error = Some(format!("{error}. Showing the scenario from its start."));
+                        self.start_run();
+                    } else {
+                        self.error = Some(error);
+                    }
                 }
                 FromCore::File { name, text } => self.download = Some((name, text)),
+                FromCore::Link { fragment } => self.address = Some(fragment),
+                FromCore::Opened(o) => {
+                    self.opened(*o);
+                    moved = true;
+                }
             }
         }
         if moved {
@@ -298,10 +324,70 @@ impl Engine {
     }
 
     /// Sends `msg` to the core, noting whether it is an action of the
-    /// user's.
+    /// user's (not playing on, nor renewing the link).
     fn tell(&mut self, msg: &ToCore) {
-        self.sent.push_back(!matches!(msg, ToCore::Play { .. }));
+        self.sent.push_back(!matches!(
+            msg,
+            ToCore::Play { .. } | ToCore::MakeLink { .. }
+        ));
         self.link.send(msg);
+    }
+
+    /// Opens a link (the text after `#run=`) instead of the preset's run:
+    /// its run, at its moment; a bad link starts the preset, saying why.
+    pub fn open_link(&mut self, fragment: &str) {
+        self.opening = true;
+        self.tell(&ToCore::OpenLink {
+            fragment: fragment.to_string(),
+        });
+        self.pump();
+    }
+
+    /// Takes in an opened link: its design, seed, speed, view and run.
+    fn opened(&mut self, o: crate::link::Opened) {
+        self.opening = false;
+        let designs = o.designs;
+        if let Ok(scenario) = crate::live::scenario_of(&o.preset, &designs) {
+            self.scenario = scenario;
+        }
+        self.preset = o.preset;
+        self.designs = designs;
+        self.seed = o.seed;
+        self.speed_idx = SPEEDS
+            .iter()
+            .position(|&s| s >= o.speed)
+            .unwrap_or(SPEEDS.len() - 1);
+        self.playing = o.play;
+        self.presenter = o.present;
+        self.last_frame = None;
+        self.layout_for = (0, 0, self.orientation);
+        if let Some(b) = o.frame.branches.as_ref().and_then(|b| b.first()) {
+            self.commands = b.commands.clone();
+        }
+        self.target = o.frame.now;
+        self.sim.take(o.frame, &self.scenario);
+        self.link_stale = true;
+    }
+
+    /// Asks for the run's link when it changed (at most once a second while
+    /// playing, since time moves on).
+    fn renew_link(&mut self, now_ms: f64) {
+        if self.playing && now_ms - self.link_asked >= 2_000.0 {
+            self.link_stale = true;
+        }
+        let soon = !self.playing || now_ms - self.link_asked >= 1_000.0;
+        if self.link_stale && soon && self.sent.is_empty() && self.sim.started() {
+            self.link_stale = false;
+            self.link_asked = now_ms;
+            self.tell(&ToCore::MakeLink {
+                preset: self.preset.clone(),
+                designs: self.designs.clone(),
+                speed: self.speed(),
+                play: self.playing,
+                present: self.presenter,
+            });
+            self.pump();
+        }
     }
 
     /// How many of the user's actions the core has not answered yet (the
@@ -396,6 +482,7 @@ impl Engine {
     /// queueing work). Returns true if the run changed.
     pub fn frame(&mut self, now_ms: f64) -> bool {
         let mut moved = self.pump();
+        self.renew_link(now_ms);
         if !self.playing {
             self.last_frame = None;
             // Stopped after a frame without the nodes: ask for them.
@@ -534,6 +621,8 @@ impl Engine {
                 }
                 true
             }
+            // The page copies its address, which holds the run's link.
+            Action::CopyLink => true,
             Action::SaveRun | Action::SaveMetrics => {
                 self.tell(&if matches!(action, Action::SaveRun) {
                     ToCore::SaveRun
@@ -728,6 +817,7 @@ impl Engine {
         } else if ok && action.recorded() {
             self.log.actions.push(Timed { at, action });
         }
+        self.link_stale |= ok;
         ok
     }
 
@@ -1224,5 +1314,39 @@ mod tests {
         assert_eq!(e.sim.log(), old_log.as_slice());
         assert!(e.commands.is_empty());
         assert!(!e.act(Action::Switch { branch: 99 }), "no such branch");
+    }
+
+    #[test]
+    fn a_link_opens_the_same_run_at_the_same_moment_and_a_bad_one_says_why() {
+        let mut e = Engine::new("leader-crash", Some(6)).unwrap();
+        assert!(e.act(Action::Redesign(crate::action::Redesign::DnsTtl(30.0))));
+        e.run_for(22.0);
+        assert!(e.send(Command::Restart {
+            node: "db-0-0".into()
+        }));
+        e.run_for(5.0);
+        seek(&mut e, 24.5);
+        assert!(e.act(Action::Speed { x: 5.0 }));
+        e.frame(0.0);
+        let fragment = e.address.take().expect("the run's link");
+        let mut other = Engine::new("default", Some(1)).unwrap();
+        other.open_link(&fragment);
+        assert_eq!(other.error, None);
+        assert_eq!(other.preset, "leader-crash");
+        assert_eq!(other.seed, 6);
+        assert_eq!(other.designs, e.designs);
+        assert_eq!(other.speed(), 5.0);
+        assert!(!other.playing, "a link opens paused unless it says play");
+        assert_eq!(other.sim.now(), e.sim.now());
+        assert_eq!(other.sim.fingerprint(), e.sim.fingerprint());
+        assert_eq!(other.commands, e.commands);
+        // A garbled link: the preset's run from its start, and why.
+        let mut third = Engine::new("partition-leader", Some(2)).unwrap();
+        third.open_link("not-a-link!");
+        let why = third.error.clone().unwrap_or_default();
+        assert!(why.contains("this link cannot be opened"), "{why}");
+        assert_eq!(third.preset, "partition-leader");
+        assert_eq!(third.sim.now(), SimTime::ZERO);
+        assert!(third.sim.started());
     }
 }

@@ -1,4 +1,4 @@
-//! Files the page hands to the user: text the core made (a run file), offered as a download.
+//! What the page hands to the user: files the core made (a run file, metrics), offered as downloads, and the link to the run, kept in the address bar and copied on request.
 
 /// Offers `text` as a file named `name` to download.
 pub fn download(name: &str, mime: &str, text: &str) -> Result<(), String> {
@@ -30,5 +30,44 @@ pub fn mime_of(name: &str) -> &'static str {
         "text/csv"
     } else {
         "application/json"
+    }
+}
+
+/// Puts the run's link in the address bar (replacing, not adding to, the
+/// history), keeping the page's address and options.
+pub fn show_in_address(fragment: &str) {
+    let window = gloo::utils::window();
+    let location = window.location();
+    let (path, search) = (
+        location.pathname().unwrap_or_default(),
+        location.search().unwrap_or_default(),
+    );
+    if let Ok(history) = window.history() {
+        let url = format!("{path}{search}#run={fragment}");
+        // A refused address (some embedding pages) only means no link there.
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
+}
+
+/// Copies the page's address (which holds the run's link) to the clipboard;
+/// says what happened, in words.
+pub fn copy_address() -> String {
+    use web_sys::js_sys::{Function, Reflect};
+    let window = gloo::utils::window();
+    let href = window.location().href().unwrap_or_default();
+    let write = Reflect::get(&window, &"navigator".into())
+        .and_then(|n| Reflect::get(&n, &"clipboard".into()))
+        .ok()
+        .filter(|c| !c.is_undefined())
+        .and_then(|clip| {
+            let f = Reflect::get(&clip, &"writeText".into()).ok()?;
+            wasm_bindgen::JsCast::dyn_into::<Function>(f)
+                .ok()?
+                .call1(&clip, &href.clone().into())
+                .ok()
+        });
+    match write {
+        Some(_) => "Link copied: it opens this run at this moment.".into(),
+        None => format!("Copy this link by hand (the clipboard is not available here): {href}"),
     }
 }

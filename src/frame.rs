@@ -131,6 +131,9 @@ impl Loop {
         };
         let moved = engine.frame(ts);
         engine.announce(ts);
+        if let Some(fragment) = engine.address.take() {
+            crate::files::show_in_address(&fragment);
+        }
         if let Some((name, text)) = engine.download.take()
             && let Err(e) = crate::files::download(&name, crate::files::mime_of(&name), &text)
         {

@@ -17,6 +17,7 @@ pub mod options;
 pub mod panels;
 pub mod particles;
 pub mod replay;
+pub mod share;
 pub mod waterfall;
 pub mod wire;
 

@@ -52,6 +52,16 @@ pub enum ToCore {
     SaveRun,
     /// Make a CSV file of the per-second metrics up to the cursor.
     SaveMetrics,
+    /// Make the link of the run as it is, with the page's part of it.
+    MakeLink {
+        preset: String,
+        designs: Vec<Redesign>,
+        speed: f64,
+        play: bool,
+        present: bool,
+    },
+    /// Open a link (the text after `#run=`): its run replaces this one.
+    OpenLink { fragment: String },
 }
 
 /// What the core answers (sent in the binary form of [`crate::wire`]).
@@ -63,6 +73,27 @@ pub enum FromCore {
     Refused { error: String },
     /// A file to save: its name and text.
     File { name: String, text: String },
+    /// The link of the run as it is (the text after `#run=`).
+    Link { fragment: String },
+    /// A link was opened: its run is the live one now, at its moment.
+    Opened(Box<Opened>),
+}
+
+/// What the page takes from an opened link, and the run's first frame.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Opened {
+    /// The preset it started from.
+    pub preset: String,
+    /// Its design changes.
+    pub designs: Vec<Redesign>,
+    /// Its seed.
+    pub seed: u64,
+    /// Playback speed, whether to play, presenter mode.
+    pub speed: f64,
+    pub play: bool,
+    pub present: bool,
+    /// The run at the link's moment.
+    pub frame: Frame,
 }
 
 /// The live run at one moment, as the page needs it: the picture of the

@@ -1,6 +1,6 @@
 //! The live run as the core worker keeps it: a [`Timeline`] of the simulation that does what the page asks ([`ToCore`]) and answers with frames ([`FromCore`]) holding what changed since the last one. The page itself holds no simulation, which keeps its bundle small and lets the core run at full speed.
 
-use crate::link::{Frame, FromCore, Summaries, TRACES_PER_FRAME, ToCore};
+use crate::link::{Frame, FromCore, Opened, Summaries, TRACES_PER_FRAME, ToCore};
 use crate::particles::MAX_PARTICLES;
 use pathlab_sim::{RequestId, Scenario, SimTime, Timeline, presets};
 
@@ -96,6 +96,62 @@ impl Core {
             ToCore::Watch { request } => {
                 self.watched = request;
                 self.frame(false, None)
+            }
+            ToCore::MakeLink {
+                preset,
+                designs,
+                speed,
+                play,
+                present,
+            } => match self.run.as_ref() {
+                Some(run) => FromCore::Link {
+                    fragment: crate::share::LinkData {
+                        v: crate::share::LINK_VERSION,
+                        preset,
+                        designs,
+                        seed: run.seed(),
+                        commands: run.commands().cloned().collect(),
+                        t: run.cursor(),
+                        events: run.sim().events(),
+                        speed,
+                        play,
+                        present,
+                    }
+                    .encode(),
+                },
+                None => FromCore::Refused {
+                    error: "no run has been started".into(),
+                },
+            },
+            ToCore::OpenLink { fragment } => {
+                let opened = crate::share::LinkData::decode(&fragment)
+                    .and_then(|link| link.replay().map(|t| (link, t)));
+                match opened {
+                    Ok((link, t)) => {
+                        *self = Core {
+                            run: Some(t),
+                            runs: self.runs + 1,
+                            fresh: true,
+                            branches_changed: true,
+                            ..Core::default()
+                        };
+                        match self.frame(false, None) {
+                            FromCore::Frame(frame) => FromCore::Opened(Box::new(Opened {
+                                designs: link.designs,
+                                preset: link.preset,
+                                seed: link.seed,
+                                speed: link.speed,
+                                play: link.play,
+                                present: link.present,
+                                frame: *frame,
+                            })),
+                            other => other,
+                        }
+                    }
+                    Err(why) => FromCore::Refused {
+                        error: format!("this link cannot be opened: {why}"),
+                    },
+                }
             }
             ToCore::SaveMetrics => match self.run.as_ref() {
                 Some(run) => FromCore::File {
@@ -199,7 +255,9 @@ impl Core {
             | ToCore::Watch { .. }
             | ToCore::Show
             | ToCore::SaveRun
-            | ToCore::SaveMetrics => Ok((false, None)),
+            | ToCore::SaveMetrics
+            | ToCore::MakeLink { .. }
+            | ToCore::OpenLink { .. } => Ok((false, None)),
         }
     }
 
@@ -500,7 +558,7 @@ mod tests {
         match crate::wire::decode::<FromCore>(&bytes).expect("an answer reads back") {
             FromCore::Frame(f) => page.take(*f, scenario),
             FromCore::Refused { error } => panic!("refused: {error}"),
-            FromCore::File { name, .. } => panic!("a file: {name}"),
+            other => panic!("not a frame: {other:?}"),
         }
     }
 

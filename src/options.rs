@@ -18,6 +18,8 @@ pub struct StartOptions {
     pub present: bool,
     /// Compact layout for a frame in another page.
     pub embed: bool,
+    /// A run to open: the text after `#run=` in the address's fragment.
+    pub run: Option<String>,
 }
 
 /// Decodes `%2D`-style escapes and `+` (a space) in a query value; a `%`
@@ -136,6 +138,10 @@ pub fn initial_engine(
     engine.presenter = opts.present;
     if engine.error.is_none() && !warnings.is_empty() {
         engine.error = Some(warnings.join("; "));
+    }
+    // A link to a run (`#run=…`) brings that run, at its moment.
+    if let Some(fragment) = &opts.run {
+        engine.open_link(fragment);
     }
     engine
 }

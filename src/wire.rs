@@ -1,8 +1,9 @@
 //! A compact binary form for what the core sends the page every frame (the world, new log lines, seconds of the series, finished requests): small to decode in the page's bundle and fast enough for thousands of messages in flight sixty times a second. Integers are LEB128, floats 8 bytes little-endian, lists and text carry their length first.
 
-use crate::link::{Frame, FromCore, Summaries};
+use crate::action::Redesign;
+use crate::link::{Frame, FromCore, Opened, Summaries};
 use pathlab_sim::scenario::{
-    FollowerAck, LbStrategy, ReadFrom, Replication, SessionStore, WritePolicy,
+    FollowerAck, LbStrategy, Partitioning, ReadFrom, Replication, SessionStore, WritePolicy,
 };
 use pathlab_sim::store::Eviction;
 use pathlab_sim::{
@@ -299,8 +300,62 @@ wire_units!(
         ReadYourWrites,
         Sticky,
         Nearest
-    }
+    },
+    Partitioning { Hash, Range }
 );
+
+impl Wire for [f64; 3] {
+    fn put(&self, w: &mut Vec<u8>) {
+        for v in self {
+            v.put(w);
+        }
+    }
+    fn get(r: &mut Reader) -> Option<Self> {
+        Some([f64::get(r)?, f64::get(r)?, f64::get(r)?])
+    }
+}
+
+/// Enums whose variants each hold one value: a tag, then the value.
+macro_rules! wire_one_of {
+    ($t:ident { $($tag:literal => $v:ident),* $(,)? }) => {
+        impl Wire for $t {
+            fn put(&self, w: &mut Vec<u8>) {
+                match self {
+                    $($t::$v(x) => {
+                        w.push($tag);
+                        x.put(w);
+                    })*
+                }
+            }
+            fn get(r: &mut Reader) -> Option<Self> {
+                Some(match r.byte()? {
+                    $($tag => $t::$v(Wire::get(r)?),)*
+                    _ => return None,
+                })
+            }
+        }
+    };
+}
+wire_one_of!(Redesign {
+    0 => Replication,
+    1 => QuorumR,
+    2 => QuorumW,
+    3 => ReadRepair,
+    4 => Shards,
+    5 => Partitioning,
+    6 => RangeBounds,
+    7 => Placement,
+    8 => Queue,
+    9 => QueueWorkers,
+    10 => EnqueueTimeout,
+    11 => VisibilityTimeout,
+    12 => TaskMs,
+    13 => FlushInterval,
+    14 => Sites,
+    15 => Weights,
+    16 => PathStatic,
+    17 => DnsTtl,
+});
 
 impl Wire for HopNote {
     fn put(&self, w: &mut Vec<u8>) {
@@ -478,6 +533,15 @@ wire_struct!(
         end,
         end_events,
         fingerprint
+    },
+    Opened {
+        preset,
+        designs,
+        seed,
+        speed,
+        play,
+        present,
+        frame
     },
     Applied {
         at,
@@ -720,6 +784,14 @@ impl Wire for FromCore {
                 w.push(2);
                 (name, text).put(w);
             }
+            FromCore::Link { fragment } => {
+                w.push(3);
+                fragment.put(w);
+            }
+            FromCore::Opened(o) => {
+                w.push(4);
+                o.put(w);
+            }
         }
     }
     fn get(r: &mut Reader) -> Option<Self> {
@@ -732,6 +804,10 @@ impl Wire for FromCore {
                 name: Wire::get(r)?,
                 text: Wire::get(r)?,
             },
+            3 => FromCore::Link {
+                fragment: Wire::get(r)?,
+            },
+            4 => FromCore::Opened(Wire::get(r)?),
             _ => return None,
         })
     }
@@ -753,6 +829,13 @@ mod tests {
             groups: vec![vec!["db-0-0".into()], vec!["db-0-1".into(), "app-1".into()]],
         };
         assert_eq!(decode::<Command>(&encode(&cmd)), Some(cmd));
+        let designs = vec![
+            Redesign::Replication(Replication::SemiSync),
+            Redesign::TaskMs([1.0, 2.5, 3.0]),
+            Redesign::Placement(vec!["us-east".into(), "eu-west".into()]),
+            Redesign::DnsTtl(30.0),
+        ];
+        assert_eq!(decode::<Vec<Redesign>>(&encode(&designs)), Some(designs));
         // Truncated, padded, or lying about a length: refused, never a panic.
         let bytes = encode(&vec![1u64, 2, 3]);
         assert_eq!(decode::<Vec<u64>>(&bytes[..bytes.len() - 1]), None);

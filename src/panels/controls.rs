@@ -1,4 +1,4 @@
-//! The top bar: play, step, speed, reset, seed, scenario, the simulated clock, presenter mode and help.
+//! The top bar: play, step, speed, reset, seed, scenario, the simulated clock, the link to the run, presenter mode and help.
 
 use super::{Dispatch, on_change, on_click};
 use crate::action::{Action, Panel};
@@ -52,6 +52,9 @@ pub fn view(e: &Engine, d: &Dispatch) -> Html {
                 { format!("t = {:.1} s", e.sim.now().as_secs_f64()) }
                 if e.behind { <span class="behind" title="The simulation cannot keep up with this speed">{ " (slower than asked)" }</span> }
             </span>
+            <button type="button" data-testid="share" aria-keyshortcuts="s"
+                    title="Copy a link to this run at this moment (s); the address bar always holds it"
+                    onclick={on_click(d, Action::CopyLink)}>{ "Copy link" }</button>
             <button type="button" class="present-button" data-testid="presenter" aria-pressed={e.presenter.to_string()} aria-keyshortcuts="f"
                     title="Presenter mode: large type, the diagram filling the screen (f)"
                     onclick={on_click(d, Action::Panel { panel: Panel::Presenter, open: !e.presenter })}>
