@@ -173,10 +173,14 @@ test('embedded at 640×400 and 800×500 the diagram and the time controls fit wi
       assert.equal(await page.locator('.lab').getAttribute('data-layout'), 'embed');
       const size = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]);
       assert.ok(size[0] <= viewport.width && size[1] <= viewport.height, `page ${size} fits ${viewport.width}×${viewport.height}`);
-      for (const sel of ['[data-testid="diagram"]', '[data-testid="play"]', '[data-testid="step"]', '[data-testid="clock"]']) {
+      for (const sel of ['[data-testid="diagram"]', '[data-testid="play"]', '[data-testid="step"]', '[data-testid="clock"]', '[data-testid="timeline"]', '[data-testid="open-full"]']) {
         const b = await page.locator(sel).boundingBox();
         assert.ok(b && b.y + b.height <= viewport.height && b.x + b.width <= viewport.width, `${sel} is in view`);
       }
+      // "Open in full" opens the same experiment in the full page.
+      const full = await page.locator('[data-testid="open-full"]').getAttribute('href');
+      assert.match(full, /preset=leader-crash/);
+      assert.doesNotMatch(full, /embed/);
       await page.screenshot({ path: join(screenshotDir, `embed-${viewport.width}.png`) });
       assert.deepEqual(problems, []);
     } finally {

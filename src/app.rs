@@ -217,6 +217,10 @@ pub fn App(props: &AppProps) -> Html {
             <header class="topbar">
                 <h1>{ "PathLab" }<span class="tagline">{ " — the request-path laboratory" }</span></h1>
                 { panels::controls::view(&e, &dispatch) }
+                if layout == "embed" {
+                    <a class="open-full" data-testid="open-full" href={full_address()} target="_blank" rel="noopener"
+                       title="Open this experiment in PathLab's full page, in a new tab">{ "Open in full ↗" }</a>
+                }
             </header>
             if layout == "full" { { panels::intro::view(&e) } }
             { panels::metrics::view(&e, snap) }
@@ -245,7 +249,7 @@ pub fn App(props: &AppProps) -> Html {
                     </aside>
                 }
             </main>
-            if layout != "embed" { { panels::timeline::view(&e, &dispatch) } }
+            { panels::timeline::view(&e, &dispatch) }
             if layout == "full" {
                 <section class="lower">
                     <Charts series={Rc::new(minute.0)} cursor_s={minute.1} replicas={Rc::new(replica_names(snap))} window_s={60} playing={e.playing} />
@@ -293,6 +297,30 @@ pub fn App(props: &AppProps) -> Html {
             }
         </div>
     }
+}
+
+/// This page's address without the compact layout: the same experiment
+/// (its link is in the fragment) in the full page.
+fn full_address() -> String {
+    let location = gloo::utils::window().location();
+    let query: Vec<String> = location
+        .search()
+        .unwrap_or_default()
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("embed=") && *p != "embed")
+        .map(str::to_string)
+        .collect();
+    format!(
+        "{}{}{}",
+        location.pathname().unwrap_or_default(),
+        if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", query.join("&"))
+        },
+        location.hash().unwrap_or_default()
+    )
 }
 
 /// The points the charts show: the last minute (and one more for the
