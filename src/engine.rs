@@ -51,9 +51,8 @@ pub struct Engine {
     refused: bool,
     /// Why the simulation core cannot be reached, once it cannot.
     pub core_failure: Option<String>,
-    /// For each message sent and not yet answered: whether it was an
-    /// action of the user's (rather than playing on).
-    sent: std::collections::VecDeque<bool>,
+    /// For each message sent and not yet answered, what it was for.
+    sent: std::collections::VecDeque<Sent>,
     /// Set when the core answered an action of the user's since the page
     /// was last drawn (the page then draws at once).
     pub answered: bool,
@@ -73,6 +72,8 @@ pub struct Engine {
     /// (real ms) that was.
     link_stale: bool,
     link_asked: f64,
+    /// Real time (ms) the first frame after the last change was seen.
+    changed_at: Option<f64>,
     /// Set while a link is being opened (a refusal then starts the preset).
     opening: bool,
     /// Whether time is running.
@@ -142,6 +143,21 @@ pub struct Engine {
     announced: (usize, f64),
 }
 
+/// What a message to the core was for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sent {
+    /// Something the user did.
+    Act,
+    /// Playing on.
+    Play,
+    /// Renewing the run's link.
+    Link,
+}
+
+/// How long (real ms) the user must leave a paused page alone before its
+/// link is renewed.
+const LINK_QUIET_MS: f64 = 300.0;
+
 /// Shortest real time between two announcements to screen readers.
 pub const ANNOUNCE_EVERY_MS: f64 = 5_000.0;
 
@@ -186,6 +202,7 @@ impl Engine {
             address: None,
             link_stale: true,
             link_asked: f64::NEG_INFINITY,
+            changed_at: None,
             opening: false,
             playing: false,
             speed_idx: 3,
@@ -240,8 +257,10 @@ impl Engine {
         for answer in self.link.receive() {
             // Paused, every answer is shown at once (data-pending counts
             // them all then).
-            if self.sent.pop_front().unwrap_or(true) || !self.playing {
-                self.answered = true;
+            match self.sent.pop_front() {
+                Some(Sent::Act) | None => self.answered = true,
+                Some(Sent::Play) if !self.playing => self.answered = true,
+                _ => {}
             }
             match answer {
                 FromCore::Frame(f) => {
@@ -296,7 +315,7 @@ impl Engine {
     pub fn seek(&mut self, t: SimTime) {
         let t = t.min(self.sim.end().max(self.target));
         self.target = t;
-        if self.sent.iter().any(|&act| act) {
+        if self.sent.contains(&Sent::Act) {
             self.next_seek = Some(t);
             return;
         }
@@ -326,10 +345,11 @@ impl Engine {
     /// Sends `msg` to the core, noting whether it is an action of the
     /// user's (not playing on, nor renewing the link).
     fn tell(&mut self, msg: &ToCore) {
-        self.sent.push_back(!matches!(
-            msg,
-            ToCore::Play { .. } | ToCore::MakeLink { .. }
-        ));
+        self.sent.push_back(match msg {
+            ToCore::Play { .. } => Sent::Play,
+            ToCore::MakeLink { .. } => Sent::Link,
+            _ => Sent::Act,
+        });
         self.link.send(msg);
     }
 
@@ -369,15 +389,24 @@ impl Engine {
         self.link_stale = true;
     }
 
-    /// Asks for the run's link when it changed (at most once a second while
-    /// playing, since time moves on).
+    /// Asks for the run's link when it changed: every two seconds while
+    /// playing (time moves on), or once the user has paused acting for a
+    /// moment (not between the steps of a quick series).
     fn renew_link(&mut self, now_ms: f64) {
         if self.playing && now_ms - self.link_asked >= 2_000.0 {
             self.link_stale = true;
         }
-        let soon = !self.playing || now_ms - self.link_asked >= 1_000.0;
+        if self.link_stale && self.changed_at.is_none() {
+            self.changed_at = Some(now_ms);
+        }
+        let soon = if self.playing {
+            now_ms - self.link_asked >= 1_000.0
+        } else {
+            self.changed_at.is_some_and(|c| now_ms - c >= LINK_QUIET_MS)
+        };
         if self.link_stale && soon && self.sent.is_empty() && self.sim.started() {
             self.link_stale = false;
+            self.changed_at = None;
             self.link_asked = now_ms;
             self.tell(&ToCore::MakeLink {
                 preset: self.preset.clone(),
@@ -396,7 +425,7 @@ impl Engine {
     pub fn pending(&self) -> usize {
         self.sent
             .iter()
-            .filter(|&&act| act || !self.playing)
+            .filter(|&&s| s == Sent::Act || (s == Sent::Play && !self.playing))
             .count()
     }
 
@@ -817,7 +846,10 @@ impl Engine {
         } else if ok && action.recorded() {
             self.log.actions.push(Timed { at, action });
         }
-        self.link_stale |= ok;
+        if ok {
+            self.link_stale = true;
+            self.changed_at = None;
+        }
         ok
     }
 
@@ -1328,6 +1360,8 @@ mod tests {
         seek(&mut e, 24.5);
         assert!(e.act(Action::Speed { x: 5.0 }));
         e.frame(0.0);
+        assert!(e.address.is_none(), "not while the user is acting");
+        e.frame(LINK_QUIET_MS);
         let fragment = e.address.take().expect("the run's link");
         let mut other = Engine::new("default", Some(1)).unwrap();
         other.open_link(&fragment);
