@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launch, close, open, runUntil, settled, screenshotDir } from './browser.mjs';
+import { launch, close, open, newPage, baseUrl, runUntil, settled, screenshotDir } from './browser.mjs';
 
 before(launch);
 after(close);
@@ -248,4 +248,33 @@ test('node labels are readable at 1280×720, and zooming in makes the diagram\'s
   const plain = await labelHeight({ width: 1440, height: 900 });
   const zoomed = (await labelHeight({ width: 960, height: 600 })) * 1.5;
   assert.ok(zoomed > plain * 1.2, `zoomed labels ${zoomed.toFixed(1)} device px, unzoomed ${plain.toFixed(1)}`);
+});
+
+test('a frame with range=20..22 and autoplay plays that window over and over; with reduced motion it waits for Play', async () => {
+  const { page, problems } = await open('?preset=leader-crash&embed=1&range=20..22&autoplay=1&speed=2', { width: 800, height: 500 });
+  try {
+    const clock = async () => Number((await page.locator('[data-testid="clock"]').textContent()).match(/t = ([\d.]+)/)[1]);
+    await runUntil(page, 20);
+    const seen = [];
+    for (let i = 0; i < 25; i++) {
+      seen.push(await clock());
+      await page.waitForTimeout(120);
+    }
+    assert.ok(seen.every((t) => t >= 20 && t <= 22), `within the window: ${seen}`);
+    assert.ok(seen.some((t, i) => i > 0 && t < seen[i - 1]), `it went round: ${seen}`);
+    assert.deepEqual(problems, []);
+  } finally {
+    await page.close();
+  }
+  const still = await newPage({ width: 800, height: 500 });
+  try {
+    await still.emulateMedia({ reducedMotion: 'reduce' });
+    await still.goto(`${baseUrl}?preset=leader-crash&embed=1&range=20..22&autoplay=1`, { waitUntil: 'load' });
+    await still.locator('[data-node="db-0-0"]').waitFor({ timeout: 15_000 });
+    await still.locator('[data-testid="clock"][data-pending="0"]').waitFor();
+    assert.equal((await still.locator('[data-testid="play"]').textContent()).trim(), 'Play');
+    assert.match(await still.locator('[data-testid="clock"]').textContent(), /t = 20\.0 s/);
+  } finally {
+    await still.close();
+  }
 });

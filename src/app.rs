@@ -61,6 +61,7 @@ pub fn App(props: &AppProps) -> Html {
                     let (mut o, w) = StartOptions::parse(&query_string());
                     let hash = gloo::utils::window().location().hash().unwrap_or_default();
                     o.run = hash.strip_prefix("#run=").map(str::to_string);
+                    o.play |= o.autoplay && !crate::frame::prefers_reduced_motion();
                     (o, w)
                 }
             };

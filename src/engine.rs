@@ -76,6 +76,9 @@ pub struct Engine {
     changed_at: Option<f64>,
     /// Set while a link is being opened (a refusal then starts the preset).
     opening: bool,
+    /// A window of simulated time that playing keeps to, looping back to
+    /// its start (`range=a..b`).
+    pub range: Option<(SimTime, SimTime)>,
     /// Whether time is running.
     pub playing: bool,
     /// Index into [`SPEEDS`].
@@ -203,6 +206,7 @@ impl Engine {
             link_stale: true,
             link_asked: f64::NEG_INFINITY,
             changed_at: None,
+            range: None,
             opening: false,
             playing: false,
             speed_idx: 3,
@@ -321,6 +325,23 @@ impl Engine {
         }
         self.tell(&ToCore::Seek { to: t });
         self.pump();
+    }
+
+    /// Keeps playing within `from..to`, looping; goes to `from` now.
+    pub fn keep_to(&mut self, from: SimTime, to: SimTime) {
+        self.range = Some((from, to));
+        self.go_to(from);
+    }
+
+    /// Goes to `t`: back (or within the run so far) by seeking, beyond it
+    /// by playing on.
+    fn go_to(&mut self, t: SimTime) {
+        if t > self.sim.end().max(self.target) {
+            self.target = t;
+            self.ask_core(ToCore::Step { to: t });
+        } else {
+            self.seek(t);
+        }
     }
 
     /// Goes back one step (0.1 s).
@@ -526,6 +547,14 @@ impl Engine {
             return moved;
         };
         let dt_ms = (now_ms - last).clamp(0.0, MAX_FRAME_MS);
+        // In a window (`range=`), the end loops back to the start.
+        if let Some((from, to)) = self.range
+            && self.sim.now() >= to
+            && self.sent.is_empty()
+        {
+            self.seek(from);
+            return true;
+        }
         // Behind, the target is where the core got to: time not played is
         // let go rather than owed.
         let from = if self.behind {
@@ -534,6 +563,9 @@ impl Engine {
             self.target.max(self.sim.now())
         };
         self.target = from.after((dt_ms * 1000.0 * self.speed()) as u64);
+        if let Some((_, to)) = self.range {
+            self.target = self.target.min(to);
+        }
         if self.link.waiting() == 0 {
             let nodes = now_ms - self.nodes_asked >= NODES_EVERY_MS;
             if nodes {
@@ -1382,5 +1414,27 @@ mod tests {
         assert_eq!(third.preset, "partition-leader");
         assert_eq!(third.sim.now(), SimTime::ZERO);
         assert!(third.sim.started());
+    }
+
+    #[test]
+    fn a_range_keeps_play_within_its_window_looping() {
+        let mut e = Engine::new("leader-crash", Some(1)).unwrap();
+        let (from, to) = (SimTime::from_secs_f64(20.0), SimTime::from_secs_f64(21.0));
+        e.keep_to(from, to);
+        assert_eq!(e.sim.now(), from, "it starts at the window's start");
+        assert!(e.act(Action::Speed { x: 10.0 }));
+        e.toggle_play();
+        let (mut seen_end, mut rounds, mut before) = (false, 0, from);
+        let mut ms = 0.0;
+        for _ in 0..40 {
+            ms += 16.0;
+            e.frame(ms);
+            assert!(e.sim.now() >= from && e.sim.now() <= to, "{}", e.sim.now());
+            seen_end |= e.sim.now() == to;
+            rounds += usize::from(e.sim.now() < before);
+            before = e.sim.now();
+        }
+        assert!(seen_end, "it reached the end");
+        assert!(rounds >= 2, "and went round again: {rounds} times");
     }
 }

@@ -20,6 +20,26 @@ pub struct StartOptions {
     pub embed: bool,
     /// A run to open: the text after `#run=` in the address's fragment.
     pub run: Option<String>,
+    /// A window of simulated seconds that play keeps to, looping.
+    pub range: Option<(f64, f64)>,
+    /// Play at once unless the reader prefers reduced motion (`autoplay`).
+    pub autoplay: bool,
+}
+
+/// Reads `a..b`, a window of simulated seconds (0 ≤ a < b ≤ one day).
+fn window(v: &str) -> Result<(f64, f64), String> {
+    let bad = || format!("ignored range {v:?}: give it as start..end in seconds, e.g. 20..45");
+    let (a, b) = v.split_once("..").ok_or_else(bad)?;
+    let (a, b): (f64, f64) = (
+        a.trim().parse().map_err(|_| bad())?,
+        b.trim().parse().map_err(|_| bad())?,
+    );
+    if !(a.is_finite() && b.is_finite() && 0.0 <= a && a < b && b <= 86_400.0) {
+        return Err(format!(
+            "ignored range {v:?}: its start must be before its end, both from 0 to 86400 s"
+        ));
+    }
+    Ok((a, b))
 }
 
 /// Decodes `%2D`-style escapes and `+` (a space) in a query value; a `%`
@@ -81,6 +101,13 @@ impl StartOptions {
                     Err(_) => warnings.push(format!("ignored seed {v:?}: not a whole number")),
                 },
                 "play" => o.play = flag("play", &v, &mut warnings),
+                // For frames: play at once, unless the reader asked the
+                // browser for reduced motion (the page checks).
+                "autoplay" => o.autoplay = flag("autoplay", &v, &mut warnings),
+                "range" => match window(&v) {
+                    Ok(r) => o.range = Some(r),
+                    Err(why) => warnings.push(why),
+                },
                 "present" => o.present = flag("present", &v, &mut warnings),
                 "embed" => o.embed = flag("embed", &v, &mut warnings),
                 "speed" => match v.parse::<f64>() {
@@ -143,5 +170,29 @@ pub fn initial_engine(
     if let Some(fragment) = &opts.run {
         engine.open_link(fragment);
     }
+    if let Some((a, b)) = opts.range {
+        engine.keep_to(
+            pathlab_sim::SimTime::from_secs_f64(a),
+            pathlab_sim::SimTime::from_secs_f64(b),
+        );
+    }
     engine
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_range_and_autoplay_are_read_and_bad_ranges_are_named() {
+        let (o, w) = StartOptions::parse("?embed=1&range=20..45&autoplay=1");
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(o.range, Some((20.0, 45.0)));
+        assert!(o.autoplay && !o.play, "autoplay is the page's to decide");
+        for bad in ["45..20", "20", "a..b", "-1..5", "0..100000"] {
+            let (o, w) = StartOptions::parse(&format!("range={bad}"));
+            assert_eq!(o.range, None, "{bad}");
+            assert!(w.len() == 1 && w[0].contains("range"), "{bad}: {w:?}");
+        }
+    }
 }
