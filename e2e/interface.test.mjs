@@ -278,3 +278,18 @@ test('a frame with range=20..22 and autoplay plays that window over and over; wi
     await still.close();
   }
 });
+
+test('controls= and panels= choose what a frame shows', async () => {
+  const { page, problems } = await open('?preset=default&embed=1&controls=play,clock&panels=diagram,timeline', { width: 640, height: 400 });
+  try {
+    for (const shown of ['[data-testid="play"]', '[data-testid="clock"]', '[data-testid="diagram"]', '[data-testid="timeline"]']) {
+      assert.ok(await page.locator(shown).isVisible(), `${shown} shows`);
+    }
+    for (const hidden of ['[data-testid="step"]', '[data-testid="reset"]', '[data-testid="speed"]', '[data-testid="metrics"]']) {
+      assert.ok(!(await page.locator(hidden).isVisible()), `${hidden} is left out`);
+    }
+    assert.deepEqual(problems, []);
+  } finally {
+    await page.close();
+  }
+});

@@ -50,9 +50,12 @@ fn worker_link() -> Box<dyn Link> {
 #[component]
 pub fn App(props: &AppProps) -> Html {
     let embed = use_state(|| false);
+    // What `controls=` and `panels=` leave out, as classes for the root.
+    let hidden = use_state(Vec::<String>::new);
     let engine = {
         let options = props.options.clone();
         let link = props.link.clone();
+        let hidden = hidden.clone();
         let embed = embed.clone();
         use_mut_ref(move || {
             let (opts, warnings) = match options {
@@ -68,6 +71,7 @@ pub fn App(props: &AppProps) -> Html {
             if opts.embed {
                 embed.set(true);
             }
+            hidden.set(opts.hidden());
             let link = || match &link {
                 Some(make) => (make.0)(),
                 None => worker_link(),
@@ -214,7 +218,7 @@ pub fn App(props: &AppProps) -> Html {
     };
 
     html! {
-        <div class={classes!("lab", format!("layout-{layout}"))} ref={root} data-layout={layout}>
+        <div class={classes!("lab", format!("layout-{layout}"), (*hidden).clone())} ref={root} data-layout={layout}>
             <header class="topbar">
                 <h1>{ "PathLab" }<span class="tagline">{ " — the request-path laboratory" }</span></h1>
                 { panels::controls::view(&e, &dispatch) }

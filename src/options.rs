@@ -24,6 +24,55 @@ pub struct StartOptions {
     pub range: Option<(f64, f64)>,
     /// Play at once unless the reader prefers reduced motion (`autoplay`).
     pub autoplay: bool,
+    /// The controls to show (`controls=play,clock`); all when absent.
+    pub controls: Option<Vec<String>>,
+    /// The panels to show (`panels=diagram,timeline`); all when absent.
+    pub panels: Option<Vec<String>>,
+}
+
+/// Controls `controls=` can choose.
+pub const CONTROLS: [&str; 10] = [
+    "play", "step", "speed", "reset", "seed", "preset", "clock", "share", "present", "help",
+];
+
+/// Panels `panels=` can choose.
+pub const PANELS: [&str; 8] = [
+    "metrics", "diagram", "timeline", "settings", "charts", "log", "requests", "legend",
+];
+
+/// Reads a comma-separated choice among `known`, naming unknown names.
+fn choice(name: &str, v: &str, known: &[&str], warnings: &mut Vec<String>) -> Vec<String> {
+    let mut out = Vec::new();
+    for item in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        if known.contains(&item) {
+            out.push(item.to_string());
+        } else {
+            warnings.push(format!(
+                "ignored {name} {item:?}: the choices are {}",
+                known.join(", ")
+            ));
+        }
+    }
+    out
+}
+
+impl StartOptions {
+    /// The classes that hide what `controls=` and `panels=` left out
+    /// (`hide-<name>`), for the app's root.
+    pub fn hidden(&self) -> Vec<String> {
+        let left_out = |chosen: &Option<Vec<String>>, known: &[&str]| -> Vec<String> {
+            chosen.as_ref().map_or(Vec::new(), |c| {
+                known
+                    .iter()
+                    .filter(|k| !c.iter().any(|x| x == *k))
+                    .map(|k| format!("hide-{k}"))
+                    .collect()
+            })
+        };
+        let mut out = left_out(&self.controls, &CONTROLS);
+        out.extend(left_out(&self.panels, &PANELS));
+        out
+    }
 }
 
 /// Reads `a..b`, a window of simulated seconds (0 ≤ a < b ≤ one day).
@@ -104,6 +153,8 @@ impl StartOptions {
                 // For frames: play at once, unless the reader asked the
                 // browser for reduced motion (the page checks).
                 "autoplay" => o.autoplay = flag("autoplay", &v, &mut warnings),
+                "controls" => o.controls = Some(choice("control", &v, &CONTROLS, &mut warnings)),
+                "panels" => o.panels = Some(choice("panel", &v, &PANELS, &mut warnings)),
                 "range" => match window(&v) {
                     Ok(r) => o.range = Some(r),
                     Err(why) => warnings.push(why),
@@ -189,6 +240,21 @@ mod tests {
         assert!(w.is_empty(), "{w:?}");
         assert_eq!(o.range, Some((20.0, 45.0)));
         assert!(o.autoplay && !o.play, "autoplay is the page's to decide");
+        let (o, w) = StartOptions::parse("?controls=play,clock,bogus&panels=diagram,timeline");
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].contains("bogus") && w[0].contains("play, step"),
+            "{w:?}"
+        );
+        let hidden = o.hidden();
+        assert!(hidden.contains(&"hide-step".to_string()));
+        assert!(hidden.contains(&"hide-metrics".to_string()));
+        assert!(!hidden.contains(&"hide-play".to_string()));
+        assert!(!hidden.contains(&"hide-timeline".to_string()));
+        assert!(
+            StartOptions::parse("").0.hidden().is_empty(),
+            "everything shows by default"
+        );
         for bad in ["45..20", "20", "a..b", "-1..5", "0..100000"] {
             let (o, w) = StartOptions::parse(&format!("range={bad}"));
             assert_eq!(o.range, None, "{bad}");
