@@ -41,6 +41,13 @@ pub struct Core {
     watched: Option<RequestId>,
 }
 
+/// The answer to a question about a run when none was started.
+fn no_run() -> FromCore {
+    FromCore::Refused {
+        error: "no run has been started".into(),
+    }
+}
+
 /// The scenario of a preset with design changes applied, validated.
 pub fn scenario_of(preset: &str, designs: &[crate::action::Redesign]) -> Result<Scenario, String> {
     let mut s = presets::preset(preset).map_err(|e| e.to_string())?;
@@ -119,9 +126,7 @@ impl Core {
                     }
                     .encode(),
                 },
-                None => FromCore::Refused {
-                    error: "no run has been started".into(),
-                },
+                None => no_run(),
             },
             ToCore::OpenLink { fragment } => {
                 let opened = crate::share::LinkData::decode(&fragment)
@@ -162,9 +167,7 @@ impl Core {
                     ),
                     text: metrics_csv(&run.sim().metrics().series),
                 },
-                None => FromCore::Refused {
-                    error: "no run has been started".into(),
-                },
+                None => no_run(),
             },
             ToCore::SaveRun => match self.run.as_ref() {
                 Some(run) => {
@@ -179,9 +182,7 @@ impl Core {
                         text: file.to_json(),
                     }
                 }
-                None => FromCore::Refused {
-                    error: "no run has been started".into(),
-                },
+                None => no_run(),
             },
             other => {
                 let nodes = !matches!(other, ToCore::Play { nodes: false, .. });
@@ -372,9 +373,7 @@ impl Core {
         };
         let (traces, traces_gap) = self.new_traces();
         let (Some(run), Some(news)) = (self.run.as_ref(), news) else {
-            return FromCore::Refused {
-                error: "no run has been started".into(),
-            };
+            return no_run();
         };
         let sim = run.sim();
         let watched = self

@@ -3,7 +3,7 @@
 use crate::action::Redesign;
 use pathlab_sim::{
     Applied, Hop, HopNote, NodeId, Outcome, RequestId, RequestKind, Scenario, SimTime, Timeline,
-    Trace, Version, What, presets,
+    Trace, Version, What,
 };
 use serde::{Deserialize, Serialize};
 
@@ -84,20 +84,10 @@ pub struct Followed {
     timeline: Timeline,
 }
 
-/// The scenario a question is about.
-fn scenario_of(ask: &Ask) -> Result<Scenario, String> {
-    let mut s = presets::preset(&ask.preset).map_err(|e| e.to_string())?;
-    for d in &ask.designs {
-        d.apply(&mut s);
-    }
-    s.validate().map_err(|e| e.to_string())?;
-    Ok(s)
-}
-
 /// Answers one question, following the run in `state` (rebuilt when the
 /// question is about another run).
 pub fn answer(state: &mut Option<Followed>, ask: Ask, progress: &dyn Fn(f64)) -> Answer {
-    let scenario = match scenario_of(&ask) {
+    let scenario = match crate::live::scenario_of(&ask.preset, &ask.designs) {
         Ok(s) => s,
         Err(e) => return Answer::untold(ask.why, format!("This run cannot be replayed: {e}")),
     };

@@ -102,13 +102,8 @@ impl LinkData {
             events: self.events,
             fingerprint: None,
         };
-        let in_order = file
-            .commands
-            .windows(2)
-            .all(|w| (w[0].at, w[0].events) <= (w[1].at, w[1].events));
-        if !in_order {
-            return Err("its commands are not in order of time".into());
-        }
+        file.check_order()
+            .map_err(|_| "its commands are not in order of time".to_string())?;
         file.replay().map_err(|e| e.to_string())
     }
 }

@@ -97,20 +97,28 @@ impl RunFile {
             .map(serde_json::Value::to_string)
             .unwrap_or_default();
         let scenario = Scenario::from_json(&scenario_text).map_err(|e| bad(e.to_string()))?;
-        let in_order = file
+        file.check_order()?;
+        Ok(RunFile { scenario, ..file })
+    }
+
+    /// Refuses commands out of order of time, or after where the run was
+    /// played to.
+    pub fn check_order(&self) -> Result<(), Error> {
+        let in_order = self
             .commands
             .windows(2)
             .all(|w| (w[0].at, w[0].events) <= (w[1].at, w[1].events));
-        let before_end = file
+        let before_end = self
             .commands
             .iter()
-            .all(|c| (c.at, c.events) <= (file.until, file.events));
-        if !in_order || !before_end {
-            return Err(bad(
+            .all(|c| (c.at, c.events) <= (self.until, self.events));
+        if in_order && before_end {
+            Ok(())
+        } else {
+            Err(Error::RunFile(
                 "its commands must be in order of time, and before where it was played to".into(),
-            ));
+            ))
         }
-        Ok(RunFile { scenario, ..file })
     }
 
     /// Plays the run again, to exactly where it was saved. A command that
