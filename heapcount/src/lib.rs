@@ -12,6 +12,7 @@ static LIVE: AtomicUsize = AtomicUsize::new(0);
 
 /// Bytes allocated and not yet freed, if [`Counting`] is the global
 /// allocator (0 otherwise).
+#[inline]
 pub fn live_bytes() -> usize {
     LIVE.load(Ordering::Relaxed)
 }
@@ -19,18 +20,21 @@ pub fn live_bytes() -> usize {
 // SAFETY: every call is passed straight to the system allocator; the
 // counter is only arithmetic on the sizes it was given.
 unsafe impl GlobalAlloc for Counting {
+    #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         LIVE.fetch_add(layout.size(), Ordering::Relaxed);
         // SAFETY: same layout, same contract.
         unsafe { System.alloc(layout) }
     }
 
+    #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
         // SAFETY: `ptr` came from `alloc` with this layout.
         unsafe { System.dealloc(ptr, layout) }
     }
 
+    #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
         LIVE.fetch_add(new, Ordering::Relaxed);
         LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
