@@ -46,6 +46,22 @@ pub enum Action {
     SaveRun,
     /// Save the per-second metrics as CSV.
     SaveMetrics,
+    /// Save the read/write history up to this moment as JSON lines (what
+    /// `pathlab-sim history` writes), for outside consistency checkers.
+    SaveHistory,
+    /// Save the diagram as it is now: SVG, or PNG when `png`.
+    SaveDiagram {
+        #[serde(default)]
+        png: bool,
+    },
+    /// Record a clip of the diagram playing, `secs` long (WebM).
+    RecordClip { secs: f64 },
+    /// Open a run file (its text) in place of this run; one that cannot be
+    /// opened is refused, naming why, and this run stays.
+    OpenRunFile { text: String },
+    /// Open a link (an address holding `#run=…`, or just the text after
+    /// it) in place of this run.
+    OpenLink { link: String },
     /// Copy the link to this run, at this moment, to the clipboard.
     CopyLink,
     /// Start the same scenario again from time zero with the same seed.
@@ -161,6 +177,45 @@ pub enum Redesign {
 }
 
 impl Redesign {
+    /// The design changes that turn scenario `from` into `to`, in an order
+    /// that applies (the shard count before its range bounds). Only the
+    /// fields a design change can set are looked at: the caller checks the
+    /// result against `to`.
+    pub fn between(from: &Scenario, to: &Scenario) -> Vec<Redesign> {
+        let (db, queue) = (&to.db, &to.queue);
+        let candidates = [
+            Redesign::Replication(db.replication),
+            Redesign::QuorumR(db.quorum_r),
+            Redesign::QuorumW(db.quorum_w),
+            Redesign::ReadRepair(db.read_repair),
+            Redesign::Shards(db.shards),
+            Redesign::Partitioning(db.partitioning),
+            Redesign::RangeBounds(db.range_bounds.clone()),
+            Redesign::Placement(db.placement.clone()),
+            Redesign::Queue(queue.enabled),
+            Redesign::QueueWorkers(queue.workers),
+            Redesign::EnqueueTimeout(queue.enqueue_timeout_ms),
+            Redesign::VisibilityTimeout(queue.visibility_timeout_ms),
+            Redesign::TaskMs(queue.task_ms),
+            Redesign::FlushInterval(to.cache.flush_interval_ms),
+            Redesign::Sites(to.app.regions.clone()),
+            Redesign::Weights(to.app.weights.clone()),
+            Redesign::PathStatic(to.lb.path_static_servers),
+            Redesign::DnsTtl(to.dns.ttl_s),
+        ];
+        let mut now = from.clone();
+        let mut changes = Vec::new();
+        for d in candidates {
+            let mut next = now.clone();
+            d.apply(&mut next);
+            if next != now {
+                now = next;
+                changes.push(d);
+            }
+        }
+        changes
+    }
+
     /// Makes the change to a scenario (to be validated before use).
     pub fn apply(&self, s: &mut Scenario) {
         match self.clone() {
@@ -303,6 +358,9 @@ impl Action {
                 | Action::Answered { .. }
                 | Action::SaveRun
                 | Action::SaveMetrics
+                | Action::SaveHistory
+                | Action::SaveDiagram { .. }
+                | Action::RecordClip { .. }
                 | Action::CopyLink
         )
     }
@@ -311,7 +369,12 @@ impl Action {
     pub fn restarts(&self) -> bool {
         matches!(
             self,
-            Action::Reset | Action::Seed { .. } | Action::Preset { .. } | Action::Redesign(_)
+            Action::Reset
+                | Action::Seed { .. }
+                | Action::Preset { .. }
+                | Action::Redesign(_)
+                | Action::OpenRunFile { .. }
+                | Action::OpenLink { .. }
         )
     }
 }

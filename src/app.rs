@@ -52,11 +52,14 @@ pub fn App(props: &AppProps) -> Html {
     let embed = use_state(|| false);
     // What `controls=` and `panels=` leave out, as classes for the root.
     let hidden = use_state(Vec::<String>::new);
+    // The embedding page's origin (`parent=`), which may drive this one.
+    let parent = use_mut_ref(|| None::<String>);
     let engine = {
         let options = props.options.clone();
         let link = props.link.clone();
         let hidden = hidden.clone();
         let embed = embed.clone();
+        let parent = parent.clone();
         use_mut_ref(move || {
             let (opts, warnings) = match options {
                 Some(o) => (o, Vec::new()),
@@ -72,6 +75,7 @@ pub fn App(props: &AppProps) -> Html {
                 embed.set(true);
             }
             hidden.set(opts.hidden());
+            parent.replace(opts.parent.clone());
             let link = || match &link {
                 Some(make) => (make.0)(),
                 None => worker_link(),
@@ -80,6 +84,7 @@ pub fn App(props: &AppProps) -> Html {
         })
     };
     let update = use_force_update();
+    let dropping = use_state(|| false);
     let canvas = use_node_ref();
     // How long a refresh takes, from here to the DOM updated.
     let refresh_ms = use_memo((), |_| Cell::new(0.0));
@@ -136,6 +141,17 @@ pub fn App(props: &AppProps) -> Html {
             update.force_update();
         })
     };
+
+    // A host page named by `parent=` drives the page by messages.
+    {
+        let engine = engine.clone();
+        let dispatch = dispatch.clone();
+        let parent = parent.borrow().clone();
+        use_effect_with((), move |_| {
+            let host = parent.and_then(|p| crate::host::start(p, engine, dispatch));
+            move || drop(host)
+        });
+    }
 
     // Keyboard: keys map to actions, never while typing or from a
     // focused button (see `keyboard`).
@@ -217,8 +233,41 @@ pub fn App(props: &AppProps) -> Html {
         "full"
     };
 
+    // A run file dropped anywhere on the page opens.
+    let dragging = dropping.clone();
+    let ondragover = Callback::from(move |ev: DragEvent| {
+        let files = ev
+            .data_transfer()
+            .is_some_and(|t| t.types().includes(&"Files".into(), 0));
+        if files {
+            ev.prevent_default();
+            dragging.set(true);
+        }
+    });
+    let left = dropping.clone();
+    let ondragleave = Callback::from(move |ev: DragEvent| {
+        // Only when leaving the page, not moving between its parts.
+        if ev.related_target().is_none() {
+            left.set(false);
+        }
+    });
+    let dropped = dropping.clone();
+    let drop_to = dispatch.clone();
+    let ondrop = Callback::from(move |ev: DragEvent| {
+        dropped.set(false);
+        if let Some(file) = ev
+            .data_transfer()
+            .and_then(|t| t.files())
+            .and_then(|f| f.get(0))
+        {
+            ev.prevent_default();
+            crate::files::open_run_file(file, drop_to.clone());
+        }
+    });
+
     html! {
-        <div class={classes!("lab", format!("layout-{layout}"), (*hidden).clone())} ref={root} data-layout={layout}>
+        <div class={classes!("lab", format!("layout-{layout}"), (*hidden).clone(), dropping.then_some("dropping"))}
+             ref={root} data-layout={layout} {ondragover} {ondragleave} {ondrop}>
             <header class="topbar">
                 <h1>{ "PathLab" }<span class="tagline">{ " — the request-path laboratory" }</span></h1>
                 { panels::controls::view(&e, &dispatch) }

@@ -76,6 +76,23 @@ pub struct Engine {
     changed_at: Option<f64>,
     /// Set while a link is being opened (a refusal then starts the preset).
     opening: bool,
+    /// Set while a link or run file the user chose is being opened (a
+    /// refusal keeps the run as it was).
+    loading: bool,
+    /// A picture of the diagram the page is to make (it needs the page's
+    /// drawing, which the engine does not hold).
+    pub picture: Option<Picture>,
+    /// Whether a clip is being recorded.
+    pub recording: bool,
+    /// Why the last action was refused at once, if it was (for a host
+    /// page driving the page, see `crate::host`).
+    pub refused_now: Option<String>,
+    /// How many times the core refused what was asked, and the last reason
+    /// (answers come later than the actions that asked).
+    pub refusals: (usize, String),
+    /// A host page's messages as the core read them, to be done or
+    /// answered (see `crate::host`).
+    pub host_inbox: Vec<crate::link::HostAnswer>,
     /// A window of simulated time that playing keeps to, looping back to
     /// its start (`range=a..b`).
     pub range: Option<(SimTime, SimTime)>,
@@ -146,6 +163,17 @@ pub struct Engine {
     announced: (usize, f64),
 }
 
+/// A picture of the diagram to make from the page's drawing.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Picture {
+    /// The diagram as an SVG file.
+    Svg,
+    /// The diagram, with the requests in flight, as a PNG file.
+    Png,
+    /// A WebM clip of the diagram playing, this many real seconds long.
+    Clip { secs: f64 },
+}
+
 /// What a message to the core was for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Sent {
@@ -153,7 +181,8 @@ enum Sent {
     Act,
     /// Playing on.
     Play,
-    /// Renewing the run's link.
+    /// Renewing the run's link, or reading a host page's message (neither
+    /// is an action the page waits on).
     Link,
 }
 
@@ -208,6 +237,12 @@ impl Engine {
             changed_at: None,
             range: None,
             opening: false,
+            loading: false,
+            picture: None,
+            recording: false,
+            refused_now: None,
+            refusals: (0, String::new()),
+            host_inbox: Vec::new(),
             playing: false,
             speed_idx: 3,
             commands: Vec::new(),
@@ -277,10 +312,13 @@ impl Engine {
                 }
                 FromCore::Refused { error } => {
                     self.refused = true;
+                    self.refusals = (self.refusals.0 + 1, error.clone());
                     if std::mem::take(&mut self.opening) {
                         // A bad link: the preset's run instead, and why.
                         self.error = Some(format!("{error}. Showing the scenario from its start."));
                         self.start_run();
+                    } else if std::mem::take(&mut self.loading) {
+                        self.error = Some(format!("{error}. The run you had is kept."));
                     } else {
                         self.error = Some(error);
                     }
@@ -291,6 +329,7 @@ impl Engine {
                     self.opened(*o);
                     moved = true;
                 }
+                FromCore::Host(answer) => self.host_inbox.push(*answer),
             }
         }
         if moved {
@@ -368,10 +407,17 @@ impl Engine {
     fn tell(&mut self, msg: &ToCore) {
         self.sent.push_back(match msg {
             ToCore::Play { .. } => Sent::Play,
-            ToCore::MakeLink { .. } => Sent::Link,
+            ToCore::MakeLink { .. } | ToCore::HostMessage { .. } => Sent::Link,
             _ => Sent::Act,
         });
         self.link.send(msg);
+    }
+
+    /// Passes a host page's message (its JSON text) to the core to read;
+    /// what it asks for arrives in [`Engine::host_inbox`].
+    pub fn host_message(&mut self, text: String) {
+        self.tell(&ToCore::HostMessage { text });
+        self.pump();
     }
 
     /// Opens a link (the text after `#run=`) instead of the preset's run:
@@ -387,6 +433,7 @@ impl Engine {
     /// Takes in an opened link: its design, seed, speed, view and run.
     fn opened(&mut self, o: crate::link::Opened) {
         self.opening = false;
+        self.loading = false;
         let designs = o.designs;
         if let Ok(scenario) = crate::live::scenario_of(&o.preset, &designs) {
             self.scenario = scenario;
@@ -394,12 +441,21 @@ impl Engine {
         self.preset = o.preset;
         self.designs = designs;
         self.seed = o.seed;
-        self.speed_idx = SPEEDS
-            .iter()
-            .position(|&s| s >= o.speed)
-            .unwrap_or(SPEEDS.len() - 1);
-        self.playing = o.play;
-        self.presenter = o.present;
+        if o.view {
+            self.speed_idx = SPEEDS
+                .iter()
+                .position(|&s| s >= o.speed)
+                .unwrap_or(SPEEDS.len() - 1);
+            self.presenter = o.present;
+        }
+        self.playing = o.view && o.play;
+        // Nothing of the old run stays picked, asked about or open.
+        self.asking = None;
+        self.why = None;
+        self.request = None;
+        self.selected = None;
+        self.picked.clear();
+        self.picking = false;
         self.last_frame = None;
         self.layout_for = (0, 0, self.orientation);
         if let Some(b) = o.frame.branches.as_ref().and_then(|b| b.first()) {
@@ -684,11 +740,46 @@ impl Engine {
             }
             // The page copies its address, which holds the run's link.
             Action::CopyLink => true,
-            Action::SaveRun | Action::SaveMetrics => {
-                self.tell(&if matches!(action, Action::SaveRun) {
-                    ToCore::SaveRun
+            Action::SaveRun | Action::SaveMetrics | Action::SaveHistory => {
+                self.tell(&match action {
+                    Action::SaveRun => ToCore::SaveRun,
+                    Action::SaveMetrics => ToCore::SaveMetrics,
+                    _ => ToCore::SaveHistory,
+                });
+                self.pump();
+                true
+            }
+            // The page draws these from the diagram on screen.
+            Action::SaveDiagram { png } => {
+                self.picture = Some(if *png { Picture::Png } else { Picture::Svg });
+                true
+            }
+            Action::RecordClip { secs } => {
+                if !(secs.is_finite() && (0.5..=60.0).contains(secs)) {
+                    self.error = Some(format!("a clip is 0.5 to 60 seconds long, not {secs}"));
+                    false
+                } else if self.recording {
+                    self.error = Some("a clip is being recorded already".into());
+                    false
                 } else {
-                    ToCore::SaveMetrics
+                    self.picture = Some(Picture::Clip { secs: *secs });
+                    if !self.playing {
+                        self.toggle_play();
+                    }
+                    true
+                }
+            }
+            Action::OpenRunFile { text } => {
+                self.loading = true;
+                self.tell(&ToCore::OpenRunFile { text: text.clone() });
+                self.pump();
+                true
+            }
+            Action::OpenLink { link } => {
+                let fragment = link.rsplit_once("#run=").map_or(link.as_str(), |(_, f)| f);
+                self.loading = true;
+                self.tell(&ToCore::OpenLink {
+                    fragment: fragment.to_string(),
                 });
                 self.pump();
                 true
@@ -872,6 +963,15 @@ impl Engine {
                     false
                 }
             }
+        };
+        self.refused_now = if ok {
+            None
+        } else {
+            Some(
+                self.error
+                    .clone()
+                    .unwrap_or_else(|| "the action was refused".into()),
+            )
         };
         if ok && action.restarts() {
             self.log = ActionLog::new();

@@ -1,15 +1,22 @@
-//! What the page hands to the user: files the core made (a run file, metrics), offered as downloads, and the link to the run, kept in the address bar and copied on request.
+//! What the page hands to the user and takes from them: files the core made (a run file, metrics, the history) offered as downloads, run files opened by picker or dropped on the page, and the link to the run, kept in the address bar and copied on request.
 
 /// Offers `text` as a file named `name` to download.
 pub fn download(name: &str, mime: &str, text: &str) -> Result<(), String> {
-    use wasm_bindgen::JsCast;
-    let failed = |what: &str| format!("the file {name} could not be saved: {what}");
     let parts = web_sys::js_sys::Array::of1(&text.into());
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
-        .map_err(|_| failed("the browser would not make it"))?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob)
+    let blob =
+        web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(|_| {
+            format!("the file {name} could not be saved: the browser would not make it")
+        })?;
+    download_blob(name, &blob)
+}
+
+/// Offers `blob` as a file named `name` to download.
+pub fn download_blob(name: &str, blob: &web_sys::Blob) -> Result<(), String> {
+    use wasm_bindgen::JsCast;
+    let failed = |what: &str| format!("the file {name} could not be saved: {what}");
+    let url = web_sys::Url::create_object_url_with_blob(blob)
         .map_err(|_| failed("the browser would not give it an address"))?;
     let link = gloo::utils::document()
         .create_element("a")
@@ -28,6 +35,8 @@ pub fn download(name: &str, mime: &str, text: &str) -> Result<(), String> {
 pub fn mime_of(name: &str) -> &'static str {
     if name.ends_with(".csv") {
         "text/csv"
+    } else if name.ends_with(".jsonl") {
+        "application/x-ndjson"
     } else {
         "application/json"
     }
@@ -70,4 +79,44 @@ pub fn copy_address() -> String {
         Some(_) => "Link copied: it opens this run at this moment.".into(),
         None => format!("Copy this link by hand (the clipboard is not available here): {href}"),
     }
+}
+
+/// Reads a run file the user picked or dropped, then opens it; a file too
+/// large to be one is refused at once, unread.
+pub fn open_run_file(file: web_sys::File, dispatch: crate::panels::Dispatch) {
+    use crate::action::Action;
+    use pathlab_sim::runfile::MAX_RUN_FILE_BYTES;
+    let name = file.name();
+    if file.size() > MAX_RUN_FILE_BYTES as f64 {
+        dispatch.emit(Action::Invalid {
+            why: format!(
+                "{name} cannot be opened: at {:.1} MB it is larger than a run file may be ({} MB). The run you had is kept.",
+                file.size() / 1e6,
+                MAX_RUN_FILE_BYTES / 1_000_000
+            ),
+        });
+        return;
+    }
+    let failed = dispatch.clone();
+    let fail_name = name.clone();
+    use wasm_bindgen::closure::Closure;
+    let read =
+        Closure::<dyn FnMut(wasm_bindgen::JsValue)>::once(move |text: wasm_bindgen::JsValue| {
+            match text.as_string() {
+                Some(text) => dispatch.emit(Action::OpenRunFile { text }),
+                None => dispatch.emit(Action::Invalid {
+                    why: format!("{name} could not be read as text. The run you had is kept."),
+                }),
+            }
+        });
+    let not_read =
+        Closure::<dyn FnMut(wasm_bindgen::JsValue)>::once(move |_: wasm_bindgen::JsValue| {
+            failed.emit(Action::Invalid {
+                why: format!("{fail_name} could not be read. The run you had is kept."),
+            });
+        });
+    let _ = file.text().then2(&read, &not_read);
+    // Each runs at most once, when the browser has read the file.
+    read.forget();
+    not_read.forget();
 }

@@ -1,6 +1,6 @@
 //! The animation-frame loop: each frame advances simulated time and draws the requests in flight on the canvas; the DOM is refreshed a few times a second, less often when a refresh is slow.
 
-use crate::engine::Engine;
+use crate::engine::{Engine, Picture};
 use crate::particles;
 use gloo::render::{AnimationFrame, request_animation_frame};
 use std::cell::{Cell, RefCell};
@@ -139,6 +139,23 @@ impl Loop {
         {
             engine.error = Some(e);
         }
+        let picture = engine.picture.take().map(|p| {
+            let (preset, seed, t) = (
+                engine.preset.clone(),
+                engine.seed,
+                engine.sim.now().as_secs_f64(),
+            );
+            let name = |ext: &str| crate::picture::file_name(&preset, seed, t, ext);
+            match p {
+                Picture::Svg => (p, name("svg")),
+                Picture::Png => (p, name("png")),
+                Picture::Clip { .. } => {
+                    engine.recording = true;
+                    engine.error = Some("Recording a clip of the diagram…".into());
+                    (p, name("webm"))
+                }
+            }
+        });
         let interval = if self.still { 250.0 } else { UI_REFRESH_MS };
         // An answer to something the user did is shown at once.
         let answered = std::mem::take(&mut engine.answered);
@@ -154,10 +171,41 @@ impl Loop {
             self.painter.draw(&engine, self.still);
         }
         drop(engine);
+        if let Some((p, name)) = picture {
+            self.make(p, name);
+        }
         if self.dirty.get() && due {
             self.dirty.set(false);
             self.last_ui.set(ts);
             self.refresh.emit(());
+        }
+    }
+}
+
+impl Loop {
+    /// Makes a picture of the diagram; says in the notice if it failed.
+    fn make(&self, picture: Picture, name: String) {
+        let engine = self.engine.clone();
+        let refresh = self.refresh.clone();
+        let report = move |clip: bool, r: Result<(), String>| {
+            if let Ok(mut e) = engine.try_borrow_mut() {
+                if clip {
+                    e.recording = false;
+                    e.error = None;
+                }
+                if let Err(why) = r {
+                    e.error = Some(why);
+                }
+                e.answered = true;
+            }
+            refresh.emit(());
+        };
+        match picture {
+            Picture::Svg => report(false, crate::picture::save_svg(&name)),
+            Picture::Png => crate::picture::save_png(name, move |r| report(false, r)),
+            Picture::Clip { secs } => {
+                crate::picture::record_clip(name, secs, move |r| report(true, r))
+            }
         }
     }
 }

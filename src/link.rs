@@ -62,6 +62,15 @@ pub enum ToCore {
     },
     /// Open a link (the text after `#run=`): its run replaces this one.
     OpenLink { fragment: String },
+    /// Open a run file (its text): its run replaces this one. A file that
+    /// cannot be opened is refused and the run stays as it was.
+    OpenRunFile { text: String },
+    /// Make the read/write history (JSON lines) of the run up to the
+    /// cursor, as `pathlab-sim history` writes it.
+    SaveHistory,
+    /// Read a host page's message (its JSON text): the page does what it
+    /// asks, or answers what is wrong with it.
+    HostMessage { text: String },
 }
 
 /// What the core answers (sent in the binary form of [`crate::wire`]).
@@ -77,9 +86,20 @@ pub enum FromCore {
     Link { fragment: String },
     /// A link was opened: its run is the live one now, at its moment.
     Opened(Box<Opened>),
+    /// A host page's message, read (see [`crate::host`]).
+    Host(Box<HostAnswer>),
 }
 
-/// What the page takes from an opened link, and the run's first frame.
+/// A host page's message as the core read it: its `type`, if it had one,
+/// and the action it asks for or what is wrong with it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HostAnswer {
+    pub kind: Option<String>,
+    pub action: Result<crate::action::Action, String>,
+}
+
+/// What the page takes from an opened link or run file, and the run's
+/// first frame.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Opened {
     /// The preset it started from.
@@ -88,6 +108,9 @@ pub struct Opened {
     pub designs: Vec<Redesign>,
     /// Its seed.
     pub seed: u64,
+    /// Whether it says how to show it (a link does; a run file leaves the
+    /// page's view as it is, paused).
+    pub view: bool,
     /// Playback speed, whether to play, presenter mode.
     pub speed: f64,
     pub play: bool,

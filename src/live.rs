@@ -2,6 +2,7 @@
 
 use crate::link::{Frame, FromCore, Opened, Summaries, TRACES_PER_FRAME, ToCore};
 use crate::particles::MAX_PARTICLES;
+use pathlab_sim::runfile::RunFile;
 use pathlab_sim::{RequestId, Scenario, SimTime, Timeline, presets};
 
 /// Events run between two looks at the clock while playing.
@@ -58,6 +59,57 @@ pub fn scenario_of(preset: &str, designs: &[crate::action::Redesign]) -> Result<
     Ok(s)
 }
 
+/// Reads a run file the user opened: its run, played to where it was saved,
+/// with the preset and design changes the page shows it as. The page
+/// builds runs from a preset and design changes only, so a file whose
+/// scenario is not one is refused, naming where it differs.
+pub fn open_run_file(
+    text: &str,
+) -> Result<(String, Vec<crate::action::Redesign>, Timeline), String> {
+    let file = RunFile::from_json(text).map_err(|e| e.to_string())?;
+    let name = file.scenario.name.clone();
+    let cli = "run it with `pathlab-sim run --run-file` instead";
+    let preset = presets::preset(&name)
+        .map_err(|_| format!("its scenario {name:?} is not one of the presets; {cli}"))?;
+    let designs = crate::action::Redesign::between(&preset, &file.scenario);
+    let rebuilt = scenario_of(&name, &designs)?;
+    if rebuilt != file.scenario {
+        let (Ok(a), Ok(b)) = (
+            serde_json::to_value(&rebuilt),
+            serde_json::to_value(&file.scenario),
+        ) else {
+            return Err(format!("its scenario is not the preset {name:?}; {cli}"));
+        };
+        return Err(format!(
+            "its scenario differs from the preset {name:?} in {}, which the page cannot change; {cli}",
+            first_difference(&a, &b, "scenario")
+        ));
+    }
+    let t = file.replay().map_err(|e| e.to_string())?;
+    Ok((name, designs, t))
+}
+
+/// The path of the first field where two JSON values differ.
+fn first_difference(a: &serde_json::Value, b: &serde_json::Value, path: &str) -> String {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => x
+            .iter()
+            .find(|(k, v)| y.get(*k) != Some(v))
+            .map(|(k, v)| match y.get(k) {
+                Some(w) => first_difference(v, w, &format!("{path}.{k}")),
+                None => format!("{path}.{k}"),
+            })
+            .or_else(|| {
+                y.keys()
+                    .find(|k| !x.contains_key(*k))
+                    .map(|k| format!("{path}.{k}"))
+            })
+            .unwrap_or_else(|| path.to_string()),
+        _ => path.to_string(),
+    }
+}
+
 /// What is new since the last frame along the branch: log lines (from
 /// their whole-log index) and seconds of the series.
 struct News {
@@ -89,13 +141,7 @@ impl Core {
                 .and_then(|s| Timeline::new(&s, seed).map_err(|e| e.to_string()))
             {
                 Ok(t) => {
-                    *self = Core {
-                        run: Some(t),
-                        runs: self.runs + 1,
-                        fresh: true,
-                        branches_changed: true,
-                        ..Core::default()
-                    };
+                    self.begin(t);
                     self.frame(false, None)
                 }
                 Err(error) => FromCore::Refused { error },
@@ -133,31 +179,70 @@ impl Core {
                     .and_then(|link| link.replay().map(|t| (link, t)));
                 match opened {
                     Ok((link, t)) => {
-                        *self = Core {
-                            run: Some(t),
-                            runs: self.runs + 1,
-                            fresh: true,
-                            branches_changed: true,
-                            ..Core::default()
-                        };
-                        match self.frame(false, None) {
-                            FromCore::Frame(frame) => FromCore::Opened(Box::new(Opened {
-                                designs: link.designs,
-                                preset: link.preset,
-                                seed: link.seed,
-                                speed: link.speed,
-                                play: link.play,
-                                present: link.present,
-                                frame: *frame,
-                            })),
-                            other => other,
-                        }
+                        let seed = t.seed();
+                        self.begin(t);
+                        self.opened(Opened {
+                            designs: link.designs,
+                            preset: link.preset,
+                            seed,
+                            view: true,
+                            speed: link.speed,
+                            play: link.play,
+                            present: link.present,
+                            frame: Frame::default(),
+                        })
                     }
                     Err(why) => FromCore::Refused {
                         error: format!("this link cannot be opened: {why}"),
                     },
                 }
             }
+            ToCore::OpenRunFile { text } => match open_run_file(&text) {
+                Ok((preset, designs, t)) => {
+                    let seed = t.seed();
+                    self.begin(t);
+                    self.opened(Opened {
+                        preset,
+                        designs,
+                        seed,
+                        view: false,
+                        speed: 1.0,
+                        play: false,
+                        present: false,
+                        frame: Frame::default(),
+                    })
+                }
+                Err(why) => FromCore::Refused {
+                    error: format!("this run file cannot be opened: {why}"),
+                },
+            },
+            ToCore::HostMessage { text } => {
+                let read = crate::host::read(&text);
+                FromCore::Host(Box::new(crate::link::HostAnswer {
+                    kind: match &read {
+                        Ok(r) => Some(r.kind.clone()),
+                        Err(_) => crate::host::kind_of(&text),
+                    },
+                    action: read.map(|r| r.action),
+                }))
+            }
+            ToCore::SaveHistory => match self.run.as_ref() {
+                Some(run) => match pathlab_sim::runfile::RunFile::of(run).history_jsonl() {
+                    Ok(text) => FromCore::File {
+                        name: format!(
+                            "pathlab-{}-seed{}-{:.1}s-history.jsonl",
+                            run.scenario().name,
+                            run.seed(),
+                            run.cursor().as_secs_f64()
+                        ),
+                        text,
+                    },
+                    Err(e) => FromCore::Refused {
+                        error: format!("the history cannot be made: {e}"),
+                    },
+                },
+                None => no_run(),
+            },
             ToCore::SaveMetrics => match self.run.as_ref() {
                 Some(run) => FromCore::File {
                     name: format!(
@@ -191,6 +276,25 @@ impl Core {
                     Err(error) => FromCore::Refused { error },
                 }
             }
+        }
+    }
+
+    /// Makes `t` the live run, the page told nothing of it yet.
+    fn begin(&mut self, t: Timeline) {
+        *self = Core {
+            run: Some(t),
+            runs: self.runs + 1,
+            fresh: true,
+            branches_changed: true,
+            ..Core::default()
+        };
+    }
+
+    /// The answer to an opened link or run file: `o` with the run's frame.
+    fn opened(&mut self, o: Opened) -> FromCore {
+        match self.frame(false, None) {
+            FromCore::Frame(frame) => FromCore::Opened(Box::new(Opened { frame: *frame, ..o })),
+            other => other,
         }
     }
 
@@ -257,8 +361,11 @@ impl Core {
             | ToCore::Show
             | ToCore::SaveRun
             | ToCore::SaveMetrics
+            | ToCore::SaveHistory
+            | ToCore::HostMessage { .. }
             | ToCore::MakeLink { .. }
-            | ToCore::OpenLink { .. } => Ok((false, None)),
+            | ToCore::OpenLink { .. }
+            | ToCore::OpenRunFile { .. } => Ok((false, None)),
         }
     }
 
@@ -666,6 +773,61 @@ mod tests {
         let file = pathlab_sim::runfile::RunFile::from_json(&text).unwrap();
         assert_eq!(file.commands.len(), 1);
         assert_eq!(file.replay().unwrap().sim().fingerprint(), fp);
+    }
+
+    #[test]
+    fn a_run_file_opens_as_its_preset_and_design_changes_at_its_moment() {
+        use crate::action::Redesign;
+        use pathlab_sim::scenario::Replication;
+        let designs = vec![
+            Redesign::Replication(Replication::Sync),
+            Redesign::Shards(2),
+            Redesign::DnsTtl(5.0),
+        ];
+        let mut t = Timeline::new(&scenario_of("leader-crash", &designs).unwrap(), 4).unwrap();
+        t.advance(SimTime::from_secs_f64(9.0), u64::MAX);
+        t.apply(&Command::Crash {
+            node: "app-2".into(),
+        })
+        .unwrap();
+        t.advance(SimTime::from_secs_f64(14.0), u64::MAX);
+        let text = pathlab_sim::runfile::RunFile::of(&t).to_json();
+        let (preset, found, opened) = open_run_file(&text).unwrap();
+        assert_eq!(preset, "leader-crash");
+        assert_eq!(found, designs);
+        assert_eq!(opened.sim().fingerprint(), t.sim().fingerprint());
+        assert_eq!(opened.cursor(), t.cursor());
+        // The core answers with the page's part: paused, view unchanged.
+        let mut core = Core::new();
+        let FromCore::Opened(o) = core.handle(ToCore::OpenRunFile { text }, &|| 0.0) else {
+            panic!("not opened");
+        };
+        assert!(!o.view && !o.play);
+        assert_eq!(o.frame.fingerprint, t.sim().fingerprint());
+        // A scenario the page cannot build is refused by the field that
+        // differs, and the core's run stays as it was.
+        let mut v: serde_json::Value =
+            serde_json::from_str(&pathlab_sim::runfile::RunFile::of(&t).to_json()).unwrap();
+        v["scenario"]["workload"]["requests_per_s"] = 123.0.into();
+        let FromCore::Refused { error } = core.handle(
+            ToCore::OpenRunFile {
+                text: v.to_string(),
+            },
+            &|| 0.0,
+        ) else {
+            panic!("opened a scenario the page cannot build");
+        };
+        assert!(
+            error.contains("scenario.workload.requests_per_s"),
+            "{error}"
+        );
+        assert_eq!(
+            core.timeline().unwrap().sim().fingerprint(),
+            t.sim().fingerprint()
+        );
+        v["scenario"]["name"] = "mine".into();
+        let err = open_run_file(&v.to_string()).unwrap_err();
+        assert!(err.contains("not one of the presets"), "{err}");
     }
 
     #[test]

@@ -28,6 +28,9 @@ pub struct StartOptions {
     pub controls: Option<Vec<String>>,
     /// The panels to show (`panels=diagram,timeline`); all when absent.
     pub panels: Option<Vec<String>>,
+    /// The origin of the page this one is embedded in, which may drive it
+    /// by messages (`parent=https://example.org`; see `crate::host`).
+    pub parent: Option<String>,
 }
 
 /// Controls `controls=` can choose.
@@ -161,6 +164,10 @@ impl StartOptions {
                 },
                 "present" => o.present = flag("present", &v, &mut warnings),
                 "embed" => o.embed = flag("embed", &v, &mut warnings),
+                "parent" => match crate::host::origin(&v) {
+                    Ok(origin) => o.parent = Some(origin),
+                    Err(why) => warnings.push(why),
+                },
                 "speed" => match v.parse::<f64>() {
                     Ok(s) if s.is_finite() && s > 0.0 => {
                         let (lo, hi) = (SPEEDS[0], SPEEDS[SPEEDS.len() - 1]);

@@ -1,7 +1,7 @@
 //! A compact binary form for what the core sends the page every frame (the world, new log lines, seconds of the series, finished requests): small to decode in the page's bundle and fast enough for thousands of messages in flight sixty times a second. Integers are LEB128, floats 8 bytes little-endian, lists and text carry their length first.
 
-use crate::action::Redesign;
-use crate::link::{Frame, FromCore, Opened, Summaries};
+use crate::action::{Action, Choice, LogKind, Panel, Redesign};
+use crate::link::{Frame, FromCore, HostAnswer, Opened, Summaries};
 use pathlab_sim::scenario::{
     FollowerAck, LbStrategy, Partitioning, ReadFrom, Replication, SessionStore, WritePolicy,
 };
@@ -538,6 +538,7 @@ wire_struct!(
         preset,
         designs,
         seed,
+        view,
         speed,
         play,
         present,
@@ -592,6 +593,191 @@ wire_enum!(Command {
     17 => SetCache { write_policy, eviction, ttl_s },
     18 => Scale { servers },
 });
+
+wire_units!(
+    Panel {
+        Help,
+        Presenter,
+        Load,
+        Balancing,
+        Caching,
+        Database,
+        Sharding,
+        Queue,
+        More
+    },
+    LogKind {
+        Faults,
+        Elections,
+        Anomalies,
+        Other
+    }
+);
+
+wire_enum!(Choice {
+    0 => Region { region },
+    1 => SlowFactor { factor },
+});
+
+/// Actions a host page asks for (read by the core, done by the page). The
+/// page's own actions (answers, the viewport, notices) never cross: they
+/// are written as a tag that reads back as nothing.
+impl Wire for Action {
+    fn put(&self, w: &mut Vec<u8>) {
+        use Action as A;
+        macro_rules! put {
+            ($tag:literal $(, $f:expr)*) => {{
+                w.push($tag);
+                $($f.put(w);)*
+            }};
+        }
+        match self {
+            A::Play => put!(0),
+            A::Pause => put!(1),
+            A::TogglePlay => put!(2),
+            A::Speed { x } => put!(3, x),
+            A::Faster => put!(4),
+            A::Slower => put!(5),
+            A::Step => put!(6),
+            A::StepBack => put!(7),
+            A::Seek { t, request, node } => put!(8, t, request, node),
+            A::Marker { next } => put!(9, next),
+            A::ToEnd => put!(10),
+            A::Switch { branch } => put!(11, branch),
+            A::SaveRun => put!(12),
+            A::SaveMetrics => put!(13),
+            A::SaveHistory => put!(14),
+            A::SaveDiagram { png } => put!(15, png),
+            A::RecordClip { secs } => put!(16, secs),
+            A::OpenRunFile { text } => put!(17, text),
+            A::OpenLink { link } => put!(18, link),
+            A::CopyLink => put!(19),
+            A::Reset => put!(20),
+            A::Seed { seed } => put!(21, seed),
+            A::Preset { name } => put!(22, name),
+            A::Command(c) => put!(23, c),
+            A::Redesign(d) => put!(24, d),
+            A::Select { node } => put!(25, node),
+            A::ClickNode { node } => put!(26, node),
+            A::ClickAt { x, y } => put!(27, x, y),
+            A::TogglePresenter => put!(28),
+            A::OpenRequest { id } => put!(29, id),
+            A::Picking { on } => put!(30, on),
+            A::Cut => put!(31),
+            A::Panel { panel, open } => put!(32, panel, open),
+            A::CloseAll => put!(33),
+            A::Dismiss => put!(34),
+            A::LogFilter { kind } => put!(35, kind),
+            A::LogGroup { first, open } => put!(36, first, open),
+            A::Choose(c) => put!(37, c),
+            A::Why { id } => put!(38, id),
+            A::Invalid { .. } | A::Viewport { .. } | A::Answered { .. } => put!(255),
+        }
+    }
+    fn get(r: &mut Reader) -> Option<Self> {
+        use Action as A;
+        Some(match r.byte()? {
+            0 => A::Play,
+            1 => A::Pause,
+            2 => A::TogglePlay,
+            3 => A::Speed { x: Wire::get(r)? },
+            4 => A::Faster,
+            5 => A::Slower,
+            6 => A::Step,
+            7 => A::StepBack,
+            8 => A::Seek {
+                t: Wire::get(r)?,
+                request: Wire::get(r)?,
+                node: Wire::get(r)?,
+            },
+            9 => A::Marker {
+                next: Wire::get(r)?,
+            },
+            10 => A::ToEnd,
+            11 => A::Switch {
+                branch: Wire::get(r)?,
+            },
+            12 => A::SaveRun,
+            13 => A::SaveMetrics,
+            14 => A::SaveHistory,
+            15 => A::SaveDiagram { png: Wire::get(r)? },
+            16 => A::RecordClip {
+                secs: Wire::get(r)?,
+            },
+            17 => A::OpenRunFile {
+                text: Wire::get(r)?,
+            },
+            18 => A::OpenLink {
+                link: Wire::get(r)?,
+            },
+            19 => A::CopyLink,
+            20 => A::Reset,
+            21 => A::Seed {
+                seed: Wire::get(r)?,
+            },
+            22 => A::Preset {
+                name: Wire::get(r)?,
+            },
+            23 => A::Command(Wire::get(r)?),
+            24 => A::Redesign(Wire::get(r)?),
+            25 => A::Select {
+                node: Wire::get(r)?,
+            },
+            26 => A::ClickNode {
+                node: Wire::get(r)?,
+            },
+            27 => A::ClickAt {
+                x: Wire::get(r)?,
+                y: Wire::get(r)?,
+            },
+            28 => A::TogglePresenter,
+            29 => A::OpenRequest { id: Wire::get(r)? },
+            30 => A::Picking { on: Wire::get(r)? },
+            31 => A::Cut,
+            32 => A::Panel {
+                panel: Wire::get(r)?,
+                open: Wire::get(r)?,
+            },
+            33 => A::CloseAll,
+            34 => A::Dismiss,
+            35 => A::LogFilter {
+                kind: Wire::get(r)?,
+            },
+            36 => A::LogGroup {
+                first: Wire::get(r)?,
+                open: Wire::get(r)?,
+            },
+            37 => A::Choose(Wire::get(r)?),
+            38 => A::Why { id: Wire::get(r)? },
+            _ => return None,
+        })
+    }
+}
+
+impl Wire for HostAnswer {
+    fn put(&self, w: &mut Vec<u8>) {
+        self.kind.put(w);
+        match &self.action {
+            Ok(a) => {
+                w.push(0);
+                a.put(w);
+            }
+            Err(e) => {
+                w.push(1);
+                e.put(w);
+            }
+        }
+    }
+    fn get(r: &mut Reader) -> Option<Self> {
+        let kind = Wire::get(r)?;
+        let action = match r.byte()? {
+            0 => Ok(Wire::get(r)?),
+            1 => Err(Wire::get(r)?),
+            _ => return None,
+        };
+        Some(HostAnswer { kind, action })
+    }
+}
 
 impl Wire for LogEvent {
     fn put(&self, w: &mut Vec<u8>) {
@@ -792,6 +978,10 @@ impl Wire for FromCore {
                 w.push(4);
                 o.put(w);
             }
+            FromCore::Host(a) => {
+                w.push(5);
+                a.put(w);
+            }
         }
     }
     fn get(r: &mut Reader) -> Option<Self> {
@@ -808,6 +998,7 @@ impl Wire for FromCore {
                 fragment: Wire::get(r)?,
             },
             4 => FromCore::Opened(Wire::get(r)?),
+            5 => FromCore::Host(Wire::get(r)?),
             _ => return None,
         })
     }
@@ -816,6 +1007,39 @@ impl Wire for FromCore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_action_a_host_can_ask_for_reads_back() {
+        let texts = [
+            r#"{"act":"play"}"#,
+            r#"{"act":"speed","x":4}"#,
+            r#"{"act":"seek","t":2.5,"request":7,"node":"db-0-0"}"#,
+            r#"{"act":"command","do":"partition","groups":[["db-0-0"],["db-0-1"]]}"#,
+            r#"{"act":"redesign","field":"db.replication","value":"sync"}"#,
+            r#"{"act":"panel","panel":"database","open":true}"#,
+            r#"{"act":"log-filter","kind":"anomalies"}"#,
+            r#"{"act":"choose","choice":"slow-factor","factor":3}"#,
+            r#"{"act":"save-diagram","png":true}"#,
+            r#"{"act":"open-link","link":"x"}"#,
+            r#"{"act":"log-group","first":3,"open":false}"#,
+            r#"{"act":"why","id":12}"#,
+        ];
+        for t in texts {
+            let a: Action = serde_json::from_str(t).unwrap();
+            let answer = HostAnswer {
+                kind: Some("act".into()),
+                action: Ok(a),
+            };
+            assert_eq!(decode::<HostAnswer>(&encode(&answer)), Some(answer), "{t}");
+        }
+        let refused = HostAnswer {
+            kind: None,
+            action: Err("not JSON".into()),
+        };
+        assert_eq!(decode::<HostAnswer>(&encode(&refused)), Some(refused));
+        let own = Action::Viewport { narrow: true };
+        assert_eq!(decode::<Action>(&encode(&own)), None);
+    }
 
     #[test]
     fn every_kind_of_value_reads_back_and_bad_bytes_are_refused() {

@@ -62,6 +62,8 @@ usage:
   pathlab-sim run --run-file FILE [--json]
       replays a run saved by the browser to where it was saved (same fingerprint)
   pathlab-sim history (--preset NAME | --scenario FILE) [--seed N] [--duration SECONDS]
+  pathlab-sim history --run-file FILE
+      the read/write history as JSON lines, for outside consistency checkers
   pathlab-sim presets
   pathlab-sim show (--preset NAME | --scenario FILE)
   pathlab-sim bench [--preset NAME] [--seed N] [--duration SECONDS]
@@ -117,9 +119,7 @@ fn parse_for(args: lexopt::Parser, allow_json: bool, explaining: bool) -> Result
                 o.duration = Some(d);
             }
             Long("json") if allow_json => o.json = true,
-            Long("run-file") if allow_json && !explaining => {
-                o.run_file = Some(text(&mut args, "--run-file")?)
-            }
+            Long("run-file") if !explaining => o.run_file = Some(text(&mut args, "--run-file")?),
             Long("request") if explaining => {
                 let v = text(&mut args, "--request")?;
                 o.request = Some(
@@ -144,6 +144,9 @@ fn text(args: &mut lexopt::Parser, flag: &str) -> Result<String, String> {
 }
 
 fn load(o: &Opts) -> Result<Scenario, String> {
+    if o.run_file.is_some() {
+        return Err("--run-file works with run and history only".into());
+    }
     let mut s = match (&o.preset, &o.scenario) {
         (Some(_), Some(_)) => return Err("give either --preset or --scenario, not both".into()),
         (Some(p), None) => presets::preset(p).map_err(|e| e.to_string())?,
@@ -167,8 +170,8 @@ fn build(o: &Opts) -> Result<Simulation, String> {
     Simulation::new(&s, seed).map_err(|e: Error| e.to_string())
 }
 
-/// Replays a run file to where it was saved.
-fn replay_file(o: &Opts, path: &str) -> Result<pathlab_sim::Timeline, String> {
+/// Reads a run file (given alone), naming what is wrong with it.
+fn read_run_file(o: &Opts, path: &str) -> Result<pathlab_sim::runfile::RunFile, String> {
     if o.preset.is_some() || o.scenario.is_some() || o.seed.is_some() || o.duration.is_some() {
         return Err(
             "--run-file holds the scenario, the seed and how far to play: give it alone".into(),
@@ -184,8 +187,12 @@ fn replay_file(o: &Opts, path: &str) -> Result<pathlab_sim::Timeline, String> {
         ));
     }
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
-    let file =
-        pathlab_sim::runfile::RunFile::from_json(&text).map_err(|e| format!("{path}: {e}"))?;
+    pathlab_sim::runfile::RunFile::from_json(&text).map_err(|e| format!("{path}: {e}"))
+}
+
+/// Replays a run file to where it was saved.
+fn replay_file(o: &Opts, path: &str) -> Result<pathlab_sim::Timeline, String> {
+    let file = read_run_file(o, path)?;
     let t = file.replay().map_err(|e| format!("{path}: {e}"))?;
     if let Some(fp) = &file.fingerprint
         && *fp != t.sim().fingerprint_hex()
@@ -317,9 +324,17 @@ fn run(o: Opts) -> Result<(), Stop> {
 }
 
 fn history(o: Opts) -> Result<(), Stop> {
-    let mut sim = build(&o)?;
-    sim.record_history();
-    sim.run();
+    let sim = match &o.run_file {
+        Some(path) => read_run_file(&o, path)?
+            .replay_with_history()
+            .map_err(|e| format!("{path}: {e}"))?,
+        None => {
+            let mut sim = build(&o)?;
+            sim.record_history();
+            sim.run();
+            sim
+        }
+    };
     let mut out = Out::new();
     for op in sim.history() {
         out!(

@@ -423,7 +423,26 @@ fn a_run_file_replays_to_where_it_was_saved_with_the_same_fingerprint() {
         "not a PathLab run file",
     );
     assert_clean_error(
-        &cli(&["history", "--run-file", file.path()]),
-        "unexpected argument",
+        &cli(&["show", "--run-file", file.path()]),
+        "works with run and history only",
+    );
+    // Its history: the run's reads and writes, none after where it was
+    // saved.
+    let o = cli(&["history", "--run-file", file.path()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<serde_json::Value> = std::str::from_utf8(&o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines.len() > 1_000, "{} operations in 33 s", lines.len());
+    assert!(
+        lines
+            .iter()
+            .all(|op| op["invoke_us"].as_u64().unwrap() <= 33_000_000)
+    );
+    assert_clean_error(
+        &cli(&["history", "--run-file", file.path(), "--preset", "default"]),
+        "give it alone",
     );
 }

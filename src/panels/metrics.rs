@@ -4,19 +4,43 @@ use crate::engine::Engine;
 use pathlab_sim::{NodeState, Role, Snapshot};
 use yew::prelude::*;
 
+/// Seconds the tiles' recent figures cover.
+const RECENT_S: usize = 5;
+
+/// What users saw in the last [`RECENT_S`] simulated seconds.
+pub struct Recent {
+    /// Requests per second.
+    pub throughput: f64,
+    /// Share of requests answered (stale answers count), in percent.
+    pub availability: f64,
+}
+
+/// The recent figures at the cursor.
+pub fn recent(e: &Engine) -> Recent {
+    let m = e.sim.metrics();
+    let last: Vec<_> = m.series.iter().rev().take(RECENT_S).collect();
+    let reqs: u64 = last.iter().map(|p| p.requests).sum();
+    let answered: u64 = last.iter().map(|p| p.ok + p.stale).sum();
+    Recent {
+        throughput: reqs as f64 / last.len().max(1) as f64,
+        availability: if reqs == 0 {
+            100.0
+        } else {
+            answered as f64 * 100.0 / reqs as f64
+        },
+    }
+}
+
 /// The metric tiles (the last five simulated seconds, totals for anomalies).
 pub fn view(e: &Engine, snap: &Snapshot) -> Html {
     let m = e.sim.metrics();
-    let recent: Vec<_> = m.series.iter().rev().take(5).collect();
-    let sum = |f: &dyn Fn(&pathlab_sim::Point) -> u64| recent.iter().map(|p| f(p)).sum::<u64>();
-    let n = recent.len().max(1) as f64;
-    let reqs = sum(&|p| p.requests);
-    let answered = sum(&|p| p.ok + p.stale);
-    let avail = if reqs == 0 {
-        100.0
-    } else {
-        answered as f64 * 100.0 / reqs as f64
-    };
+    let recent_points: Vec<_> = m.series.iter().rev().take(RECENT_S).collect();
+    let sum =
+        |f: &dyn Fn(&pathlab_sim::Point) -> u64| recent_points.iter().map(|p| f(p)).sum::<u64>();
+    let Recent {
+        throughput,
+        availability: avail,
+    } = recent(e);
     let last = m.series.last();
     let db = &e.sim.settings().db;
     let shards = db.shards as usize;
@@ -50,7 +74,7 @@ pub fn view(e: &Engine, snap: &Snapshot) -> Html {
     };
     html! {
         <section class="metrics" data-testid="metrics" aria-label="What users see (last 5 s)">
-            { tile("Requests/s", format!("{:.0}", reqs as f64 / n), false, "throughput") }
+            { tile("Requests/s", format!("{throughput:.0}"), false, "throughput") }
             { tile("Answered", format!("{avail:.1} %"), avail < 99.0, "availability") }
             { tile("Latency p50", last.map(|p| format!("{:.0} ms", p.p50_ms)).unwrap_or("–".into()), false, "p50") }
             { tile("Latency p99", last.map(|p| format!("{:.0} ms", p.p99_ms)).unwrap_or("–".into()), last.is_some_and(|p| p.p99_ms > 1000.0), "p99") }

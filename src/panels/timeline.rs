@@ -291,9 +291,73 @@ pub fn view(e: &Engine, d: &Dispatch) -> Html {
                 <button type="button" class="link" data-testid="export-metrics" data-action="save-metrics"
                         title="Save the per-second metrics up to this moment as CSV"
                         onclick={on_click(d, Action::SaveMetrics)}>{ "Save metrics (CSV)" }</button>
+                { import(d) }
+                <details class="more-exports" data-testid="more-exports">
+                    <summary>{ "More files" }</summary>
+                    <div class="menu">
+                        <button type="button" class="link" data-testid="export-history" data-action="save-history"
+                                title="Save every read and write up to this moment as JSON lines (what `pathlab-sim history` writes), for outside consistency checkers"
+                                onclick={on_click(d, Action::SaveHistory)}>{ "History (JSONL)" }</button>
+                        <button type="button" class="link" data-testid="export-svg" data-action="save-diagram"
+                                title="Save the diagram as it is now as an SVG picture"
+                                onclick={on_click(d, Action::SaveDiagram { png: false })}>{ "Diagram (SVG)" }</button>
+                        <button type="button" class="link" data-testid="export-png" data-action="save-diagram"
+                                title="Save the diagram as it is now, requests in flight and all, as a PNG picture"
+                                onclick={on_click(d, Action::SaveDiagram { png: true })}>{ "Diagram (PNG)" }</button>
+                        <button type="button" class="link" data-testid="export-clip" data-action="record-clip"
+                                disabled={e.recording}
+                                title="Play and record 5 seconds of the diagram as a WebM video, for slides and chat"
+                                onclick={on_click(d, Action::RecordClip { secs: CLIP_SECS })}>
+                            { if e.recording { "Recording…" } else { "Clip, 5 s (WebM)" } }
+                        </button>
+                    </div>
+                </details>
             </div>
             { branches(e, d) }
         </section>
+    }
+}
+
+/// How long a clip of the diagram is (real seconds).
+const CLIP_SECS: f64 = 5.0;
+
+/// "Open run file…": a button that opens the browser's file picker (run
+/// files can also be dropped anywhere on the page).
+fn import(d: &Dispatch) -> Html {
+    let pick = Callback::from(|_: MouseEvent| {
+        if let Some(input) = gloo::utils::document()
+            .query_selector("[data-testid='import-file']")
+            .ok()
+            .flatten()
+            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            input.click();
+        }
+    });
+    let chosen = {
+        let d = d.clone();
+        Callback::from(move |ev: Event| {
+            let Some(input) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            else {
+                return;
+            };
+            if let Some(file) = input.files().and_then(|f| f.get(0)) {
+                crate::files::open_run_file(file, d.clone());
+            }
+            // The same file can be chosen again.
+            input.set_value("");
+        })
+    };
+    html! {
+        <>
+            <button type="button" class="link" data-testid="import" data-action="open-run-file"
+                    title="Open a run file saved before: its run replaces this one (or drop the file on the page)"
+                    onclick={pick}>{ "Open run file…" }</button>
+            <input type="file" data-testid="import-file" accept=".json,application/json" hidden=true
+                   aria-label="Run file to open" onchange={chosen} />
+        </>
     }
 }
 
