@@ -1,7 +1,9 @@
 // What the end-to-end tests share: one headless Chromium, pages opened at a
 // query with every problem recorded, and waiting for simulated time.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -76,4 +78,17 @@ export async function runUntil(page, seconds) {
     (s) => Number(document.querySelector('[data-testid="clock"]')?.textContent.match(/t = ([\d.]+)/)?.[1]) >= s,
     seconds, { timeout: 60_000 },
   );
+}
+
+/**
+ * Serves `dir` (under `path`) with e2e/static-server.mjs on another free
+ * port, so on another origin; resolves to its URL and a stop function.
+ */
+export async function serve(dir, path = '/') {
+  const child = spawn(process.execPath, [join(here, 'static-server.mjs'), dir, '0', path]);
+  const url = await new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`the server stopped (${code})`)));
+  });
+  return { url, stop: () => child.kill() };
 }

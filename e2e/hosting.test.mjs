@@ -4,26 +4,17 @@
 // (a classroom) thanks to its service worker.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launch, close, newPage, baseUrl, runUntil } from './browser.mjs';
+import { launch, close, newPage, baseUrl, runUntil, serve } from './browser.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 before(launch);
 after(close);
 
-/** Serves dist/ under `path` on another port; resolves to its URL and a stop function. */
-async function serveUnder(path) {
-  const child = spawn(process.execPath, [join(root, 'e2e/static-server.mjs'), join(root, 'dist'), '0', path]);
-  const url = await new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`the server stopped (${code})`)));
-  });
-  return { url, stop: () => child.kill() };
-}
+/** Serves dist/ under `path` on another port. */
+const serveUnder = (path) => serve(join(root, 'dist'), path);
 
 /** Records console errors (a policy violation is one), page errors and failed requests. */
 function watch(page) {

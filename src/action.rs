@@ -26,9 +26,10 @@ pub enum Action {
     Step,
     /// Go back one step (0.1 s).
     StepBack,
-    /// Go to a moment of the run so far, `t` simulated seconds from its
-    /// start (back by replaying from a checkpoint; a command taken there
-    /// starts a new branch), and there open a request or select a node.
+    /// Go to a moment, `t` simulated seconds from the run's start: within
+    /// the run so far by replaying from a checkpoint (a command taken there
+    /// starts a new branch), beyond it by playing on; and there open a
+    /// request or select a node.
     Seek {
         t: f64,
         #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -713,7 +713,7 @@ impl Engine {
                     ));
                     return false;
                 }
-                self.seek(SimTime::from_secs_f64(*t));
+                self.go_to(SimTime::from_secs_f64(*t));
                 if let Some(id) = request {
                     self.then.push(Action::OpenRequest { id: Some(*id) });
                 }
