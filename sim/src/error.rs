@@ -19,6 +19,8 @@ pub enum Error {
     UnknownPreset(String),
     /// A run file is not one, or not one this build reads.
     RunFile(String),
+    /// A lesson file is not one, or cannot be played as written.
+    Lesson(String),
 }
 
 impl fmt::Display for Error {
@@ -29,6 +31,7 @@ impl fmt::Display for Error {
             Error::UnknownRegion(r) => write!(f, "unknown region {r:?}"),
             Error::BadCommand(m) => write!(f, "bad command: {}", one_line(m)),
             Error::RunFile(m) => write!(f, "bad run file: {}", one_line(m)),
+            Error::Lesson(m) => write!(f, "bad lesson: {}", one_line(m)),
             Error::UnknownPreset(p) => write!(
                 f,
                 "unknown preset {p:?} (known: {})",

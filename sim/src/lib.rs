@@ -44,6 +44,7 @@ mod engine;
 pub mod error;
 pub mod explain;
 pub mod hashing;
+pub mod lesson;
 pub mod log;
 pub mod metrics;
 pub mod msg;

@@ -16,6 +16,9 @@ enum Stop {
     /// The reader of our output went away (`| head`): end quietly, like
     /// other command-line tools.
     Closed,
+    /// A check found what it checks to be false (it said which): exit
+    /// status 1.
+    Failed,
 }
 
 impl From<String> for Stop {
@@ -70,7 +73,9 @@ usage:
   pathlab-sim memory [--preset NAME | --scenario FILE] [--seed N]
   pathlab-sim explain (--preset NAME | --scenario FILE) [--seed N] [--duration SECONDS] [--request N] [--json]
       why request N went wrong, as numbered facts; without --request, lists anomalous requests
-  pathlab-sim travel [--preset NAME | --scenario FILE] [--seed N] [--duration SECONDS]";
+  pathlab-sim travel [--preset NAME | --scenario FILE] [--seed N] [--duration SECONDS]
+  pathlab-sim lesson check FILE... [--json]
+      plays each lesson at its seed and reports every claim as held or FAILED (exit status 1 if one failed)";
 
 /// Parsed options shared by the subcommands.
 #[derive(Default)]
@@ -353,6 +358,94 @@ fn show(o: Opts) -> Result<(), Stop> {
     out.done()
 }
 
+/// `lesson check FILE... [--json]`: plays each lesson and reports every
+/// claim; exit status 1 when one does not hold.
+fn lesson(args: lexopt::Parser) -> Result<(), Stop> {
+    use lexopt::prelude::*;
+    use pathlab_sim::lesson::Lesson;
+    let mut args = args;
+    let mut files = Vec::new();
+    let mut json = false;
+    let mut sub = None;
+    while let Some(arg) = args.next().map_err(|e| e.to_string())? {
+        match arg {
+            Long("json") => json = true,
+            Long("help") | Short('h') => {
+                let mut out = Out::new();
+                out!(out, "{USAGE}");
+                return out.done();
+            }
+            Value(v) => {
+                let v = v
+                    .into_string()
+                    .map_err(|_| "a file name is not valid text".to_string())?;
+                if sub.is_none() {
+                    sub = Some(v);
+                } else {
+                    files.push(v);
+                }
+            }
+            other => return Err(Stop::Fail(format!("lesson: {}", other.unexpected()))),
+        }
+    }
+    match sub.as_deref() {
+        Some("check") => {}
+        Some(other) => {
+            return Err(Stop::Fail(format!(
+                "unknown lesson subcommand {other:?} (expected check)"
+            )));
+        }
+        None => {
+            return Err(Stop::Fail(
+                "lesson needs a subcommand: lesson check FILE".into(),
+            ));
+        }
+    }
+    if files.is_empty() {
+        return Err(Stop::Fail("lesson check needs a lesson file".into()));
+    }
+    let mut out = Out::new();
+    let mut failed = false;
+    let mut reports = Vec::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+        let report = Lesson::from_json(&text)
+            .and_then(|l| l.check())
+            .map_err(|e| format!("{path}: {e}"))?;
+        failed |= !report.all_held();
+        if json {
+            reports.push(report);
+            continue;
+        }
+        out!(out, "lesson {} (seed {}):", report.lesson, report.seed);
+        for s in &report.steps {
+            out!(out, "  step {} {:?} at {:.1} s", s.step, s.title, s.t_s);
+            for c in &s.claims {
+                let word = if c.held { "held  " } else { "FAILED" };
+                out!(out, "    {word} {}   (it is {})", c.claim, c.value);
+            }
+            if let Some(k) = s.right_choice {
+                out!(out, "    answer: choice {}", k + 1);
+            }
+            if let Some(r) = &s.reveal {
+                out!(out, "    reveal: {r}");
+            }
+        }
+    }
+    if json {
+        let text = serde_json::to_string_pretty(&reports).map_err(|e| e.to_string())?;
+        out!(out, "{text}");
+    }
+    out.done()?;
+    if failed {
+        if !json {
+            eprintln!("some claims do not hold (marked FAILED above)");
+        }
+        return Err(Stop::Failed);
+    }
+    Ok(())
+}
+
 fn list_presets(args: lexopt::Parser) -> Result<(), Stop> {
     let mut args = args;
     if let Some(arg) = args.next().map_err(|e| e.to_string())? {
@@ -592,7 +685,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "error: missing subcommand (expected run, history, presets, show, explain, bench, travel or memory; see --help)"
+                "error: missing subcommand (expected run, history, presets, show, explain, bench, travel, memory or lesson; see --help)"
             );
             return ExitCode::from(2);
         }
@@ -608,12 +701,14 @@ fn main() -> ExitCode {
             .and_then(explain),
         "travel" => parse(args, false).map_err(Stop::from).and_then(travel),
         "presets" => list_presets(args),
+        "lesson" => lesson(args),
         other => Err(Stop::Fail(format!(
-            "unknown subcommand {other:?} (expected run, history, presets, show, explain, bench, travel or memory; see --help)"
+            "unknown subcommand {other:?} (expected run, history, presets, show, explain, bench, travel, memory or lesson; see --help)"
         ))),
     };
     match result {
         Ok(()) | Err(Stop::Closed) => ExitCode::SUCCESS,
+        Err(Stop::Failed) => ExitCode::from(1),
         Err(Stop::Fail(msg)) => {
             eprintln!("error: {}", pathlab_sim::error::one_line(&msg));
             ExitCode::from(2)
