@@ -1,6 +1,7 @@
 //! Every user action as plain data: one `Action` enum applied by `Engine::act`, the timed action log that links, embeds and lessons record and replay, and the one pure function that maps keys to actions.
 
-use pathlab_sim::scenario::{Partitioning, Replication};
+use pathlab_sim::rng::ServiceTime;
+use pathlab_sim::scenario::{MixSpec, Partitioning, ReadFrom, Replication};
 use pathlab_sim::{Command, LogEvent, Scenario};
 use serde::{Deserialize, Serialize};
 
@@ -110,6 +111,28 @@ pub enum Action {
     Invalid { why: String },
     /// The page became narrow (the diagram's path runs down) or wide.
     Viewport { narrow: bool },
+    /// Open or close the lesson index.
+    LessonIndex { open: bool },
+    /// Open a lesson at a step (from 0): its run replaces this one.
+    LessonOpen { id: String, step: u32 },
+    /// The lesson's next step (the key n).
+    LessonNext,
+    /// The lesson's step before (the key p).
+    LessonBack,
+    /// This step again from its start.
+    LessonRestart,
+    /// The student's answer to the step's question: a choice (from 0) or a
+    /// number.
+    LessonAnswer {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        choice: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        guess: Option<f64>,
+    },
+    /// Do what the step asks of the student, for them.
+    LessonDo,
+    /// Leave the lesson (the run stays, for free play).
+    LessonClose,
     /// Ask why a request went wrong (the replay worker answers).
     Why { id: u64 },
     /// The replay worker's answer.
@@ -175,6 +198,36 @@ pub enum Redesign {
     /// `dns.ttl_s`
     #[serde(rename = "dns.ttl_s")]
     DnsTtl(f64),
+    /// Each region's `traffic_share` in `network.regions`, in order.
+    #[serde(rename = "network.traffic_share")]
+    TrafficShares(Vec<f64>),
+    /// `cache.enabled`
+    #[serde(rename = "cache.enabled")]
+    CacheOn(bool),
+    /// `cache.capacity`
+    #[serde(rename = "cache.capacity")]
+    CacheCapacity(u32),
+    /// `app.workers`
+    #[serde(rename = "app.workers")]
+    Workers(u32),
+    /// `app.service`
+    #[serde(rename = "app.service")]
+    Service(ServiceTime),
+    /// `app.clock_skew_ms`
+    #[serde(rename = "app.clock_skew_ms")]
+    ClockSkew(Vec<f64>),
+    /// `workload.sessions_per_region`
+    #[serde(rename = "workload.sessions_per_region")]
+    Sessions(u32),
+    /// `workload.mix`
+    #[serde(rename = "workload.mix")]
+    Mix(MixSpec),
+    /// `db.ship_on_heartbeat`
+    #[serde(rename = "db.ship_on_heartbeat")]
+    ShipOnHeartbeat(bool),
+    /// `db.read_from`
+    #[serde(rename = "db.read_from")]
+    ReadFrom(ReadFrom),
 }
 
 impl Redesign {
@@ -203,6 +256,16 @@ impl Redesign {
             Redesign::Weights(to.app.weights.clone()),
             Redesign::PathStatic(to.lb.path_static_servers),
             Redesign::DnsTtl(to.dns.ttl_s),
+            Redesign::TrafficShares(to.network.regions.iter().map(|r| r.traffic_share).collect()),
+            Redesign::CacheOn(to.cache.enabled),
+            Redesign::CacheCapacity(to.cache.capacity),
+            Redesign::Workers(to.app.workers),
+            Redesign::Service(to.app.service.clone()),
+            Redesign::ClockSkew(to.app.clock_skew_ms.clone()),
+            Redesign::Sessions(to.workload.sessions_per_region),
+            Redesign::Mix(to.workload.mix.clone()),
+            Redesign::ShipOnHeartbeat(db.ship_on_heartbeat),
+            Redesign::ReadFrom(db.read_from),
         ];
         let mut now = from.clone();
         let mut changes = Vec::new();
@@ -241,6 +304,20 @@ impl Redesign {
             Redesign::Weights(w) => s.app.weights = w,
             Redesign::PathStatic(n) => s.lb.path_static_servers = n,
             Redesign::DnsTtl(t) => s.dns.ttl_s = t,
+            Redesign::TrafficShares(shares) => {
+                for (r, share) in s.network.regions.iter_mut().zip(shares) {
+                    r.traffic_share = share;
+                }
+            }
+            Redesign::CacheOn(on) => s.cache.enabled = on,
+            Redesign::CacheCapacity(n) => s.cache.capacity = n,
+            Redesign::Workers(n) => s.app.workers = n,
+            Redesign::Service(t) => s.app.service = t,
+            Redesign::ClockSkew(skew) => s.app.clock_skew_ms = skew,
+            Redesign::Sessions(n) => s.workload.sessions_per_region = n,
+            Redesign::Mix(m) => s.workload.mix = m,
+            Redesign::ShipOnHeartbeat(on) => s.db.ship_on_heartbeat = on,
+            Redesign::ReadFrom(r) => s.db.read_from = r,
         }
     }
 }
@@ -363,6 +440,8 @@ impl Action {
                 | Action::SaveDiagram { .. }
                 | Action::RecordClip { .. }
                 | Action::CopyLink
+                | Action::LessonIndex { .. }
+                | Action::LessonAnswer { .. }
         )
     }
 
@@ -376,6 +455,9 @@ impl Action {
                 | Action::Redesign(_)
                 | Action::OpenRunFile { .. }
                 | Action::OpenLink { .. }
+                | Action::LessonOpen { .. }
+                | Action::LessonBack
+                | Action::LessonRestart
         )
     }
 }
@@ -466,6 +548,8 @@ pub fn key_action(key: &str, ctrl_alt_meta: bool, shift: bool) -> Option<Action>
         "r" | "R" => Action::Reset,
         "f" | "F" => Action::TogglePresenter,
         "s" | "S" => Action::CopyLink,
+        "n" | "N" => Action::LessonNext,
+        "p" | "P" => Action::LessonBack,
         "?" => Action::Panel {
             panel: Panel::Help,
             open: true,

@@ -80,7 +80,9 @@ pub fn App(props: &AppProps) -> Html {
                 Some(make) => (make.0)(),
                 None => worker_link(),
             };
-            initial_engine(&opts, warnings, link)
+            let mut engine = initial_engine(&opts, warnings, link);
+            engine.reached = crate::files::load_progress();
+            engine
         })
     };
     let update = use_force_update();
@@ -270,13 +272,21 @@ pub fn App(props: &AppProps) -> Html {
              ref={root} data-layout={layout} {ondragover} {ondragleave} {ondrop}>
             <header class="topbar">
                 <h1>{ "PathLab" }<span class="tagline">{ " — the request-path laboratory" }</span></h1>
+                <button type="button" class="lessons-button" data-testid="lessons-button" aria-expanded={e.lesson_index.to_string()}
+                        title="Lessons: predict, break something, watch, and see why"
+                        onclick={panels::on_click(&dispatch, Action::LessonIndex { open: !e.lesson_index })}>{ "Lessons" }</button>
                 { panels::controls::view(&e, &dispatch) }
                 if layout == "embed" {
                     <a class="open-full" data-testid="open-full" href={full_address()} target="_blank" rel="noopener"
                        title="Open this experiment in PathLab's full page, in a new tab">{ "Open in full ↗" }</a>
                 }
             </header>
-            if layout == "full" { { panels::intro::view(&e) } }
+            { panels::lesson::index(&e, &dispatch) }
+            if e.lesson.is_some() {
+                { panels::lesson::view(&e, &dispatch) }
+            } else if layout == "full" {
+                { panels::intro::view(&e) }
+            }
             { panels::metrics::view(&e, snap) }
             if let Some(msg) = e.core_failure.clone() {
                 <div class="notice" role="alert" data-testid="core-failure">

@@ -199,6 +199,12 @@ fn node_view(
         format!("state-{state}"),
         (engine.selected == Some(i)).then_some("selected"),
         engine.picked.contains(&i).then_some("picked"),
+        engine
+            .lesson
+            .as_ref()
+            .and_then(|l| l.step())
+            .is_some_and(|s| s.highlight.contains(&n.id))
+            .then_some("highlight"),
         n.partitioned.then_some("partitioned"),
     );
 

@@ -93,6 +93,18 @@ pub struct Engine {
     /// A host page's messages as the core read them, to be done or
     /// answered (see `crate::host`).
     pub host_inbox: Vec<crate::link::HostAnswer>,
+    /// The lesson index, once the core has sent it, and whether it is open.
+    pub lessons: Option<Vec<crate::lessons::Card>>,
+    pub lesson_index: bool,
+    /// The lesson under way.
+    pub lesson: Option<LessonPage>,
+    /// Where playing stops by itself (the end of a lesson's step).
+    stop_at: Option<SimTime>,
+    /// A lesson's step reached, to be kept as the student's progress.
+    pub progress: Option<(String, u32)>,
+    /// The furthest step (from 0) reached in each lesson, kept in the
+    /// browser between visits.
+    pub reached: std::collections::BTreeMap<String, u32>,
     /// A window of simulated time that playing keeps to, looping back to
     /// its start (`range=a..b`).
     pub range: Option<(SimTime, SimTime)>,
@@ -161,6 +173,27 @@ pub struct Engine {
     pub announcement: String,
     /// Log lines already summarised, and when (real ms) the last summary was.
     announced: (usize, f64),
+}
+
+/// The lesson under way, as the page shows it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LessonPage {
+    /// The lesson and its step, and the step's reveal once played.
+    pub state: crate::lessons::LessonState,
+    /// The student's answer to the step's question.
+    pub choice: Option<u32>,
+    pub guess: Option<f64>,
+    /// Whether what the step asks has been done.
+    pub asked: bool,
+    /// Whether the reveal has been asked for.
+    pub revealing: bool,
+}
+
+impl LessonPage {
+    /// The step shown.
+    pub fn step(&self) -> Option<&crate::lessons::StepView> {
+        self.state.lesson.steps.get(self.state.step as usize)
+    }
 }
 
 /// A picture of the diagram to make from the page's drawing.
@@ -243,6 +276,12 @@ impl Engine {
             refused_now: None,
             refusals: (0, String::new()),
             host_inbox: Vec::new(),
+            lessons: None,
+            lesson_index: false,
+            lesson: None,
+            stop_at: None,
+            progress: None,
+            reached: Default::default(),
             playing: false,
             speed_idx: 3,
             commands: Vec::new(),
@@ -330,6 +369,11 @@ impl Engine {
                     moved = true;
                 }
                 FromCore::Host(answer) => self.host_inbox.push(*answer),
+                FromCore::LessonIndex(cards) => self.lessons = Some(cards),
+                FromCore::Lesson(answer) => {
+                    self.lesson_answer(*answer);
+                    moved = true;
+                }
             }
         }
         if moved {
@@ -411,6 +455,86 @@ impl Engine {
             _ => Sent::Act,
         });
         self.link.send(msg);
+    }
+
+    /// Takes in the core's answer about the lesson: a new run, or the run
+    /// moved on, and the lesson's state.
+    fn lesson_answer(&mut self, a: crate::link::LessonAnswer) {
+        if let Some(o) = a.opened {
+            self.opened(o);
+        }
+        if let Some(f) = a.frame {
+            if let Some(b) = f.branches.as_ref().and_then(|b| b.first()) {
+                self.commands = b.commands.clone();
+            }
+            self.sim.take(f, &self.scenario);
+        }
+        let same_step = self.lesson.as_ref().is_some_and(|l| {
+            l.state.lesson.id == a.state.lesson.id && l.state.step == a.state.step
+        });
+        let revealed = a.state.revealed.is_some();
+        let page = match self.lesson.take() {
+            Some(old) if same_step => LessonPage {
+                state: a.state,
+                revealing: false,
+                ..old
+            },
+            _ => LessonPage {
+                asked: false,
+                state: a.state,
+                ..LessonPage::default()
+            },
+        };
+        let asks = page.step().is_some_and(|s| s.ask.is_some());
+        let page = LessonPage {
+            asked: page.asked || !asks,
+            ..page
+        };
+        self.stop_at = if revealed {
+            None
+        } else {
+            page.step().map(|s| s.play_to)
+        };
+        let (id, step) = (page.state.lesson.id.clone(), page.state.step);
+        if self.reached.get(&id).is_none_or(|&r| r < step) {
+            self.reached.insert(id.clone(), step);
+            self.progress = Some((id, step));
+        }
+        self.lesson = Some(page);
+        self.lesson_index = false;
+    }
+
+    /// Asks for the step's reveal once the run has reached its end.
+    fn reveal_when_due(&mut self) {
+        let due = self.lesson.as_ref().is_some_and(|l| {
+            !l.revealing
+                && l.state.revealed.is_none()
+                && l.step().is_some_and(|s| self.sim.now() >= s.play_to)
+        });
+        if due && self.sent.is_empty() {
+            if let Some(l) = self.lesson.as_mut() {
+                l.revealing = true;
+            }
+            self.playing = false;
+            self.stop_at = None;
+            self.tell(&ToCore::LessonReveal);
+            self.pump();
+        }
+    }
+
+    /// The furthest step (from 0) reached in lesson `id`, if any.
+    pub fn progress_of(&self, id: &str) -> Option<u32> {
+        self.reached.get(id).copied()
+    }
+
+    /// Opens lesson `id` at `step` (from 0).
+    pub fn open_lesson(&mut self, id: String, step: u32) {
+        self.playing = false;
+        self.stop_at = None;
+        self.lesson_index = false;
+        self.loading = true;
+        self.tell(&ToCore::OpenLesson { id, step });
+        self.pump();
     }
 
     /// Passes a host page's message (its JSON text) to the core to read;
@@ -589,6 +713,7 @@ impl Engine {
     pub fn frame(&mut self, now_ms: f64) -> bool {
         let mut moved = self.pump();
         self.renew_link(now_ms);
+        self.reveal_when_due();
         if !self.playing {
             self.last_frame = None;
             // Stopped after a frame without the nodes: ask for them.
@@ -621,6 +746,9 @@ impl Engine {
         self.target = from.after((dt_ms * 1000.0 * self.speed()) as u64);
         if let Some((_, to)) = self.range {
             self.target = self.target.min(to);
+        }
+        if let Some(stop) = self.stop_at {
+            self.target = self.target.min(stop);
         }
         if self.link.waiting() == 0 {
             let nodes = now_ms - self.nodes_asked >= NODES_EVERY_MS;
@@ -769,7 +897,77 @@ impl Engine {
                     true
                 }
             }
+            Action::LessonIndex { open } => {
+                self.lesson_index = *open;
+                if *open && self.lessons.is_none() {
+                    self.tell(&ToCore::LessonIndex);
+                    self.pump();
+                }
+                true
+            }
+            Action::LessonOpen { id, step } => {
+                self.open_lesson(id.clone(), *step);
+                true
+            }
+            Action::LessonNext | Action::LessonBack | Action::LessonRestart => {
+                let Some(l) = self.lesson.as_ref() else {
+                    return false;
+                };
+                let (id, step, last) = (
+                    l.state.lesson.id.clone(),
+                    l.state.step,
+                    l.state.lesson.steps.len() as u32 - 1,
+                );
+                match action {
+                    Action::LessonNext if step < last => {
+                        self.playing = false;
+                        self.tell(&ToCore::LessonNext);
+                        self.pump();
+                        true
+                    }
+                    Action::LessonBack if step > 0 => {
+                        self.open_lesson(id, step - 1);
+                        true
+                    }
+                    Action::LessonRestart => {
+                        self.open_lesson(id, step);
+                        true
+                    }
+                    _ => false,
+                }
+            }
+            Action::LessonAnswer { choice, guess } => match self.lesson.as_mut() {
+                Some(l) if l.state.revealed.is_none() => {
+                    l.choice = *choice;
+                    l.guess = guess.filter(|g| g.is_finite());
+                    true
+                }
+                _ => false,
+            },
+            Action::LessonDo => {
+                let ask = self
+                    .lesson
+                    .as_ref()
+                    .and_then(|l| l.step())
+                    .and_then(|s| s.ask.clone());
+                match ask {
+                    Some((_, command)) => {
+                        if let Some(l) = self.lesson.as_mut() {
+                            l.asked = true;
+                        }
+                        self.send(command)
+                    }
+                    None => false,
+                }
+            }
+            Action::LessonClose => {
+                self.lesson = None;
+                self.stop_at = None;
+                true
+            }
             Action::OpenRunFile { text } => {
+                self.lesson = None;
+                self.stop_at = None;
                 self.loading = true;
                 self.tell(&ToCore::OpenRunFile { text: text.clone() });
                 self.pump();
@@ -777,6 +975,8 @@ impl Engine {
             }
             Action::OpenLink { link } => {
                 let fragment = link.rsplit_once("#run=").map_or(link.as_str(), |(_, f)| f);
+                self.lesson = None;
+                self.stop_at = None;
                 self.loading = true;
                 self.tell(&ToCore::OpenLink {
                     fragment: fragment.to_string(),
@@ -808,7 +1008,16 @@ impl Engine {
                 self.load_preset(name);
                 self.error.is_none()
             }
-            Action::Command(cmd) => self.send(cmd.clone()),
+            Action::Command(cmd) => {
+                if let Some(l) = self.lesson.as_mut()
+                    && l.step()
+                        .and_then(|s| s.ask.as_ref())
+                        .is_some_and(|(_, c)| c == cmd)
+                {
+                    l.asked = true;
+                }
+                self.send(cmd.clone())
+            }
             Action::Redesign(change) => {
                 let c = change.clone();
                 self.designs.push(change.clone());
@@ -1039,6 +1248,9 @@ impl Engine {
             self.error = Some(e.to_string());
             return;
         }
+        // A new run is not the lesson's any more.
+        self.lesson = None;
+        self.stop_at = None;
         self.seed = seed;
         self.layout_for = (0, 0, self.orientation);
         self.commands.clear();

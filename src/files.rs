@@ -120,3 +120,37 @@ pub fn open_run_file(file: web_sys::File, dispatch: crate::panels::Dispatch) {
     read.forget();
     not_read.forget();
 }
+
+/// Where the browser keeps the student's progress through the lessons.
+const PROGRESS_KEY: &str = "pathlab.lessons";
+
+/// The furthest step reached in each lesson, as kept in this browser
+/// (`id:step,id:step`); nothing when storage is not allowed.
+pub fn load_progress() -> std::collections::BTreeMap<String, u32> {
+    let stored = gloo::utils::window()
+        .local_storage()
+        .ok()
+        .flatten()
+        .and_then(|s| s.get_item(PROGRESS_KEY).ok().flatten())
+        .unwrap_or_default();
+    stored
+        .split(',')
+        .filter_map(|pair| {
+            let (id, step) = pair.split_once(':')?;
+            Some((id.to_string(), step.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Keeps the lessons' progress in this browser (quietly nothing when
+/// storage is not allowed, as in some embedding pages).
+pub fn save_progress(reached: &std::collections::BTreeMap<String, u32>) {
+    let text = reached
+        .iter()
+        .map(|(id, step)| format!("{id}:{step}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    if let Some(s) = gloo::utils::window().local_storage().ok().flatten() {
+        let _ = s.set_item(PROGRESS_KEY, &text);
+    }
+}

@@ -134,6 +134,9 @@ impl Loop {
         if let Some(fragment) = engine.address.take() {
             crate::files::show_in_address(&fragment);
         }
+        if engine.progress.take().is_some() {
+            crate::files::save_progress(&engine.reached);
+        }
         if let Some((name, text)) = engine.download.take()
             && let Err(e) = crate::files::download(&name, crate::files::mime_of(&name), &text)
         {

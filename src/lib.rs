@@ -10,6 +10,7 @@ pub mod frame;
 pub mod host;
 pub mod keyboard;
 pub mod layout;
+pub mod lessons;
 pub mod link;
 pub mod links;
 pub mod live;

@@ -71,6 +71,16 @@ pub enum ToCore {
     /// Read a host page's message (its JSON text): the page does what it
     /// asks, or answers what is wrong with it.
     HostMessage { text: String },
+    /// List the lessons.
+    LessonIndex,
+    /// Open lesson `id` at step `step` (from 0): its run, played to where
+    /// the step starts, replaces this one.
+    OpenLesson { id: String, step: u32 },
+    /// Go on to the lesson's next step: from where this one ended when the
+    /// run stands there, else by playing the lesson again to it.
+    LessonNext,
+    /// Reveal the lesson's step: its figures from the run as it is.
+    LessonReveal,
 }
 
 /// What the core answers (sent in the binary form of [`crate::wire`]).
@@ -88,6 +98,21 @@ pub enum FromCore {
     Opened(Box<Opened>),
     /// A host page's message, read (see [`crate::host`]).
     Host(Box<HostAnswer>),
+    /// The lessons, in order.
+    LessonIndex(Vec<crate::lessons::Card>),
+    /// The lesson under way: a new run (when it was opened or played
+    /// again), or the run as it is now, and the lesson's state.
+    Lesson(Box<LessonAnswer>),
+}
+
+/// The answer about a lesson.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LessonAnswer {
+    /// The lesson's run, when it replaced the one before.
+    pub opened: Option<Opened>,
+    /// The run as it is now, when it went on in place.
+    pub frame: Option<Frame>,
+    pub state: crate::lessons::LessonState,
 }
 
 /// A host page's message as the core read it: its `type`, if it had one,

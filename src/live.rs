@@ -1,6 +1,6 @@
 //! The live run as the core worker keeps it: a [`Timeline`] of the simulation that does what the page asks ([`ToCore`]) and answers with frames ([`FromCore`]) holding what changed since the last one. The page itself holds no simulation, which keeps its bundle small and lets the core run at full speed.
 
-use crate::link::{Frame, FromCore, Opened, Summaries, TRACES_PER_FRAME, ToCore};
+use crate::link::{Frame, FromCore, LessonAnswer, Opened, Summaries, TRACES_PER_FRAME, ToCore};
 use crate::particles::MAX_PARTICLES;
 use pathlab_sim::runfile::RunFile;
 use pathlab_sim::{RequestId, Scenario, SimTime, Timeline, presets};
@@ -40,6 +40,8 @@ pub struct Core {
     branches_changed: bool,
     /// The request the page follows while in flight.
     watched: Option<RequestId>,
+    /// The lesson under way, if the run is one.
+    lesson: Option<crate::lessons::Active>,
 }
 
 /// The answer to a question about a run when none was started.
@@ -198,20 +200,7 @@ impl Core {
                 }
             }
             ToCore::OpenRunFile { text } => match open_run_file(&text) {
-                Ok((preset, designs, t)) => {
-                    let seed = t.seed();
-                    self.begin(t);
-                    self.opened(Opened {
-                        preset,
-                        designs,
-                        seed,
-                        view: false,
-                        speed: 1.0,
-                        play: false,
-                        present: false,
-                        frame: Frame::default(),
-                    })
-                }
+                Ok((preset, designs, t)) => self.open_paused(preset, designs, t),
                 Err(why) => FromCore::Refused {
                     error: format!("this run file cannot be opened: {why}"),
                 },
@@ -226,6 +215,51 @@ impl Core {
                     action: read.map(|r| r.action),
                 }))
             }
+            ToCore::LessonIndex => FromCore::LessonIndex(crate::lessons::cards()),
+            ToCore::OpenLesson { id, step } => self.open_lesson(&id, step as usize),
+            ToCore::LessonNext => match (self.lesson.as_mut(), self.run.as_mut()) {
+                (Some(active), Some(run)) if active.at_end(run) => match active.next(run) {
+                    Ok(()) => {
+                        let state = active.state();
+                        self.branches_changed = true;
+                        match self.frame(false, None) {
+                            FromCore::Frame(f) => FromCore::Lesson(Box::new(LessonAnswer {
+                                opened: None,
+                                frame: Some(*f),
+                                state,
+                            })),
+                            other => other,
+                        }
+                    }
+                    Err(error) => FromCore::Refused { error },
+                },
+                (Some(active), _) => {
+                    let (id, step) = (active.lesson.id.clone(), active.step + 1);
+                    if step < active.lesson.steps.len() {
+                        self.open_lesson(&id, step)
+                    } else {
+                        FromCore::Refused {
+                            error: "this is the lesson's last step".into(),
+                        }
+                    }
+                }
+                (None, _) => FromCore::Refused {
+                    error: "no lesson is under way".into(),
+                },
+            },
+            ToCore::LessonReveal => match (self.lesson.as_mut(), self.run.as_ref()) {
+                (Some(active), Some(run)) => {
+                    active.reveal(run);
+                    FromCore::Lesson(Box::new(LessonAnswer {
+                        opened: None,
+                        frame: None,
+                        state: active.state(),
+                    }))
+                }
+                _ => FromCore::Refused {
+                    error: "no lesson is under way".into(),
+                },
+            },
             ToCore::SaveHistory => match self.run.as_ref() {
                 Some(run) => match pathlab_sim::runfile::RunFile::of(run).history_jsonl() {
                     Ok(text) => FromCore::File {
@@ -277,6 +311,58 @@ impl Core {
                 }
             }
         }
+    }
+
+    /// Opens lesson `id` at `step`, its run replacing this one.
+    fn open_lesson(&mut self, id: &str, step: usize) -> FromCore {
+        let opened = crate::lessons::find(id)
+            .and_then(|l| crate::lessons::Active::open(l, step))
+            .and_then(|(t, active)| {
+                let base = presets::preset(&active.lesson.preset).map_err(|e| e.to_string())?;
+                let designs = crate::action::Redesign::between(&base, t.scenario());
+                Ok((t, active, designs))
+            });
+        match opened {
+            Ok((t, active, designs)) => {
+                let preset = active.lesson.preset.clone();
+                let state = active.state();
+                let answer = self.open_paused(preset, designs, t);
+                self.lesson = Some(active);
+                match answer {
+                    FromCore::Opened(o) => FromCore::Lesson(Box::new(LessonAnswer {
+                        opened: Some(*o),
+                        frame: None,
+                        state,
+                    })),
+                    other => other,
+                }
+            }
+            Err(why) => FromCore::Refused {
+                error: format!("this lesson cannot be opened: {why}"),
+            },
+        }
+    }
+
+    /// Makes `t` (a run of `preset` with `designs`) the live run, shown
+    /// paused at its moment with the page's view as it is.
+    fn open_paused(
+        &mut self,
+        preset: String,
+        designs: Vec<crate::action::Redesign>,
+        t: Timeline,
+    ) -> FromCore {
+        let seed = t.seed();
+        self.begin(t);
+        self.opened(Opened {
+            preset,
+            designs,
+            seed,
+            view: false,
+            speed: 1.0,
+            play: false,
+            present: false,
+            frame: Frame::default(),
+        })
     }
 
     /// Makes `t` the live run, the page told nothing of it yet.
@@ -363,6 +449,10 @@ impl Core {
             | ToCore::SaveMetrics
             | ToCore::SaveHistory
             | ToCore::HostMessage { .. }
+            | ToCore::LessonIndex
+            | ToCore::OpenLesson { .. }
+            | ToCore::LessonNext
+            | ToCore::LessonReveal
             | ToCore::MakeLink { .. }
             | ToCore::OpenLink { .. }
             | ToCore::OpenRunFile { .. } => Ok((false, None)),
@@ -828,6 +918,28 @@ mod tests {
         v["scenario"]["name"] = "mine".into();
         let err = open_run_file(&v.to_string()).unwrap_err();
         assert!(err.contains("not one of the presets"), "{err}");
+    }
+
+    #[test]
+    fn every_lesson_s_run_is_a_preset_with_design_changes_the_page_can_make() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/lessons");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|x| x != "json") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let lesson = pathlab_sim::lesson::Lesson::from_json(&text).unwrap();
+            let scenario = lesson.scenario().unwrap();
+            let base = presets::preset(&lesson.preset).unwrap();
+            let designs = crate::action::Redesign::between(&base, &scenario);
+            assert_eq!(
+                scenario_of(&lesson.preset, &designs).unwrap(),
+                scenario,
+                "{}: its changes are not all design changes the page can make",
+                path.display()
+            );
+        }
     }
 
     #[test]

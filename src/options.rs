@@ -31,11 +31,17 @@ pub struct StartOptions {
     /// The origin of the page this one is embedded in, which may drive it
     /// by messages (`parent=https://example.org`; see `crate::host`).
     pub parent: Option<String>,
+    /// Open the lesson index (`lessons`).
+    pub lessons: bool,
+    /// Open a lesson (`lesson=ID`) at a step (`step=N`, from 1).
+    pub lesson: Option<String>,
+    pub step: Option<u32>,
 }
 
 /// Controls `controls=` can choose.
-pub const CONTROLS: [&str; 10] = [
-    "play", "step", "speed", "reset", "seed", "preset", "clock", "share", "present", "help",
+pub const CONTROLS: [&str; 11] = [
+    "play", "step", "speed", "reset", "seed", "preset", "clock", "share", "lessons", "present",
+    "help",
 ];
 
 /// Panels `panels=` can choose.
@@ -164,6 +170,14 @@ impl StartOptions {
                 },
                 "present" => o.present = flag("present", &v, &mut warnings),
                 "embed" => o.embed = flag("embed", &v, &mut warnings),
+                "lessons" => o.lessons = v.is_empty() || flag("lessons", &v, &mut warnings),
+                "lesson" if !v.is_empty() => o.lesson = Some(v),
+                "step" => match v.parse::<u32>() {
+                    Ok(n) if n >= 1 => o.step = Some(n),
+                    _ => warnings.push(format!(
+                        "ignored step {v:?}: a lesson's steps are numbered from 1"
+                    )),
+                },
                 "parent" => match crate::host::origin(&v) {
                     Ok(origin) => o.parent = Some(origin),
                     Err(why) => warnings.push(why),
@@ -227,6 +241,11 @@ pub fn initial_engine(
     // A link to a run (`#run=…`) brings that run, at its moment.
     if let Some(fragment) = &opts.run {
         engine.open_link(fragment);
+    }
+    if let Some(id) = &opts.lesson {
+        engine.open_lesson(id.clone(), opts.step.unwrap_or(1) - 1);
+    } else if opts.lessons {
+        engine.act(crate::action::Action::LessonIndex { open: true });
     }
     if let Some((a, b)) = opts.range {
         engine.keep_to(

@@ -1,9 +1,12 @@
 //! A compact binary form for what the core sends the page every frame (the world, new log lines, seconds of the series, finished requests): small to decode in the page's bundle and fast enough for thousands of messages in flight sixty times a second. Integers are LEB128, floats 8 bytes little-endian, lists and text carry their length first.
 
 use crate::action::{Action, Choice, LogKind, Panel, Redesign};
-use crate::link::{Frame, FromCore, HostAnswer, Opened, Summaries};
+use crate::lessons::{Card, LessonState, LessonView, Revealed, StepView};
+use crate::link::{Frame, FromCore, HostAnswer, LessonAnswer, Opened, Summaries};
+use pathlab_sim::rng::ServiceTime;
 use pathlab_sim::scenario::{
-    FollowerAck, LbStrategy, Partitioning, ReadFrom, Replication, SessionStore, WritePolicy,
+    FollowerAck, LbStrategy, MixSpec, Partitioning, ReadFrom, Replication, SessionStore,
+    WritePolicy,
 };
 use pathlab_sim::store::Eviction;
 use pathlab_sim::{
@@ -355,6 +358,16 @@ wire_one_of!(Redesign {
     15 => Weights,
     16 => PathStatic,
     17 => DnsTtl,
+    18 => TrafficShares,
+    19 => CacheOn,
+    20 => CacheCapacity,
+    21 => Workers,
+    22 => Service,
+    23 => ClockSkew,
+    24 => Sessions,
+    25 => Mix,
+    26 => ShipOnHeartbeat,
+    27 => ReadFrom,
 });
 
 impl Wire for HopNote {
@@ -572,6 +585,19 @@ macro_rules! wire_enum {
         }
     };
 }
+wire_enum!(ServiceTime {
+    0 => Fixed { ms },
+    1 => Uniform { min_ms, max_ms },
+    2 => Exponential { mean_ms },
+    3 => Lognormal { median_ms, sigma },
+});
+
+wire_struct!(MixSpec {
+    static_,
+    read,
+    write
+});
+
 wire_enum!(Command {
     0 => Crash { node },
     1 => Restart { node },
@@ -612,6 +638,51 @@ wire_units!(
         Anomalies,
         Other
     }
+);
+
+wire_struct!(
+    Card {
+        id,
+        order,
+        title,
+        topic,
+        minutes,
+        you_will_see,
+        steps
+    },
+    StepView {
+        title,
+        text,
+        highlight,
+        ask,
+        question,
+        choices,
+        guess,
+        play_to
+    },
+    LessonView {
+        id,
+        title,
+        topic,
+        steps
+    },
+    Revealed {
+        text,
+        right_choice,
+        figure,
+        held,
+        claims
+    },
+    LessonState {
+        lesson,
+        step,
+        revealed
+    },
+    LessonAnswer {
+        opened,
+        frame,
+        state
+    },
 );
 
 wire_enum!(Choice {
@@ -671,6 +742,14 @@ impl Wire for Action {
             A::LogGroup { first, open } => put!(36, first, open),
             A::Choose(c) => put!(37, c),
             A::Why { id } => put!(38, id),
+            A::LessonIndex { open } => put!(39, open),
+            A::LessonOpen { id, step } => put!(40, id, step),
+            A::LessonNext => put!(41),
+            A::LessonBack => put!(42),
+            A::LessonRestart => put!(43),
+            A::LessonAnswer { choice, guess } => put!(44, choice, guess),
+            A::LessonDo => put!(45),
+            A::LessonClose => put!(46),
             A::Invalid { .. } | A::Viewport { .. } | A::Answered { .. } => put!(255),
         }
     }
@@ -749,6 +828,22 @@ impl Wire for Action {
             },
             37 => A::Choose(Wire::get(r)?),
             38 => A::Why { id: Wire::get(r)? },
+            39 => A::LessonIndex {
+                open: Wire::get(r)?,
+            },
+            40 => A::LessonOpen {
+                id: Wire::get(r)?,
+                step: Wire::get(r)?,
+            },
+            41 => A::LessonNext,
+            42 => A::LessonBack,
+            43 => A::LessonRestart,
+            44 => A::LessonAnswer {
+                choice: Wire::get(r)?,
+                guess: Wire::get(r)?,
+            },
+            45 => A::LessonDo,
+            46 => A::LessonClose,
             _ => return None,
         })
     }
@@ -982,6 +1077,14 @@ impl Wire for FromCore {
                 w.push(5);
                 a.put(w);
             }
+            FromCore::LessonIndex(cards) => {
+                w.push(6);
+                cards.put(w);
+            }
+            FromCore::Lesson(a) => {
+                w.push(7);
+                a.put(w);
+            }
         }
     }
     fn get(r: &mut Reader) -> Option<Self> {
@@ -999,6 +1102,8 @@ impl Wire for FromCore {
             },
             4 => FromCore::Opened(Wire::get(r)?),
             5 => FromCore::Host(Wire::get(r)?),
+            6 => FromCore::LessonIndex(Wire::get(r)?),
+            7 => FromCore::Lesson(Wire::get(r)?),
             _ => return None,
         })
     }

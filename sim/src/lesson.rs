@@ -242,7 +242,7 @@ impl Claim {
 
 /// The run's figures at one moment, and at the start of the step that led
 /// there.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Figures {
     now: Value,
     start: Value,

@@ -446,3 +446,47 @@ fn a_run_file_replays_to_where_it_was_saved_with_the_same_fingerprint() {
         "give it alone",
     );
 }
+
+#[test]
+fn lesson_check_reports_each_claim_and_fails_on_a_false_one() {
+    let lesson = |claims: &str| {
+        scenario_file(&format!(
+            r#"{{"pathlab_lesson": 1, "id": "crash", "order": 1, "title": "A crash", "topic": "failover",
+                "minutes": 3, "you_will_see": "a leader crash", "preset": "leader-crash", "seed": 2,
+                "steps": [
+                  {{"title": "Calm", "text": "All is well.", "play_to": 15, "claims": ["anomalies.lost_write == 0"]}},
+                  {{"title": "Crash", "text": "The leader dies at 20 s.", "play_to": 40,
+                    "predict": {{"question": "Lost writes?", "choices": [
+                      {{"text": "none", "claim": "anomalies.lost_write == 0"}},
+                      {{"text": "some", "claim": "anomalies.lost_write > 0"}}]}},
+                    "claims": [{claims}],
+                    "reveal": "{{anomalies.lost_write}} confirmed writes were lost."}}
+                ]}}"#
+        ))
+    };
+    let good = lesson(r#""anomalies.lost_write > 0", "step.leader_changes >= 1""#);
+    let o = cli(&["lesson", "check", good.path()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(out.contains("held   anomalies.lost_write > 0"), "{out}");
+    assert!(out.contains("answer: choice 2"), "{out}");
+    assert!(out.contains("confirmed writes were lost."), "{out}");
+    // A claim the run does not bear out: named, and exit status 1.
+    let bad = lesson(r#""anomalies.lost_write == 0""#);
+    let o = cli(&["lesson", "check", bad.path()]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(out.contains("FAILED anomalies.lost_write == 0"), "{out}");
+    // JSON: one report per lesson.
+    let o = cli(&["lesson", "check", good.path(), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["lesson"], "crash");
+    assert_eq!(v[0]["steps"][1]["right_choice"], 1);
+    // A lesson that cannot be played: one line naming lesson, step and field.
+    let broken = lesson(r#""writes.lots > 0""#);
+    assert_clean_error(
+        &cli(&["lesson", "check", broken.path()]),
+        "lesson crash, step 2 (\"Crash\"), claims[0]",
+    );
+    assert_clean_error(&cli(&["lesson", "grade", good.path()]), "expected check");
+}

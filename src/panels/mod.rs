@@ -3,6 +3,7 @@
 pub mod controls;
 pub mod help;
 pub mod intro;
+pub mod lesson;
 pub mod log;
 pub mod metrics;
 pub mod network;
