@@ -268,7 +268,7 @@ pub fn App(props: &AppProps) -> Html {
     });
 
     html! {
-        <div class={classes!("lab", format!("layout-{layout}"), (*hidden).clone(), dropping.then_some("dropping"))}
+        <div class={classes!("lab", format!("layout-{layout}"), (*hidden).clone(), dropping.then_some("dropping"), e.lesson.is_some().then_some("with-lesson"))}
              ref={root} data-layout={layout} {ondragover} {ondragleave} {ondrop}>
             <header class="topbar">
                 <h1>{ "PathLab" }<span class="tagline">{ " — the request-path laboratory" }</span></h1>

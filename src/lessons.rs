@@ -1,6 +1,6 @@
 //! Lessons in the app: the lesson files the core's worker carries, the lesson a student is in (its run, played step by step in the worker), and what the page is told of it — the index, each step's words and question, and the reveal with the run's own figures.
 
-use pathlab_sim::lesson::{Figures, Lesson};
+use pathlab_sim::lesson::{Figures, Lesson, WhyKind};
 use pathlab_sim::{Command, SimTime, Timeline};
 
 include!(concat!(env!("OUT_DIR"), "/lessons.rs"));
@@ -33,6 +33,8 @@ pub struct StepView {
     pub guess: Option<(String, f64, f64)>,
     /// Where the step stops playing.
     pub play_to: SimTime,
+    /// The kind of anomaly whose story the reveal offers.
+    pub why: Option<WhyKind>,
 }
 
 /// What the page shows of a lesson.
@@ -135,6 +137,7 @@ pub fn view_of(lesson: &Lesson) -> LessonView {
                     .and_then(|p| p.number.as_ref())
                     .map(|g| (g.unit.clone(), g.min, g.max)),
                 play_to: SimTime::from_secs_f64(s.play_to),
+                why: s.why,
             })
             .collect(),
     }

@@ -3,6 +3,7 @@
 use crate::action::{Action, Choice, LogKind, Panel, Redesign};
 use crate::lessons::{Card, LessonState, LessonView, Revealed, StepView};
 use crate::link::{Frame, FromCore, HostAnswer, LessonAnswer, Opened, Summaries};
+use pathlab_sim::lesson::WhyKind;
 use pathlab_sim::rng::ServiceTime;
 use pathlab_sim::scenario::{
     FollowerAck, LbStrategy, MixSpec, Partitioning, ReadFrom, Replication, SessionStore,
@@ -621,6 +622,13 @@ wire_enum!(Command {
 });
 
 wire_units!(
+    WhyKind {
+        StaleRead,
+        ReadYourWrites,
+        MonotonicRead,
+        LostWrite,
+        RolledBackRead
+    },
     Panel {
         Help,
         Presenter,
@@ -658,7 +666,8 @@ wire_struct!(
         question,
         choices,
         guess,
-        play_to
+        play_to,
+        why
     },
     LessonView {
         id,

@@ -7,6 +7,7 @@ use crate::request::{ErrorKind, HopNote, Outcome, RequestId, RequestKind, Trace,
 use crate::scenario::Replication;
 use crate::tiers::db::Role;
 use crate::time::{MS, SimTime};
+use crate::timeline::Applied;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -193,7 +194,24 @@ pub fn replay_request(
     request: RequestId,
     limit: SimTime,
 ) -> Result<(Trace, Result<Explanation, NotExplained>), NotExplained> {
-    replay_request_knowing(from, request, limit, None)
+    replay_request_knowing(from, request, limit, None, &[])
+}
+
+/// Plays `sim` on to `t`, applying on the way the commands of `commands`
+/// (applied by hand in the run) in their exact places: a replay from a
+/// saved state carries the scenario's own script, not those.
+fn play(sim: &mut Simulation, commands: &[Applied], t: SimTime) {
+    for c in commands.iter().filter(|c| c.at <= t) {
+        if (c.at, c.events) < (sim.now(), sim.events()) {
+            continue;
+        }
+        sim.step_until_bounded(c.at, c.events.saturating_sub(sim.events()));
+        if (sim.now(), sim.events()) == (c.at, c.events) {
+            // It was applied at this very place in the run.
+            let _ = sim.apply(&c.command);
+        }
+    }
+    sim.step_until(t);
 }
 
 /// Like [`replay_request`], given `known`: the same run already played to
@@ -206,6 +224,7 @@ pub fn replay_request_knowing(
     request: RequestId,
     limit: SimTime,
     known: Option<&Simulation>,
+    commands: &[Applied],
 ) -> Result<(Trace, Result<Explanation, NotExplained>), NotExplained> {
     if request.0 < from.reqs.next_id().0 {
         return Err(NotExplained::TooOld);
@@ -222,7 +241,8 @@ pub fn replay_request_knowing(
         if sim.now() >= limit || sim.reqs.next_id().0 > request.0 {
             return Err(NotExplained::NotFinished);
         }
-        sim.step_until(sim.now().after(step).min(limit));
+        let next = sim.now().after(step).min(limit);
+        play(&mut sim, commands, next);
     };
     let trace = loop {
         if let Some(t) = sim.trace(request)
@@ -233,7 +253,8 @@ pub fn replay_request_knowing(
         if sim.now() >= limit {
             return Err(NotExplained::NotFinished);
         }
-        sim.step_until(sim.now().after(step).min(limit));
+        let next = sim.now().after(step).min(limit);
+        play(&mut sim, commands, next);
     };
     // The known run's log counts only if it still holds every line since
     // `from` (it lets its oldest lines go after 100,000).
@@ -242,6 +263,7 @@ pub fn replay_request_knowing(
         .map(|k| k.log());
     let mut story = Story {
         from,
+        commands,
         sim: &mut sim,
         trace: &trace,
         facts: Vec::new(),
@@ -267,6 +289,8 @@ pub fn replay_request_knowing(
 
 struct Story<'a> {
     from: &'a Simulation,
+    /// Commands applied by hand in the run, replayed in their places.
+    commands: &'a [Applied],
     sim: &'a mut Simulation,
     trace: &'a Trace,
     facts: Vec<Fact>,
@@ -473,7 +497,7 @@ impl Story<'_> {
             .find(|h| matches!(h.note, HopNote::DbRead | HopNote::CacheHit));
         let Some(hop) = hop.cloned() else { return };
         let mut probe = self.from.clone();
-        probe.step_until(hop.start);
+        play(&mut probe, self.commands, hop.start);
         let info = &probe.topo.nodes[hop.node.idx()];
         let t = info.tier_idx as usize;
         let s = probe.settings.scenario();
@@ -624,7 +648,7 @@ impl Story<'_> {
                 return None;
             }
             let next = self.sim.now().after(100 * MS).min(limit);
-            self.sim.step_until(next);
+            play(self.sim, self.commands, next);
         }
     }
 

@@ -373,7 +373,16 @@ impl Figures {
 /// A figure as text: whole numbers as they are (with thousands separated),
 /// ratios as per cent, times with one decimal.
 pub fn show(x: f64, figure: &str) -> String {
-    if figure.ends_with("availability") || figure.ends_with("hit_ratio") {
+    let ratio = [
+        "availability",
+        "hit_ratio",
+        "share",
+        "keys_moved_on_add_shard",
+        "moved_on_",
+    ]
+    .iter()
+    .any(|r| figure.contains(r));
+    if ratio {
         return format!("{:.1} %", x * 100.0);
     }
     if x.fract() == 0.0 && x.abs() < 1e15 {

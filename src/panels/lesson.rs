@@ -4,6 +4,7 @@ use super::{Dispatch, on_click};
 use crate::action::Action;
 use crate::engine::{Engine, LessonPage};
 use crate::lessons::{Card, StepView};
+use pathlab_sim::lesson::WhyKind;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
@@ -81,7 +82,7 @@ pub fn view(e: &Engine, d: &Dispatch) -> Html {
                 <p>{ &step.text }</p>
                 { ask(l, step, d) }
                 { predict(l, step, d) }
-                { reveal(e, l, step) }
+                { reveal(e, l, step, d) }
             </div>
         </section>
     }
@@ -162,7 +163,7 @@ fn predict(l: &LessonPage, step: &StepView, d: &Dispatch) -> Html {
 }
 
 /// The reveal, once the step has played.
-fn reveal(e: &Engine, l: &LessonPage, step: &StepView) -> Html {
+fn reveal(e: &Engine, l: &LessonPage, step: &StepView, d: &Dispatch) -> Html {
     let Some(r) = &l.state.revealed else {
         return html! {
             if l.revealing { <p class="lesson-wait">{ "Measuring…" }</p> }
@@ -172,11 +173,11 @@ fn reveal(e: &Engine, l: &LessonPage, step: &StepView) -> Html {
         (Some(_), Some(right), _) => Some(match l.choice {
             Some(c) if c == right => "Your prediction was right.".to_string(),
             Some(_) => format!(
-                "Not quite: the run says “{}”.",
+                "Not quite. The run says: {}",
                 step.choices.get(right as usize).map_or("", |s| s.as_str())
             ),
             None => format!(
-                "The run says “{}”.",
+                "The run says: {}",
                 step.choices.get(right as usize).map_or("", |s| s.as_str())
             ),
         }),
@@ -193,14 +194,70 @@ fn reveal(e: &Engine, l: &LessonPage, step: &StepView) -> Html {
         }
         _ => None,
     };
-    let _ = e;
+    let why = step
+        .why
+        .and_then(|kind| why_target(e, l, kind).map(|id| (kind, id)));
+    let ask_why = |id: u64| {
+        let d = d.clone();
+        Callback::from(move |_: MouseEvent| {
+            d.emit(Action::OpenRequest { id: Some(id) });
+            d.emit(Action::Why { id });
+        })
+    };
     html! {
         <div class="reveal" data-testid="reveal" role="status">
             if let Some(v) = verdict { <p class="verdict">{ v }</p> }
             if !r.text.is_empty() { <p>{ &r.text }</p> }
+            if let Some((kind, id)) = why {
+                <p><button type="button" data-action="lesson-why" data-request={id.to_string()}
+                           onclick={ask_why(id)}>{ format!("Why? The story of one {}", kind_words(kind)) }</button></p>
+            }
             if r.claims > 0 {
                 <p class="claims">{ format!("{} of this step's {} claims hold in this run.", r.held, r.claims) }</p>
             }
         </div>
+    }
+}
+
+/// An anomaly in words.
+fn kind_words(kind: WhyKind) -> &'static str {
+    match kind {
+        WhyKind::StaleRead => "stale read",
+        WhyKind::ReadYourWrites => "read that missed the user's own write",
+        WhyKind::MonotonicRead => "read that went back in time",
+        WhyKind::LostWrite => "lost write",
+        WhyKind::RolledBackRead => "rolled-back read",
+    }
+}
+
+/// The latest request of `kind` from this step of the run, whose story the
+/// reveal offers.
+fn why_target(e: &Engine, l: &LessonPage, kind: WhyKind) -> Option<u64> {
+    use pathlab_sim::LogEvent;
+    let from = (l.state.step as usize)
+        .checked_sub(1)
+        .and_then(|i| l.state.lesson.steps.get(i))
+        .map_or(pathlab_sim::SimTime::ZERO, |s| s.play_to);
+    match kind {
+        WhyKind::LostWrite | WhyKind::RolledBackRead => e
+            .sim
+            .log()
+            .iter()
+            .rev()
+            .take_while(|entry| entry.at >= from)
+            .find_map(|entry| match (&entry.event, kind) {
+                (LogEvent::LostWrite { request, .. }, WhyKind::LostWrite)
+                | (LogEvent::RolledBackRead { request, .. }, WhyKind::RolledBackRead) => {
+                    Some(request.0)
+                }
+                _ => None,
+            }),
+        _ => e
+            .sim
+            .traces()
+            .rev()
+            .take_while(|t| t.end >= from)
+            .find(|t| t.outcome == pathlab_sim::Outcome::Stale)
+            .map(|t| t.id.0),
     }
 }
