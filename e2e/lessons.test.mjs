@@ -3,14 +3,18 @@
 // answered before it plays, its reveal shown with the run's figures when the
 // step's moment is reached — and n/p move between steps; a deep link opens a
 // lesson at a step, also in a frame at 800×500; presenter mode makes the
-// lesson readable at 1920×1080.
+// lesson readable at 1920×1080; a teacher's own lesson file opens.
 // Screenshots go to e2e/screenshots/ (three lessons' last steps kept there)
 // and, for every lesson, to the system's temporary folder: look at them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { launch, close, open, screenshotDir } from './browser.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 before(launch);
 after(close);
@@ -106,6 +110,31 @@ test('a reveal offers the story of one of its anomalies: a lost write, told by t
     await story.first().waitFor({ timeout: 60_000 });
     assert.match(await page.locator('[data-testid="why"]').textContent(), /acknowledged|confirmed/i);
     await page.screenshot({ path: join(screenshotDir, 'lesson-why.png') });
+    assert.deepEqual(problems, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('a teacher\'s own lesson file opens like a run file; a broken one is refused by step and field', async () => {
+  const { page, problems } = await open('?preset=default&seed=3');
+  try {
+    const own = JSON.parse(readFileSync(join(root, 'lessons/12-leader-failure.json'), 'utf8'));
+    own.id = 'my-failover';
+    own.title = 'My own failover lesson';
+    const pick = async (name, text) => {
+      const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.locator('[data-testid="import"]').click()]);
+      await chooser.setFiles({ name, mimeType: 'application/json', buffer: Buffer.from(text) });
+    };
+    await pick('mine.json', JSON.stringify(own));
+    await page.locator('[data-testid="lesson"][data-lesson="my-failover"] [data-testid="lesson-step"][data-step="1"]').waitFor({ timeout: 30_000 });
+    assert.match(await page.locator('.lesson-title').textContent(), /My own failover lesson/);
+    own.steps[1].play_to = 'soon';
+    await pick('broken.json', JSON.stringify(own));
+    const notice = page.locator('[data-testid="notice"]');
+    await notice.waitFor({ timeout: 15_000 });
+    assert.match(await notice.textContent(), /steps\[1\]\.play_to/);
+    assert.equal(await page.locator('[data-testid="lesson"]').getAttribute('data-lesson'), 'my-failover', 'the lesson stays');
     assert.deepEqual(problems, []);
   } finally {
     await page.close();

@@ -558,6 +558,10 @@ impl Engine {
     fn opened(&mut self, o: crate::link::Opened) {
         self.opening = false;
         self.loading = false;
+        // A run opened is not the lesson's (a lesson's answer sets its own
+        // after this).
+        self.lesson = None;
+        self.stop_at = None;
         let designs = o.designs;
         if let Ok(scenario) = crate::live::scenario_of(&o.preset, &designs) {
             self.scenario = scenario;
@@ -966,8 +970,6 @@ impl Engine {
                 true
             }
             Action::OpenRunFile { text } => {
-                self.lesson = None;
-                self.stop_at = None;
                 self.loading = true;
                 self.tell(&ToCore::OpenRunFile { text: text.clone() });
                 self.pump();
@@ -975,8 +977,6 @@ impl Engine {
             }
             Action::OpenLink { link } => {
                 let fragment = link.rsplit_once("#run=").map_or(link.as_str(), |(_, f)| f);
-                self.lesson = None;
-                self.stop_at = None;
                 self.loading = true;
                 self.tell(&ToCore::OpenLink {
                     fragment: fragment.to_string(),
@@ -1598,6 +1598,54 @@ mod tests {
             request: None,
             node: None,
         }));
+    }
+
+    #[test]
+    fn a_lesson_step_stops_at_its_moment_reveals_and_grades_the_prediction() {
+        let mut e = Engine::new("default", Some(1)).unwrap();
+        assert!(e.act(Action::LessonOpen {
+            id: "leader-failure".into(),
+            step: 2,
+        }));
+        let play_to = {
+            let l = e.lesson.as_ref().expect("the lesson is open");
+            assert_eq!(l.state.step, 2);
+            l.step().unwrap().play_to
+        };
+        let choices = e.lesson.as_ref().unwrap().step().unwrap().choices.len() as u32;
+        assert!(choices >= 2, "step 3 asks a question");
+        // The answer that turns out wrong: the first that is not right.
+        assert!(e.act(Action::LessonAnswer {
+            choice: Some(0),
+            guess: None
+        }));
+        e.act(Action::Play);
+        let mut t = 0.0;
+        while e.lesson.as_ref().unwrap().state.revealed.is_none() && t < 600_000.0 {
+            t += 100.0;
+            e.frame(t);
+        }
+        let l = e.lesson.as_ref().unwrap();
+        let revealed = l.state.revealed.as_ref().expect("the reveal came");
+        assert!(!e.playing, "play stopped at the step's end");
+        assert_eq!(e.sim.now(), play_to, "exactly at the step's moment");
+        assert!(revealed.right_choice.is_some());
+        assert!(revealed.text.contains("lost"), "{}", revealed.text);
+        assert_eq!(l.choice, Some(0), "the answer stays to be graded");
+        // Next goes on from here; back plays the lesson again to step 2.
+        assert!(e.act(Action::LessonNext));
+        assert_eq!(e.lesson.as_ref().unwrap().state.step, 3);
+        assert_eq!(
+            e.sim.now(),
+            play_to,
+            "the next step starts where this ended"
+        );
+        assert!(e.act(Action::LessonBack));
+        assert_eq!(e.lesson.as_ref().unwrap().state.step, 2);
+        assert_eq!(e.progress_of("leader-failure"), Some(3));
+        // A new seed is not the lesson's run any more.
+        assert!(e.act(Action::Seed { seed: 9 }));
+        assert!(e.lesson.is_none());
     }
 
     #[test]

@@ -42,6 +42,9 @@ pub struct Core {
     watched: Option<RequestId>,
     /// The lesson under way, if the run is one.
     lesson: Option<crate::lessons::Active>,
+    /// A lesson the user opened from a file (a teacher's own), found by
+    /// its id like the built-in ones.
+    own_lesson: Option<pathlab_sim::lesson::Lesson>,
 }
 
 /// The answer to a question about a run when none was started.
@@ -199,6 +202,18 @@ impl Core {
                     },
                 }
             }
+            ToCore::OpenRunFile { text } if text.contains("\"pathlab_lesson\"") => {
+                match pathlab_sim::lesson::Lesson::from_json(&text) {
+                    Ok(lesson) => {
+                        let id = lesson.id.clone();
+                        self.own_lesson = Some(lesson);
+                        self.open_lesson(&id, 0)
+                    }
+                    Err(e) => FromCore::Refused {
+                        error: format!("this lesson file cannot be opened: {e}"),
+                    },
+                }
+            }
             ToCore::OpenRunFile { text } => match open_run_file(&text) {
                 Ok((preset, designs, t)) => self.open_paused(preset, designs, t),
                 Err(why) => FromCore::Refused {
@@ -315,7 +330,9 @@ impl Core {
 
     /// Opens lesson `id` at `step`, its run replacing this one.
     fn open_lesson(&mut self, id: &str, step: usize) -> FromCore {
-        let opened = crate::lessons::find(id)
+        let own = self.own_lesson.clone().filter(|l| l.id == id);
+        let opened = own
+            .map_or_else(|| crate::lessons::find(id), Ok)
             .and_then(|l| crate::lessons::Active::open(l, step))
             .and_then(|(t, active)| {
                 let base = presets::preset(&active.lesson.preset).map_err(|e| e.to_string())?;
@@ -370,6 +387,7 @@ impl Core {
         *self = Core {
             run: Some(t),
             runs: self.runs + 1,
+            own_lesson: self.own_lesson.take(),
             fresh: true,
             branches_changed: true,
             ..Core::default()
@@ -940,6 +958,46 @@ mod tests {
                 path.display()
             );
         }
+    }
+
+    #[test]
+    fn a_teacher_s_own_lesson_file_opens_like_a_run_file() {
+        let text = r#"{"pathlab_lesson": 1, "id": "mine", "order": 99, "title": "Mine",
+            "topic": "t", "minutes": 2, "you_will_see": "x", "preset": "leader-crash", "seed": 2,
+            "steps": [{"title": "One", "text": "a", "play_to": 5},
+                      {"title": "Two", "text": "b", "play_to": 10}]}"#;
+        let mut core = Core::new();
+        let clock = || 0.0;
+        let FromCore::Lesson(a) = core.handle(
+            ToCore::OpenRunFile {
+                text: text.to_string(),
+            },
+            &clock,
+        ) else {
+            panic!("the lesson did not open");
+        };
+        assert_eq!(a.state.lesson.id, "mine");
+        assert_eq!(a.opened.map(|o| o.preset), Some("leader-crash".into()));
+        // Found again by its id, as a built-in one would be.
+        let FromCore::Lesson(a) = core.handle(
+            ToCore::OpenLesson {
+                id: "mine".into(),
+                step: 1,
+            },
+            &clock,
+        ) else {
+            panic!("not found again");
+        };
+        assert_eq!(a.state.step, 1);
+        // A bad one names the step and the field, and the run stays.
+        let fp = core.timeline().unwrap().sim().fingerprint();
+        let bad = text.replace("\"play_to\": 10", "\"play_to\": \"later\"");
+        let FromCore::Refused { error } = core.handle(ToCore::OpenRunFile { text: bad }, &clock)
+        else {
+            panic!("a bad lesson opened");
+        };
+        assert!(error.contains("steps[1].play_to"), "{error}");
+        assert_eq!(core.timeline().unwrap().sim().fingerprint(), fp);
     }
 
     #[test]
