@@ -310,7 +310,10 @@ impl WorkerLink {
         use wasm_bindgen::JsCast;
         use wasm_bindgen::prelude::Closure;
         let failed = Rc::new(RefCell::new(None::<String>));
-        let worker = web_sys::Worker::new(WORKER_SCRIPT).ok();
+        // The worker `start-core.js` started while the page loaded, and what
+        // it said meanwhile; or a new one.
+        let (early_worker, early) = adopt_early_worker();
+        let worker = early_worker.or_else(|| web_sys::Worker::new(WORKER_SCRIPT).ok());
         if worker.is_none() {
             *failed.borrow_mut() = Some("the simulation core could not be started".into());
         }
@@ -361,6 +364,22 @@ impl WorkerLink {
             w.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
             w.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         }
+        for said in early {
+            match said.dyn_into::<web_sys::MessageEvent>() {
+                Ok(m) => on_message
+                    .as_ref()
+                    .unchecked_ref::<web_sys::js_sys::Function>()
+                    .call1(&wasm_bindgen::JsValue::NULL, &m)
+                    .map(|_| ())
+                    .unwrap_or(()),
+                Err(e) => on_error
+                    .as_ref()
+                    .unchecked_ref::<web_sys::js_sys::Function>()
+                    .call1(&wasm_bindgen::JsValue::NULL, &e)
+                    .map(|_| ())
+                    .unwrap_or(()),
+            }
+        }
         WorkerLink {
             worker,
             inbox,
@@ -405,4 +424,31 @@ impl Link for WorkerLink {
     fn failure(&self) -> Option<String> {
         self.failed.borrow().clone()
     }
+}
+
+/// The core's worker that `start-core.js` started as the page began to
+/// load (taken, so that it serves one page), and the events it sent before
+/// the page listened.
+#[cfg(target_arch = "wasm32")]
+fn adopt_early_worker() -> (Option<web_sys::Worker>, Vec<wasm_bindgen::JsValue>) {
+    use wasm_bindgen::JsCast;
+    use web_sys::js_sys::{Array, Reflect};
+    let window = gloo::utils::window();
+    let key = wasm_bindgen::JsValue::from_str("pathlabCore");
+    let Ok(started) = Reflect::get(&window, &key) else {
+        return (None, Vec::new());
+    };
+    if started.is_undefined() || started.is_null() {
+        return (None, Vec::new());
+    }
+    let _ = Reflect::delete_property(&window, &key);
+    let worker = Reflect::get(&started, &"worker".into())
+        .ok()
+        .and_then(|w| w.dyn_into::<web_sys::Worker>().ok());
+    let early = Reflect::get(&started, &"early".into())
+        .ok()
+        .and_then(|a| a.dyn_into::<Array>().ok())
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    (worker, early)
 }
