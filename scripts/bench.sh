@@ -55,6 +55,17 @@ echo
 echo "==> time travel (default preset): native, then WebAssembly (web-core profile, Node)"
 "$target_dir/release/pathlab-sim" travel | sed 's/^/  native: /'
 node --no-warnings e2e/wasm-bench.mjs "$target_dir/wasm32-wasip1/web-core/pathlab-sim.wasm" travel | sed 's/^/  wasm:   /'
+# The command line's sweep, on one thread and then on every core: the
+# speed-up of running its variants in parallel.
+echo "==> sweep (leader-crash, 3 replication modes × seeds 1..8, 120 s each): one thread, then all $(nproc) cores"
+sweep_wall() {
+  env RAYON_NUM_THREADS="$1" "$target_dir/release/pathlab-sim" sweep --preset leader-crash \
+    --vary db.replication=async,semi-sync,sync --seeds 1..8 --duration 120 --json |
+    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).wall_s.toFixed(3)))'
+}
+one=$(sweep_wall 1)
+all=$(sweep_wall "$(nproc)")
+node -e "console.log('  24 runs: ' + $one + ' s on 1 thread, ' + $all + ' s on $(nproc): speed-up ' + ($one / $all).toFixed(2) + '×')"
 
 echo
 echo "==> interface, release build in headless Chromium"

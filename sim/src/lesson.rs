@@ -268,7 +268,7 @@ fn figures_of(sim: &Simulation) -> Value {
     v
 }
 
-fn at_path<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+pub(crate) fn at_path<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
     path.split('.').try_fold(v, |v, key| match v {
         Value::Object(m) => m.get(key),
         Value::Array(a) => a.get(key.parse::<usize>().ok()?),
@@ -276,7 +276,7 @@ fn at_path<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
     })
 }
 
-fn number_of(v: &Value) -> Option<f64> {
+pub(crate) fn number_of(v: &Value) -> Option<f64> {
     match v {
         Value::Number(n) => n.as_f64(),
         Value::Bool(b) => Some(f64::from(u8::from(*b))),

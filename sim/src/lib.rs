@@ -59,6 +59,7 @@ mod settings;
 pub mod snapshot;
 pub mod store;
 pub mod summary;
+pub mod sweep;
 mod tiers;
 pub mod time;
 pub mod timeline;

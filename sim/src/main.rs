@@ -74,6 +74,8 @@ usage:
   pathlab-sim explain (--preset NAME | --scenario FILE) [--seed N] [--duration SECONDS] [--request N] [--json]
       why request N went wrong, as numbered facts; without --request, lists anomalous requests
   pathlab-sim travel [--preset NAME | --scenario FILE] [--seed N] [--duration SECONDS]
+  pathlab-sim sweep (--preset NAME | --scenario FILE) --vary FIELD=V1,V2 [--vary FIELD=V1,V2] [--seeds A..B] [--duration SECONDS] [--json]
+      runs every combination of the values for every seed, in parallel, and prints each figure's mean and spread
   pathlab-sim lesson check FILE... [--json]
       plays each lesson at its seed and reports every claim as held or FAILED (exit status 1 if one failed)";
 
@@ -111,18 +113,7 @@ fn parse_for(args: lexopt::Parser, allow_json: bool, explaining: bool) -> Result
                     )
                 })?);
             }
-            Long("duration") => {
-                let v = text(&mut args, "--duration")?;
-                let d: f64 = v
-                    .parse()
-                    .map_err(|_| format!("--duration must be a number of seconds, got {v:?}"))?;
-                if !(d.is_finite() && d > 0.0 && d <= 86_400.0) {
-                    return Err(format!(
-                        "--duration must be between 0 and 86400 seconds, got {v}"
-                    ));
-                }
-                o.duration = Some(d);
-            }
+            Long("duration") => o.duration = Some(duration(&text(&mut args, "--duration")?)?),
             Long("json") if allow_json => o.json = true,
             Long("run-file") if !explaining => o.run_file = Some(text(&mut args, "--run-file")?),
             Long("request") if explaining => {
@@ -140,6 +131,19 @@ fn parse_for(args: lexopt::Parser, allow_json: bool, explaining: bool) -> Result
         }
     }
     Ok(o)
+}
+
+/// Reads `--duration`'s value: seconds, above 0 and at most a day.
+fn duration(v: &str) -> Result<f64, String> {
+    let d: f64 = v
+        .parse()
+        .map_err(|_| format!("--duration must be a number of seconds, got {v:?}"))?;
+    if !(d.is_finite() && d > 0.0 && d <= 86_400.0) {
+        return Err(format!(
+            "--duration must be between 0 and 86400 seconds, got {v}"
+        ));
+    }
+    Ok(d)
 }
 
 fn text(args: &mut lexopt::Parser, flag: &str) -> Result<String, String> {
@@ -355,6 +359,139 @@ fn show(o: Opts) -> Result<(), Stop> {
     let text = load(&o)?.to_json();
     let mut out = Out::new();
     out!(out, "{text}");
+    out.done()
+}
+
+/// `sweep (--preset NAME | --scenario FILE) --vary FIELD=V1,V2 [--vary …]
+/// [--seeds A..B] [--duration S] [--json]`: every combination of the
+/// values, each for every seed, run in parallel across the cores; the mean
+/// and spread of each figure per combination.
+#[allow(clippy::disallowed_methods, clippy::disallowed_types)] // It says how long the sweep took.
+fn sweep(args: lexopt::Parser) -> Result<(), Stop> {
+    use lexopt::prelude::*;
+    use pathlab_sim::sweep::{FIGURES, Vary, run_one, spread, variants};
+    use rayon::prelude::*;
+    let mut args = args;
+    let mut o = Opts::default();
+    let mut vary = Vec::new();
+    let mut seeds: Option<(u64, u64)> = None;
+    while let Some(arg) = args.next().map_err(|e| e.to_string())? {
+        match arg {
+            Long("preset") => o.preset = Some(text(&mut args, "--preset")?),
+            Long("scenario") => o.scenario = Some(text(&mut args, "--scenario")?),
+            Long("duration") => o.duration = Some(duration(&text(&mut args, "--duration")?)?),
+            Long("vary") => vary.push(Vary::parse(&text(&mut args, "--vary")?)?),
+            Long("seeds") => {
+                let v = text(&mut args, "--seeds")?;
+                let bad = || format!("--seeds must be N or A..B (whole numbers, A ≤ B), got {v:?}");
+                let (a, b) = v.split_once("..").unwrap_or((&v, &v));
+                let (a, b): (u64, u64) =
+                    (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
+                if a > b || b - a >= 1000 {
+                    return Err(Stop::Fail(format!("{} (at most 1000 seeds)", bad())));
+                }
+                seeds = Some((a, b));
+            }
+            Long("json") => o.json = true,
+            Long("help") | Short('h') => {
+                let mut out = Out::new();
+                out!(out, "{USAGE}");
+                return out.done();
+            }
+            other => return Err(Stop::Fail(format!("sweep: {}", other.unexpected()))),
+        }
+    }
+    if vary.is_empty() || vary.len() > 2 {
+        return Err(Stop::Fail(
+            "sweep needs one or two --vary FIELD=V1,V2 (like --vary db.replication=async,sync)"
+                .into(),
+        ));
+    }
+    let base = load(&o)?;
+    let (a, b) = seeds.unwrap_or((base.seed, base.seed));
+    let seeds: Vec<u64> = (a..=b).collect();
+    let vs = variants(&base, &vary).map_err(|e| e.to_string())?;
+    let jobs: Vec<(usize, u64)> = (0..vs.len())
+        .flat_map(|i| seeds.iter().map(move |&s| (i, s)))
+        .collect();
+    let started = std::time::Instant::now();
+    let results: Vec<_> = jobs
+        .par_iter()
+        .map(|&(i, seed)| run_one(&vs[i].scenario, seed, o.duration).map(|r| (i, r)))
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    let secs = started.elapsed().as_secs_f64();
+    let mut out = Out::new();
+    let per_variant: Vec<Vec<&pathlab_sim::sweep::RunResult>> = (0..vs.len())
+        .map(|i| {
+            results
+                .iter()
+                .filter(|(j, _)| *j == i)
+                .map(|(_, r)| r)
+                .collect()
+        })
+        .collect();
+    let stats = |runs: &[&pathlab_sim::sweep::RunResult], k: usize| {
+        spread(&runs.iter().map(|r| r.figures[k]).collect::<Vec<_>>())
+    };
+    if o.json {
+        let variants: Vec<serde_json::Value> = vs
+            .iter()
+            .zip(&per_variant)
+            .map(|(v, runs)| {
+                let figures: serde_json::Map<String, serde_json::Value> = FIGURES
+                    .iter()
+                    .enumerate()
+                    .map(|(k, f)| (f.to_string(), serde_json::to_value(stats(runs, k)).unwrap_or_default()))
+                    .collect();
+                serde_json::json!({
+                    "label": v.label(),
+                    "values": v.values.iter().map(|(f, x)| (f.clone(), x.clone())).collect::<serde_json::Map<_, _>>(),
+                    "figures": figures,
+                    "runs": runs,
+                })
+            })
+            .collect();
+        let doc = serde_json::json!({
+            "scenario": base.name,
+            "duration_s": o.duration.unwrap_or(base.duration_s),
+            "seeds": seeds,
+            "vary": vary.iter().map(|v| serde_json::json!({"field": v.field, "values": v.values})).collect::<Vec<_>>(),
+            "figures": FIGURES,
+            "variants": variants,
+            "threads": rayon::current_num_threads(),
+            "wall_s": secs,
+        });
+        out!(out, "{doc}");
+        return out.done();
+    }
+    out!(
+        out,
+        "sweep of {}: {} variants × {} seeds ({}..={}), {} simulated s each; {} runs in {:.2} s on {} threads",
+        base.name,
+        vs.len(),
+        seeds.len(),
+        a,
+        b,
+        o.duration.unwrap_or(base.duration_s),
+        jobs.len(),
+        secs,
+        rayon::current_num_threads()
+    );
+    for (v, runs) in vs.iter().zip(&per_variant) {
+        out!(out, "{}:", v.label());
+        for (k, f) in FIGURES.iter().enumerate() {
+            let s = stats(runs, k);
+            out!(
+                out,
+                "  {f:<28} mean {:>12.4}  sd {:>10.4}  min {:>12.4}  max {:>12.4}",
+                s.mean,
+                s.sd,
+                s.min,
+                s.max
+            );
+        }
+    }
     out.done()
 }
 
@@ -685,7 +822,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "error: missing subcommand (expected run, history, presets, show, explain, bench, travel, memory or lesson; see --help)"
+                "error: missing subcommand (expected run, history, presets, show, explain, bench, travel, memory, lesson or sweep; see --help)"
             );
             return ExitCode::from(2);
         }
@@ -702,8 +839,9 @@ fn main() -> ExitCode {
         "travel" => parse(args, false).map_err(Stop::from).and_then(travel),
         "presets" => list_presets(args),
         "lesson" => lesson(args),
+        "sweep" => sweep(args),
         other => Err(Stop::Fail(format!(
-            "unknown subcommand {other:?} (expected run, history, presets, show, explain, bench, travel, memory or lesson; see --help)"
+            "unknown subcommand {other:?} (expected run, history, presets, show, explain, bench, travel, memory, lesson or sweep; see --help)"
         ))),
     };
     match result {

@@ -490,3 +490,85 @@ fn lesson_check_reports_each_claim_and_fails_on_a_false_one() {
     );
     assert_clean_error(&cli(&["lesson", "grade", good.path()]), "expected check");
 }
+
+#[test]
+fn a_sweep_gives_each_variant_the_figures_it_gets_run_alone() {
+    let o = cli(&[
+        "sweep",
+        "--preset",
+        "leader-crash",
+        "--vary",
+        "db.replication=async,sync",
+        "--seeds",
+        "1..2",
+        "--duration",
+        "30",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let variants = v["variants"].as_array().unwrap();
+    assert_eq!(variants.len(), 2);
+    let figures: Vec<&str> = v["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    let shown = cli(&["show", "--preset", "leader-crash"]);
+    let base: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    for variant in variants {
+        let mode = variant["values"]["db.replication"].as_str().unwrap();
+        let mut s = base.clone();
+        s["db"]["replication"] = mode.into();
+        let file = scenario_file(&s.to_string());
+        let runs = variant["runs"].as_array().unwrap();
+        assert_eq!(runs.len(), 2);
+        for run in runs {
+            let seed = run["seed"].as_u64().unwrap().to_string();
+            let alone = cli(&[
+                "run",
+                "--scenario",
+                file.path(),
+                "--seed",
+                &seed,
+                "--duration",
+                "30",
+                "--json",
+            ]);
+            assert!(alone.status.success(), "{}", stderr(&alone));
+            let a: serde_json::Value = serde_json::from_slice(&alone.stdout).unwrap();
+            assert_eq!(run["fingerprint"], a["fingerprint"], "{mode} seed {seed}");
+            for (k, f) in figures.iter().enumerate() {
+                let mut at = &a;
+                for key in f.split('.') {
+                    at = &at[key];
+                }
+                assert_eq!(
+                    run["figures"][k].as_f64(),
+                    at.as_f64(),
+                    "{mode} seed {seed} {f}"
+                );
+            }
+        }
+        let lost = &variant["figures"]["anomalies.lost_write"];
+        assert!(lost["min"].as_f64() <= lost["mean"].as_f64());
+        assert!(lost["mean"].as_f64() <= lost["max"].as_f64());
+    }
+    // Synchronous replication loses nothing in the leader's crash.
+    assert_eq!(variants[1]["figures"]["anomalies.lost_write"]["max"], 0.0);
+    let sweep = |more: &[&str]| {
+        let mut args = vec!["sweep", "--preset", "leader-crash"];
+        args.extend_from_slice(more);
+        cli(&args)
+    };
+    assert_clean_error(
+        &sweep(&["--vary", "db.replicaton=sync"]),
+        "no field \"db.replicaton\"",
+    );
+    assert_clean_error(&sweep(&[]), "one or two --vary");
+    assert_clean_error(
+        &sweep(&["--vary", "db.replication=sync", "--seeds", "9..2"]),
+        "--seeds",
+    );
+}
