@@ -39,6 +39,7 @@
 #![warn(missing_debug_implementations)]
 
 pub mod commands;
+pub mod compare;
 mod context;
 mod engine;
 pub mod error;

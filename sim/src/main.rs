@@ -76,6 +76,8 @@ usage:
   pathlab-sim travel [--preset NAME | --scenario FILE] [--seed N] [--duration SECONDS]
   pathlab-sim sweep (--preset NAME | --scenario FILE) --vary FIELD=V1,V2 [--vary FIELD=V1,V2] [--seeds A..B] [--duration SECONDS] [--json]
       runs every combination of the values for every seed, in parallel, and prints each figure's mean and spread
+  pathlab-sim compare (--preset NAME | --scenario FILE) --b FIELD=VALUE [--b FIELD=VALUE] [--seed N] [--duration SECONDS] [--json]
+      the scenario (A) and the same with those fields changed (B), same seed, side by side: what users saw, which did better, the trade-off
   pathlab-sim lesson check FILE... [--json]
       plays each lesson at its seed and reports every claim as held or FAILED (exit status 1 if one failed)";
 
@@ -362,6 +364,21 @@ fn show(o: Opts) -> Result<(), Stop> {
     out.done()
 }
 
+/// The flags that the sweep and the comparison share.
+const SHARED_FLAGS: [&str; 4] = ["preset", "scenario", "duration", "json"];
+
+/// Takes one of [`SHARED_FLAGS`] (`--preset`, `--scenario`, `--duration`,
+/// `--json`) and its value.
+fn scenario_flag(flag: &str, args: &mut lexopt::Parser, o: &mut Opts) -> Result<(), String> {
+    match flag {
+        "preset" => o.preset = Some(text(args, "--preset")?),
+        "scenario" => o.scenario = Some(text(args, "--scenario")?),
+        "duration" => o.duration = Some(duration(&text(args, "--duration")?)?),
+        _ => o.json = true,
+    }
+    Ok(())
+}
+
 /// `sweep (--preset NAME | --scenario FILE) --vary FIELD=V1,V2 [--vary …]
 /// [--seeds A..B] [--duration S] [--json]`: every combination of the
 /// values, each for every seed, run in parallel across the cores; the mean
@@ -377,9 +394,10 @@ fn sweep(args: lexopt::Parser) -> Result<(), Stop> {
     let mut seeds: Option<(u64, u64)> = None;
     while let Some(arg) = args.next().map_err(|e| e.to_string())? {
         match arg {
-            Long("preset") => o.preset = Some(text(&mut args, "--preset")?),
-            Long("scenario") => o.scenario = Some(text(&mut args, "--scenario")?),
-            Long("duration") => o.duration = Some(duration(&text(&mut args, "--duration")?)?),
+            Long(flag) if SHARED_FLAGS.contains(&flag) => {
+                let flag = flag.to_string();
+                scenario_flag(&flag, &mut args, &mut o)?;
+            }
             Long("vary") => vary.push(Vary::parse(&text(&mut args, "--vary")?)?),
             Long("seeds") => {
                 let v = text(&mut args, "--seeds")?;
@@ -392,7 +410,6 @@ fn sweep(args: lexopt::Parser) -> Result<(), Stop> {
                 }
                 seeds = Some((a, b));
             }
-            Long("json") => o.json = true,
             Long("help") | Short('h') => {
                 let mut out = Out::new();
                 out!(out, "{USAGE}");
@@ -492,6 +509,95 @@ fn sweep(args: lexopt::Parser) -> Result<(), Stop> {
             );
         }
     }
+    out.done()
+}
+
+/// `compare (--preset NAME | --scenario FILE) --b FIELD=VALUE [--b …]
+/// [--seed N] [--duration S] [--json]`: the scenario (A) and the same with
+/// the fields changed (B), same seed, played side by side; the table of
+/// what users saw and the trade-off in one line.
+fn compare(args: lexopt::Parser) -> Result<(), Stop> {
+    use lexopt::prelude::*;
+    use pathlab_sim::compare::{Better, Pair, differences, trade_off};
+    use pathlab_sim::sweep::{Vary, variants};
+    let mut args = args;
+    let mut o = Opts::default();
+    let mut changes = Vec::new();
+    while let Some(arg) = args.next().map_err(|e| e.to_string())? {
+        match arg {
+            Long(flag) if SHARED_FLAGS.contains(&flag) => {
+                let flag = flag.to_string();
+                scenario_flag(&flag, &mut args, &mut o)?;
+            }
+            Long("seed") => {
+                let v = text(&mut args, "--seed")?;
+                o.seed = Some(
+                    v.parse()
+                        .map_err(|_| format!("--seed must be a whole number, got {v:?}"))?,
+                );
+            }
+            Long("b") => {
+                let v = Vary::parse(&text(&mut args, "--b")?)?;
+                if v.values.len() != 1 {
+                    return Err(Stop::Fail(format!("--b {}: give one value", v.field)));
+                }
+                changes.push(v);
+            }
+            Long("help") | Short('h') => {
+                let mut out = Out::new();
+                out!(out, "{USAGE}");
+                return out.done();
+            }
+            other => return Err(Stop::Fail(format!("compare: {}", other.unexpected()))),
+        }
+    }
+    if changes.is_empty() {
+        return Err(Stop::Fail(
+            "compare needs what B changes: --b FIELD=VALUE (like --b db.replication=sync)".into(),
+        ));
+    }
+    let a = load(&o)?;
+    let b = variants(&a, &changes)
+        .map_err(|e| e.to_string())?
+        .remove(0)
+        .scenario;
+    let seed = o.seed.unwrap_or(a.seed);
+    let mut pair = Pair::new(&a, &b, seed).map_err(|e| e.to_string())?;
+    pair.advance(pathlab_sim::SimTime::from_secs_f64(a.duration_s));
+    let rows = pair.rows();
+    let diffs = differences(&a, &b);
+    let line = trade_off(&diffs, &rows);
+    let mut out = Out::new();
+    if o.json {
+        let doc = serde_json::json!({
+            "scenario": a.name,
+            "seed": seed,
+            "duration_s": a.duration_s,
+            "differences": diffs.iter().map(|(p, x, y)| serde_json::json!({"field": p, "a": x, "b": y})).collect::<Vec<_>>(),
+            "fingerprints": {"a": pair.a.sim().fingerprint_hex(), "b": pair.b.sim().fingerprint_hex()},
+            "rows": rows,
+            "trade_off": line,
+        });
+        out!(out, "{doc}");
+        return out.done();
+    }
+    out!(
+        out,
+        "A: {} · B: {} · seed {seed}, {} simulated s",
+        a.name,
+        line.split(':').next().unwrap_or(""),
+        a.duration_s
+    );
+    out!(out, "{:<30} {:>12} {:>12}  better", "", "A", "B");
+    for r in &rows {
+        let better = match r.better {
+            Better::A => "A",
+            Better::B => "B",
+            Better::Same => "=",
+        };
+        out!(out, "{:<30} {:>12.3} {:>12.3}  {better}", r.name, r.a, r.b);
+    }
+    out!(out, "{line}");
     out.done()
 }
 
@@ -822,7 +928,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "error: missing subcommand (expected run, history, presets, show, explain, bench, travel, memory, lesson or sweep; see --help)"
+                "error: missing subcommand (expected run, history, presets, show, explain, bench, travel, memory, lesson, sweep or compare; see --help)"
             );
             return ExitCode::from(2);
         }
@@ -840,8 +946,9 @@ fn main() -> ExitCode {
         "presets" => list_presets(args),
         "lesson" => lesson(args),
         "sweep" => sweep(args),
+        "compare" => compare(args),
         other => Err(Stop::Fail(format!(
-            "unknown subcommand {other:?} (expected run, history, presets, show, explain, bench, travel, memory, lesson or sweep; see --help)"
+            "unknown subcommand {other:?} (expected run, history, presets, show, explain, bench, travel, memory, lesson, sweep or compare; see --help)"
         ))),
     };
     match result {

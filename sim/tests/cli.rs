@@ -572,3 +572,54 @@ fn a_sweep_gives_each_variant_the_figures_it_gets_run_alone() {
         "--seeds",
     );
 }
+
+#[test]
+fn compare_shows_what_b_s_one_change_bought_and_cost() {
+    let o = cli(&[
+        "compare",
+        "--preset",
+        "leader-crash",
+        "--b",
+        "db.replication=sync",
+        "--seed",
+        "2",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["differences"].as_array().unwrap().len(), 1);
+    assert_eq!(v["differences"][0]["field"], "db.replication");
+    // A is the preset as it is: the same as running it alone.
+    let alone = cli(&["run", "--preset", "leader-crash", "--seed", "2", "--json"]);
+    let alone: serde_json::Value = serde_json::from_slice(&alone.stdout).unwrap();
+    assert_eq!(v["fingerprints"]["a"], alone["fingerprint"]);
+    let row = |figure: &str| {
+        v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["figure"] == figure)
+            .unwrap()
+            .clone()
+    };
+    let lost = row("anomalies.lost_write");
+    assert_eq!(
+        lost["a"].as_f64(),
+        alone["anomalies"]["lost_write"].as_f64()
+    );
+    assert!(lost["a"].as_f64().unwrap() > 0.0 && lost["b"] == 0.0);
+    assert_eq!(lost["better"], "b");
+    let p99 = row("latency_ms.p99");
+    assert!(
+        p99["b"].as_f64() > p99["a"].as_f64(),
+        "sync pays in latency"
+    );
+    assert_eq!(p99["better"], "a");
+    let line = v["trade_off"].as_str().unwrap();
+    assert!(line.starts_with("db.replication sync: "), "{line}");
+    assert!(line.contains("lost writes instead of"), "{line}");
+    assert_clean_error(
+        &cli(&["compare", "--preset", "leader-crash"]),
+        "--b FIELD=VALUE",
+    );
+}
