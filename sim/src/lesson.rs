@@ -445,32 +445,17 @@ impl Lesson {
     /// Reads a lesson file, naming the field that is wrong (by its path,
     /// such as `steps[2].play_to`).
     pub fn from_json(text: &str) -> Result<Lesson, Error> {
-        let bad = Error::Lesson;
-        if text.len() > MAX_LESSON_BYTES {
-            return Err(bad(format!(
-                "{} bytes is more than the {MAX_LESSON_BYTES} a lesson may have",
-                text.len()
-            )));
-        }
-        let raw: Value = serde_json::from_str(text).map_err(|e| bad(format!("not JSON: {e}")))?;
-        match raw.get("pathlab_lesson").and_then(Value::as_u64) {
-            None => {
-                return Err(bad(
-                    "this is not a PathLab lesson (it has no \"pathlab_lesson\" version)".into(),
-                ));
-            }
-            Some(v) if v != u64::from(LESSON_VERSION) => {
-                return Err(bad(format!(
-                    "it is version {v}; this PathLab reads version {LESSON_VERSION}"
-                )));
-            }
-            Some(_) => {}
-        }
-        let de = &mut serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(&mut *de).map_err(|e| {
-            let path = e.path().to_string();
-            bad(format!("{path}: {}", e.into_inner()))
-        })
+        let (lesson, _) = crate::runfile::read_versioned(
+            text,
+            crate::runfile::Versioned {
+                key: "pathlab_lesson",
+                version: LESSON_VERSION,
+                max_bytes: MAX_LESSON_BYTES,
+                kind: "lesson",
+            },
+            Error::Lesson,
+        )?;
+        Ok(lesson)
     }
 
     /// The scenario the lesson plays: its preset with its changes.

@@ -64,33 +64,16 @@ impl RunFile {
     /// commands out of order.
     pub fn from_json(text: &str) -> Result<RunFile, Error> {
         let bad = Error::RunFile;
-        if text.len() > MAX_RUN_FILE_BYTES {
-            return Err(bad(format!(
-                "{} bytes is more than the {} a run file may have",
-                text.len(),
-                MAX_RUN_FILE_BYTES
-            )));
-        }
-        let raw: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| bad(format!("not JSON: {e}")))?;
-        match raw.get("pathlab_run").and_then(serde_json::Value::as_u64) {
-            None => {
-                return Err(bad(
-                    "this is not a PathLab run file (it has no \"pathlab_run\" version)".into(),
-                ));
-            }
-            Some(v) if v != u64::from(RUN_FILE_VERSION) => {
-                return Err(bad(format!(
-                    "it is version {v}; this PathLab reads version {RUN_FILE_VERSION}"
-                )));
-            }
-            Some(_) => {}
-        }
-        let de = &mut serde_json::Deserializer::from_str(text);
-        let file: RunFile = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
-            let path = e.path().to_string();
-            bad(format!("{path}: {}", e.into_inner()))
-        })?;
+        let (file, raw): (RunFile, _) = read_versioned(
+            text,
+            Versioned {
+                key: "pathlab_run",
+                version: RUN_FILE_VERSION,
+                max_bytes: MAX_RUN_FILE_BYTES,
+                kind: "run file",
+            },
+            bad,
+        )?;
         // The scenario as its own file would be read: validated, defaults
         // that depend on other fields followed.
         let scenario_text = raw
@@ -162,6 +145,58 @@ impl RunFile {
         }
         Ok(out)
     }
+}
+
+/// What [`read_versioned`] checks of a file: the field naming its kind and
+/// version, the version this build reads, its largest size, its kind in
+/// words.
+pub(crate) struct Versioned {
+    pub key: &'static str,
+    pub version: u32,
+    pub max_bytes: usize,
+    pub kind: &'static str,
+}
+
+/// Reads a versioned JSON file of PathLab's (a run file, a lesson), naming
+/// what is wrong through `bad`: too large, not JSON, not this kind of file,
+/// another version, or a bad field (with its path). Also gives the file as
+/// plain JSON.
+pub(crate) fn read_versioned<T: serde::de::DeserializeOwned>(
+    text: &str,
+    what: Versioned,
+    bad: fn(String) -> Error,
+) -> Result<(T, serde_json::Value), Error> {
+    if text.len() > what.max_bytes {
+        return Err(bad(format!(
+            "{} bytes is more than the {} a {} may have",
+            text.len(),
+            what.max_bytes,
+            what.kind
+        )));
+    }
+    let raw: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| bad(format!("not JSON: {e}")))?;
+    match raw.get(what.key).and_then(serde_json::Value::as_u64) {
+        None => {
+            return Err(bad(format!(
+                "this is not a PathLab {} (it has no \"{}\" version)",
+                what.kind, what.key
+            )));
+        }
+        Some(v) if v != u64::from(what.version) => {
+            return Err(bad(format!(
+                "it is version {v}; this PathLab reads version {}",
+                what.version
+            )));
+        }
+        Some(_) => {}
+    }
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
+        let path = e.path().to_string();
+        bad(format!("{path}: {}", e.into_inner()))
+    })?;
+    Ok((value, raw))
 }
 
 /// Checks that a replay stopped exactly where command `c` was applied.
