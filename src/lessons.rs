@@ -219,12 +219,7 @@ impl Active {
         let s = &self.lesson.steps[self.step];
         let mut figures = self.start.clone();
         figures.update(run.sim());
-        let holds = |claim: &str| {
-            pathlab_sim::lesson::Claim::parse(claim)
-                .ok()
-                .and_then(|c| figures.get(&c.figure).ok().map(|x| c.holds(x)))
-                .unwrap_or(false)
-        };
+        let holds = |claim: &str| figures.judge(claim).is_ok_and(|(_, held)| held);
         let right_choice = s.predict.as_ref().and_then(|p| {
             p.choices
                 .iter()

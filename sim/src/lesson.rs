@@ -352,6 +352,14 @@ impl Figures {
         })
     }
 
+    /// A claim's figure and whether the claim holds, or what is wrong with
+    /// it.
+    pub fn judge(&self, claim: &str) -> Result<(f64, bool), String> {
+        let c = Claim::parse(claim)?;
+        let x = self.get(&c.figure)?;
+        Ok((x, c.holds(x)))
+    }
+
     /// `text` with each `{figure}` replaced by its value.
     pub fn fill(&self, text: &str) -> Result<String, String> {
         let mut out = String::new();
@@ -571,26 +579,23 @@ impl Lesson {
             figures.update(&sim);
             let mut claims = Vec::new();
             for (k, text) in s.claims.iter().enumerate() {
-                let claim = Claim::parse(text).map_err(|w| e(&format!("claims[{k}]"), &w))?;
-                let value = figures
-                    .get(&claim.figure)
+                let (value, held) = figures
+                    .judge(text)
                     .map_err(|w| e(&format!("claims[{k}]"), &w))?;
                 claims.push(ClaimResult {
                     claim: text.clone(),
                     value,
-                    held: claim.holds(value),
+                    held,
                 });
             }
             let right_choice = match &s.predict {
                 Some(p) if !p.choices.is_empty() => {
                     let mut right = Vec::new();
                     for (k, c) in p.choices.iter().enumerate() {
-                        let claim = Claim::parse(&c.claim)
+                        let (_, held) = figures
+                            .judge(&c.claim)
                             .map_err(|w| e(&format!("predict.choices[{k}].claim"), &w))?;
-                        let value = figures
-                            .get(&claim.figure)
-                            .map_err(|w| e(&format!("predict.choices[{k}].claim"), &w))?;
-                        if claim.holds(value) {
+                        if held {
                             right.push(k);
                         }
                     }
