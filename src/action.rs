@@ -137,6 +137,14 @@ pub enum Action {
     Why { id: u64 },
     /// The replay worker's answer.
     Answered { answer: crate::replay::Answer },
+    /// Compare the run (A) with run B side by side, in lock-step; or,
+    /// without `with`, stop comparing.
+    Compare {
+        #[serde(default)]
+        with: Option<crate::link::Against>,
+    },
+    /// Open or close the "Compare with…" chooser.
+    CompareDialog { open: bool },
 }
 
 /// A change to how the world is built (it starts a new run): one scenario

@@ -145,6 +145,13 @@ pub struct Engine {
     pub kinds: Vec<NodeKind>,
     /// Name of each node.
     pub names: Vec<String>,
+    /// Run B of a compare, as the core last sent it (B's nodes kept from
+    /// the last frame that had them).
+    pub versus: Option<crate::link::Versus>,
+    /// Where each of B's nodes is drawn.
+    pub versus_places: Vec<Place>,
+    /// Whether the "Compare with…" chooser is open.
+    pub compare_dialog: bool,
     /// Real time of the previous frame (ms), while playing.
     last_frame: Option<f64>,
     /// Node count, retired-node count and orientation the layout was made for.
@@ -297,6 +304,9 @@ impl Engine {
             picking: false,
             error: None,
             help: false,
+            versus: None,
+            versus_places: Vec::new(),
+            compare_dialog: false,
             last_frame: None,
             behind: false,
             layout_for: (0, 0, Orientation::Across),
@@ -341,11 +351,12 @@ impl Engine {
                 _ => {}
             }
             match answer {
-                FromCore::Frame(f) => {
+                FromCore::Frame(mut f) => {
                     if let Some(b) = f.branches.as_ref().and_then(|b| b.first()) {
                         self.commands = b.commands.clone();
                     }
                     self.behind = f.behind;
+                    self.take_versus(f.versus.take());
                     self.sim.take(*f, &self.scenario);
                     moved = true;
                 }
@@ -463,10 +474,11 @@ impl Engine {
         if let Some(o) = a.opened {
             self.opened(o);
         }
-        if let Some(f) = a.frame {
+        if let Some(mut f) = a.frame {
             if let Some(b) = f.branches.as_ref().and_then(|b| b.first()) {
                 self.commands = b.commands.clone();
             }
+            self.take_versus(f.versus.take());
             self.sim.take(f, &self.scenario);
         }
         let same_step = self.lesson.as_ref().is_some_and(|l| {
@@ -590,8 +602,56 @@ impl Engine {
             self.commands = b.commands.clone();
         }
         self.target = o.frame.now;
-        self.sim.take(o.frame, &self.scenario);
+        let mut frame = o.frame;
+        self.take_versus(frame.versus.take());
+        self.sim.take(frame, &self.scenario);
         self.link_stale = true;
+    }
+
+    /// Takes in run B as a frame carries it (none: not comparing).
+    fn take_versus(&mut self, v: Option<Box<crate::link::Versus>>) {
+        let Some(mut v) = v else {
+            self.versus = None;
+            self.versus_places.clear();
+            return;
+        };
+        if v.flights_only {
+            if let Some(old) = self.versus.take() {
+                let flights = std::mem::take(&mut v.snapshot.flights);
+                v.snapshot = pathlab_sim::Snapshot {
+                    now: v.snapshot.now,
+                    flights,
+                    ..old.snapshot
+                };
+            }
+        } else {
+            let visible: Vec<NodeKind> = v
+                .snapshot
+                .nodes
+                .iter()
+                .filter(|n| !n.retired)
+                .map(|n| n.kind)
+                .collect();
+            let mut placed = layout::layout_for(&visible, self.orientation).into_iter();
+            let away = Place {
+                x: -1000.0,
+                y: -1000.0,
+                r: 0.0,
+            };
+            self.versus_places = v
+                .snapshot
+                .nodes
+                .iter()
+                .map(|n| {
+                    if n.retired {
+                        away
+                    } else {
+                        placed.next().unwrap_or(away)
+                    }
+                })
+                .collect();
+        }
+        self.versus = Some(*v);
     }
 
     /// Asks for the run's link when it changed: every two seconds while
@@ -986,6 +1046,16 @@ impl Engine {
             }
             Action::ToEnd => {
                 self.seek(self.sim.end());
+                true
+            }
+            Action::Compare { with } => {
+                self.compare_dialog = false;
+                self.ask_core(ToCore::Compare {
+                    against: with.clone(),
+                })
+            }
+            Action::CompareDialog { open } => {
+                self.compare_dialog = *open;
                 true
             }
             Action::Switch { branch } => {

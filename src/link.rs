@@ -81,6 +81,56 @@ pub enum ToCore {
     LessonNext,
     /// Reveal the lesson's step: its figures from the run as it is.
     LessonReveal,
+    /// Compare the live run (A) with run B, played beside it in lock-step
+    /// from now on; or, without `against`, stop comparing.
+    Compare { against: Option<Against> },
+}
+
+/// What run B of a compare is: A's scenario with fields changed, or
+/// another preset with design changes; meeting the commands applied to A,
+/// or its own (another branch of A's timeline). Either way it has A's
+/// seed, so it meets the same traffic.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Against {
+    /// Scenario fields changed from A's, each as `FIELD=VALUE` with the
+    /// field by its path (`db.replication=sync`, `lb.strategy=least-connections`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub set: Vec<String>,
+    /// Another preset to start from instead of A's scenario…
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<String>,
+    /// …with these design changes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub designs: Vec<Redesign>,
+    /// Its own commands (a branch of A's timeline) instead of A's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commands: Option<Vec<Applied>>,
+    /// Its name, when the page gives it one ("branch 2").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+/// Run B of a compare at the live run's moment, as the page shows it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Versus {
+    /// What B is.
+    pub against: Against,
+    /// B in a few words (`db.replication sync`, `preset partition-leader`).
+    pub name: String,
+    /// Which way the trade-off went, in one line.
+    pub trade_off: String,
+    /// A's and B's figures, one pair per row of
+    /// [`pathlab_sim::compare::ROWS`].
+    pub rows: Vec<(f64, f64)>,
+    /// B's world (without nodes when `flights_only`, like the frame's).
+    pub snapshot: Snapshot,
+    pub flights_only: bool,
+    /// B's last seconds of the series (for the charts, overlaid on A's).
+    pub series: Vec<Point>,
+    pub fingerprint: u64,
+    /// Commands of A's that B could not take when it was built.
+    pub skipped: u32,
 }
 
 /// What the core answers (sent in the binary form of [`crate::wire`]).
@@ -217,6 +267,8 @@ pub struct Frame {
     /// Bytes the core's worker holds on its heap: the live run, its
     /// checkpoints and all else (0 where the program does not count them).
     pub memory: u64,
+    /// Run B, while comparing.
+    pub versus: Option<Box<Versus>>,
 }
 
 /// Figures derived from the whole design.

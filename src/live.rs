@@ -45,6 +45,111 @@ pub struct Core {
     /// A lesson the user opened from a file (a teacher's own), found by
     /// its id like the built-in ones.
     own_lesson: Option<pathlab_sim::lesson::Lesson>,
+    /// Run B, while comparing.
+    versus: Option<VersusRun>,
+}
+
+/// Run B of a compare, kept in lock-step with the live run (A): played to
+/// A's moment, sent every command A takes, sought where A is sought.
+#[derive(Debug)]
+struct VersusRun {
+    against: crate::link::Against,
+    run: Timeline,
+    name: String,
+    skipped: u32,
+}
+
+impl VersusRun {
+    /// B for live run `a`: its scenario, A's seed, A's commands (or its
+    /// own) in their places, played to A's end and sought to A's cursor.
+    fn build(a: &Timeline, against: crate::link::Against) -> Result<VersusRun, String> {
+        use pathlab_sim::sweep::{Vary, variants};
+        let base = match &against.preset {
+            Some(p) => scenario_of(p, &against.designs)?,
+            None => a.scenario().clone(),
+        };
+        let mut vary = Vec::new();
+        for spec in &against.set {
+            if !spec.contains('=') {
+                return Err(format!(
+                    "{spec:?}: write FIELD=VALUE (like db.replication=sync)"
+                ));
+            }
+            vary.push(Vary::parse(spec).map_err(|e| e.replace("--vary ", ""))?);
+        }
+        if let Some(v) = vary.iter().find(|v| v.values.len() != 1) {
+            return Err(format!("{}: give one value", v.field));
+        }
+        let scenario = if vary.is_empty() {
+            base
+        } else {
+            variants(&base, &vary)
+                .map_err(|e| e.to_string().replace("--vary: ", ""))?
+                .into_iter()
+                .next()
+                .map(|v| v.scenario)
+                .ok_or_else(|| "no scenario to compare with".to_string())?
+        };
+        let commands: Vec<pathlab_sim::Applied> = match &against.commands {
+            Some(c) => c.clone(),
+            None => a.commands().cloned().collect(),
+        };
+        let mut run = Timeline::new(&scenario, a.seed()).map_err(|e| e.to_string())?;
+        let mut skipped = 0;
+        for c in &commands {
+            run.advance(c.at, u64::MAX);
+            if run.apply(&c.command).is_err() {
+                skipped += 1;
+            }
+        }
+        run.advance(a.end(), u64::MAX);
+        run.seek(a.cursor());
+        let diffs = pathlab_sim::compare::differences(a.scenario(), &scenario);
+        let name = if let Some(label) = &against.label {
+            label.clone()
+        } else if !diffs.is_empty() && diffs.len() <= 3 {
+            pathlab_sim::compare::name_of(&diffs)
+        } else if let Some(p) = &against.preset {
+            format!("preset {p}")
+        } else if diffs.is_empty() && against.commands.is_some() {
+            "another branch".to_string()
+        } else {
+            format!("{} settings changed", diffs.len())
+        };
+        Ok(VersusRun {
+            against,
+            run,
+            name,
+            skipped,
+        })
+    }
+
+    /// B as the page shows it beside `a`.
+    fn frame(&self, a: &Timeline, nodes: bool) -> crate::link::Versus {
+        let sim = self.run.sim();
+        let rows = pathlab_sim::compare::rows(a.sim(), sim);
+        let trade_off = pathlab_sim::compare::trade_off_named(&self.name, &rows);
+        let series = &sim.metrics().series;
+        crate::link::Versus {
+            against: self.against.clone(),
+            name: self.name.clone(),
+            trade_off,
+            rows: rows.iter().map(|r| (r.a, r.b)).collect(),
+            snapshot: if nodes {
+                sim.snapshot(MAX_PARTICLES)
+            } else {
+                pathlab_sim::Snapshot {
+                    now: sim.now(),
+                    flights: sim.flights(MAX_PARTICLES),
+                    ..Default::default()
+                }
+            },
+            flights_only: !nodes,
+            series: series[series.len().saturating_sub(61)..].to_vec(),
+            fingerprint: sim.fingerprint(),
+            skipped: self.skipped,
+        }
+    }
 }
 
 /// The answer to a question about a run when none was started.
@@ -146,7 +251,17 @@ impl Core {
                 .and_then(|s| Timeline::new(&s, seed).map_err(|e| e.to_string()))
             {
                 Ok(t) => {
+                    // A compare goes on with the new run as A (a branch's
+                    // commands belong to the old run).
+                    let against = self
+                        .versus
+                        .take()
+                        .map(|v| v.against)
+                        .filter(|a| a.commands.is_none());
                     self.begin(t);
+                    if let (Some(against), Some(run)) = (against, self.run.as_ref()) {
+                        self.versus = VersusRun::build(run, against).ok();
+                    }
                     self.frame(false, None)
                 }
                 Err(error) => FromCore::Refused { error },
@@ -174,6 +289,7 @@ impl Core {
                         speed,
                         play,
                         present,
+                        compare: self.versus.as_ref().map(|v| v.against.clone()),
                     }
                     .encode(),
                 },
@@ -186,6 +302,12 @@ impl Core {
                     Ok((link, t)) => {
                         let seed = t.seed();
                         self.begin(t);
+                        if let (Some(against), Some(run)) =
+                            (link.compare.clone(), self.run.as_ref())
+                        {
+                            // A link's B was made by the page: it builds.
+                            self.versus = VersusRun::build(run, against).ok();
+                        }
                         self.opened(Opened {
                             designs: link.designs,
                             preset: link.preset,
@@ -230,6 +352,24 @@ impl Core {
                     action: read.map(|r| r.action),
                 }))
             }
+            ToCore::Compare { against: None } => {
+                self.versus = None;
+                self.frame(false, None)
+            }
+            ToCore::Compare {
+                against: Some(against),
+            } => match self.run.as_ref() {
+                Some(run) => match VersusRun::build(run, against) {
+                    Ok(v) => {
+                        self.versus = Some(v);
+                        self.frame(false, None)
+                    }
+                    Err(why) => FromCore::Refused {
+                        error: format!("these cannot be compared: {why}"),
+                    },
+                },
+                None => no_run(),
+            },
             ToCore::LessonIndex => FromCore::LessonIndex(crate::lessons::cards()),
             ToCore::OpenLesson { id, step } => self.open_lesson(&id, step as usize),
             ToCore::LessonNext => match (self.lesson.as_mut(), self.run.as_mut()) {
@@ -421,6 +561,12 @@ impl Core {
         match msg {
             ToCore::Play { to, budget_ms, .. } => {
                 let start = clock();
+                // B is played as far as A got, within the same budget.
+                let budget_ms = if self.versus.is_some() {
+                    budget_ms / 2.0
+                } else {
+                    budget_ms
+                };
                 let behind = loop {
                     if run.advance(to, EVENTS_PER_CHECK) {
                         break false;
@@ -429,21 +575,41 @@ impl Core {
                         break true;
                     }
                 };
+                if let Some(b) = self.versus.as_mut() {
+                    b.run.advance(run.cursor(), u64::MAX);
+                }
                 Ok((behind, None))
             }
             ToCore::Step { to } => {
                 run.advance(to, u64::MAX);
+                if let Some(b) = self.versus.as_mut() {
+                    b.run.advance(to, u64::MAX);
+                }
                 Ok((false, None))
             }
             ToCore::Seek { to } => {
                 run.seek(to);
+                if let Some(b) = self.versus.as_mut() {
+                    b.run.seek(run.cursor());
+                }
                 self.traces_reset = true;
                 Ok((false, None))
             }
             ToCore::Apply { command } => {
                 let forks = run.in_past();
                 let at = run.cursor();
+                // A command goes to both runs, or to neither.
+                if let Some(b) = self.versus.as_ref() {
+                    b.run
+                        .sim()
+                        .check(&command)
+                        .map_err(|e| format!("run B cannot take this, so neither does: {e}"))?;
+                }
                 run.apply(&command).map_err(|e| e.to_string())?;
+                if let Some(b) = self.versus.as_mut() {
+                    // Checked above, at the same moment.
+                    let _ = b.run.apply(&command);
+                }
                 let applied = run.commands().last().cloned();
                 self.branches_changed = true;
                 if forks {
@@ -454,6 +620,10 @@ impl Core {
             }
             ToCore::Switch { branch } => {
                 let split = run.switch(branch).map_err(|e| e.to_string())?;
+                // B follows A's new branch (or keeps its own, sought to A's moment).
+                if let Some(v) = self.versus.take() {
+                    self.versus = VersusRun::build(run, v.against).ok();
+                }
                 self.branches_changed = true;
                 if split < SimTime::NEVER {
                     self.cut(split);
@@ -471,6 +641,7 @@ impl Core {
             | ToCore::OpenLesson { .. }
             | ToCore::LessonNext
             | ToCore::LessonReveal
+            | ToCore::Compare { .. }
             | ToCore::MakeLink { .. }
             | ToCore::OpenLink { .. }
             | ToCore::OpenRunFile { .. } => Ok((false, None)),
@@ -652,6 +823,7 @@ impl Core {
             in_flight: sim.in_flight(),
             queue_backlog: sim.queue_backlog(),
             memory: memory_bytes(),
+            versus: self.versus.as_ref().map(|v| Box::new(v.frame(run, nodes))),
         }))
     }
 }
@@ -1027,6 +1199,184 @@ mod tests {
         assert_eq!(row[0], last.t_s.to_string());
         assert_eq!(row[1], last.requests.to_string());
         assert_eq!(row[7].parse::<f64>().unwrap(), last.p99_ms);
+    }
+
+    /// The frame a message is answered with (through the binary form).
+    fn frame_of(core: &mut Core, msg: ToCore) -> Frame {
+        let bytes = crate::wire::encode(&core.handle(msg, &|| 0.0));
+        match crate::wire::decode::<FromCore>(&bytes).expect("an answer reads back") {
+            FromCore::Frame(f) => *f,
+            other => panic!("not a frame: {other:?}"),
+        }
+    }
+
+    fn row(v: &crate::link::Versus, figure: &str) -> (f64, f64) {
+        let i = pathlab_sim::compare::ROWS
+            .iter()
+            .position(|r| r.0 == figure)
+            .unwrap();
+        v.rows[i]
+    }
+
+    #[test]
+    fn a_compare_plays_both_designs_in_lock_step_and_sends_commands_to_both() {
+        let mut core = Core::new();
+        let start = ToCore::Start {
+            preset: "leader-crash".into(),
+            designs: Vec::new(),
+            seed: 2,
+        };
+        frame_of(&mut core, start);
+        let sync = crate::link::Against {
+            set: vec!["db.replication=sync".into()],
+            ..Default::default()
+        };
+        frame_of(
+            &mut core,
+            ToCore::Compare {
+                against: Some(sync.clone()),
+            },
+        );
+        let f = frame_of(
+            &mut core,
+            ToCore::Step {
+                to: SimTime::from_secs_f64(15.0),
+            },
+        );
+        let v = f.versus.expect("B is sent beside A");
+        assert_eq!(v.snapshot.now, f.now, "B stands at A's moment");
+        assert_eq!(v.name, "db.replication sync");
+        // A fault the user applies during the compare reaches both runs.
+        let crash = Command::Crash {
+            node: "app-1".into(),
+        };
+        let f = frame_of(&mut core, ToCore::Apply { command: crash });
+        let down =
+            |s: &pathlab_sim::Snapshot| s.nodes.iter().find(|n| n.id == "app-1").map(|n| n.state);
+        let v = f.versus.unwrap();
+        assert_eq!(down(&f.snapshot), Some(pathlab_sim::NodeState::Down));
+        assert_eq!(down(&v.snapshot), Some(pathlab_sim::NodeState::Down));
+        // Through the leader's crash at 20 s: asynchronous replication loses
+        // acknowledged writes, synchronous loses none and pays on writes.
+        let f = frame_of(
+            &mut core,
+            ToCore::Step {
+                to: SimTime::from_secs_f64(60.0),
+            },
+        );
+        let v = f.versus.unwrap();
+        let lost = row(&v, "anomalies.lost_write");
+        assert!(lost.0 > 0.0 && lost.1 == 0.0, "{lost:?}");
+        let writes = row(&v, "writes.p99_ms");
+        assert!(writes.1 > writes.0, "{writes:?}");
+        assert!(
+            v.trade_off.starts_with("db.replication sync: ")
+                && v.trade_off.contains("0 lost writes instead of"),
+            "{}",
+            v.trade_off
+        );
+        // B is the run the same design gives alone with the same seed and
+        // commands.
+        let mut alone = pathlab_sim::compare::Pair::new(
+            core.timeline().unwrap().scenario(),
+            &{
+                let mut s = core.timeline().unwrap().scenario().clone();
+                s.db.replication = pathlab_sim::scenario::Replication::Sync;
+                s
+            },
+            2,
+        )
+        .unwrap();
+        alone.advance(SimTime::from_secs_f64(15.0));
+        alone
+            .apply(&Command::Crash {
+                node: "app-1".into(),
+            })
+            .unwrap();
+        alone.advance(SimTime::from_secs_f64(60.0));
+        assert_eq!(v.fingerprint, alone.b.sim().fingerprint());
+        assert_eq!(f.fingerprint, alone.a.sim().fingerprint());
+        // Back in time, both go back.
+        let f = frame_of(
+            &mut core,
+            ToCore::Seek {
+                to: SimTime::from_secs_f64(10.0),
+            },
+        );
+        assert_eq!(f.versus.unwrap().snapshot.now, f.now);
+        // A restart keeps comparing; a link carries B; stopping ends it.
+        let f = frame_of(
+            &mut core,
+            ToCore::Start {
+                preset: "leader-crash".into(),
+                designs: Vec::new(),
+                seed: 3,
+            },
+        );
+        assert_eq!(f.versus.unwrap().against, sync);
+        let FromCore::Link { fragment } = core.handle(
+            ToCore::MakeLink {
+                preset: "leader-crash".into(),
+                designs: Vec::new(),
+                speed: 1.0,
+                play: false,
+                present: false,
+            },
+            &|| 0.0,
+        ) else {
+            panic!("no link");
+        };
+        let mut other = Core::new();
+        match other.handle(ToCore::OpenLink { fragment }, &|| 0.0) {
+            FromCore::Opened(o) => assert_eq!(o.frame.versus.unwrap().against, sync),
+            x => panic!("not opened: {x:?}"),
+        }
+        let f = frame_of(&mut core, ToCore::Compare { against: None });
+        assert!(f.versus.is_none());
+    }
+
+    #[test]
+    fn a_command_one_design_cannot_take_goes_to_neither_and_bad_fields_are_named() {
+        let mut core = Core::new();
+        let start = ToCore::Start {
+            preset: "default".into(),
+            designs: Vec::new(),
+            seed: 1,
+        };
+        frame_of(&mut core, start);
+        let fewer = crate::link::Against {
+            set: vec!["app.servers=2".into()],
+            ..Default::default()
+        };
+        frame_of(
+            &mut core,
+            ToCore::Compare {
+                against: Some(fewer),
+            },
+        );
+        let before = core.timeline().unwrap().sim().fingerprint();
+        let crash = Command::Crash {
+            node: "app-4".into(),
+        };
+        match core.handle(ToCore::Apply { command: crash }, &|| 0.0) {
+            FromCore::Refused { error } => assert!(error.contains("run B"), "{error}"),
+            other => panic!("accepted: {other:?}"),
+        }
+        assert_eq!(core.timeline().unwrap().sim().fingerprint(), before);
+        for (set, named) in [
+            ("db.replicaton=sync", "no field \"db.replicaton\""),
+            ("db.replication=fast", "db.replication=fast"),
+            ("db.replication", "FIELD=VALUE"),
+        ] {
+            let bad = crate::link::Against {
+                set: vec![set.into()],
+                ..Default::default()
+            };
+            match core.handle(ToCore::Compare { against: Some(bad) }, &|| 0.0) {
+                FromCore::Refused { error } => assert!(error.contains(named), "{error}"),
+                other => panic!("accepted {set}: {other:?}"),
+            }
+        }
     }
 
     #[test]

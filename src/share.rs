@@ -43,6 +43,9 @@ pub struct LinkData {
     /// Presenter mode.
     #[serde(default)]
     pub present: bool,
+    /// Run B, when the link shows a compare.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compare: Option<crate::link::Against>,
 }
 
 fn one() -> f64 {
@@ -130,6 +133,10 @@ mod tests {
             speed: 5.0,
             play: false,
             present: true,
+            compare: Some(crate::link::Against {
+                set: vec!["db.replication=sync".into()],
+                ..Default::default()
+            }),
         }
     }
 

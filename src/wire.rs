@@ -2,7 +2,7 @@
 
 use crate::action::{Action, Choice, LogKind, Panel, Redesign};
 use crate::lessons::{Card, LessonState, LessonView, Revealed, StepView};
-use crate::link::{Frame, FromCore, HostAnswer, LessonAnswer, Opened, Summaries};
+use crate::link::{Against, Frame, FromCore, HostAnswer, LessonAnswer, Opened, Summaries, Versus};
 use pathlab_sim::lesson::WhyKind;
 use pathlab_sim::rng::ServiceTime;
 use pathlab_sim::scenario::{
@@ -538,6 +538,25 @@ wire_struct!(
         in_flight,
         queue_backlog,
         memory,
+        versus,
+    },
+    Versus {
+        against,
+        name,
+        trade_off,
+        rows,
+        snapshot,
+        flights_only,
+        series,
+        fingerprint,
+        skipped
+    },
+    Against {
+        set,
+        preset,
+        designs,
+        commands,
+        label
     },
     Summaries { moves, shard_moves },
     Branch {
@@ -759,6 +778,8 @@ impl Wire for Action {
             A::LessonAnswer { choice, guess } => put!(44, choice, guess),
             A::LessonDo => put!(45),
             A::LessonClose => put!(46),
+            A::Compare { with } => put!(47, with),
+            A::CompareDialog { open } => put!(48, open),
             A::Invalid { .. } | A::Viewport { .. } | A::Answered { .. } => put!(255),
         }
     }
@@ -853,6 +874,12 @@ impl Wire for Action {
             },
             45 => A::LessonDo,
             46 => A::LessonClose,
+            47 => A::Compare {
+                with: Wire::get(r)?,
+            },
+            48 => A::CompareDialog {
+                open: Wire::get(r)?,
+            },
             _ => return None,
         })
     }

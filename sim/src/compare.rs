@@ -1,6 +1,7 @@
 //! Comparing two designs: runs A and B with the same seed (so the same arrivals and the same random draws for each concern) played in lock-step with the same commands; a table of what users saw in each, every row saying which did better; and, when they differ only in settings, the trade-off in one line.
 
 use crate::commands::Command;
+use crate::engine::Simulation;
 use crate::error::Error;
 use crate::lesson::{at_path, number_of};
 use crate::scenario::Scenario;
@@ -11,11 +12,12 @@ use serde_json::Value;
 
 /// The rows of the table: the figure's path in the run's summary, its
 /// name, and whether less is better.
-pub const ROWS: [(&str, &str, bool); 11] = [
+pub const ROWS: [(&str, &str, bool); 12] = [
     ("requests.ok", "requests answered", false),
     ("availability", "availability", false),
     ("latency_ms.p50", "p50 latency (ms)", true),
     ("latency_ms.p99", "p99 latency (ms)", true),
+    ("writes.p99_ms", "p99 latency on writes (ms)", true),
     ("requests.failed", "errors", true),
     ("anomalies.stale_read", "stale reads", true),
     (
@@ -85,29 +87,34 @@ impl Pair {
 
     /// The table, as the runs stand.
     pub fn rows(&self) -> Vec<Row> {
-        let fa = serde_json::to_value(self.a.sim().summary()).unwrap_or_default();
-        let fb = serde_json::to_value(self.b.sim().summary()).unwrap_or_default();
-        ROWS.iter()
-            .map(|&(figure, name, less_is_better)| {
-                let get = |v: &Value| at_path(v, figure).and_then(number_of).unwrap_or(0.0);
-                let (a, b) = (get(&fa), get(&fb));
-                let better = if a == b {
-                    Better::Same
-                } else if (a < b) == less_is_better {
-                    Better::A
-                } else {
-                    Better::B
-                };
-                Row {
-                    figure,
-                    name,
-                    a,
-                    b,
-                    better,
-                }
-            })
-            .collect()
+        rows(self.a.sim(), self.b.sim())
     }
+}
+
+/// The table of runs `a` and `b` as they stand.
+pub fn rows(a: &Simulation, b: &Simulation) -> Vec<Row> {
+    let fa = serde_json::to_value(a.summary()).unwrap_or_default();
+    let fb = serde_json::to_value(b.summary()).unwrap_or_default();
+    ROWS.iter()
+        .map(|&(figure, name, less_is_better)| {
+            let get = |v: &Value| at_path(v, figure).and_then(number_of).unwrap_or(0.0);
+            let (a, b) = (get(&fa), get(&fb));
+            let better = if a == b {
+                Better::Same
+            } else if (a < b) == less_is_better {
+                Better::A
+            } else {
+                Better::B
+            };
+            Row {
+                figure,
+                name,
+                a,
+                b,
+                better,
+            }
+        })
+        .collect()
 }
 
 /// The scenario fields where `a` and `b` differ, by path, with each one's
@@ -148,7 +155,7 @@ pub fn differences(a: &Scenario, b: &Scenario) -> Vec<(String, Value, Value)> {
 /// A figure's value in words.
 fn shown(x: f64, figure: &str) -> String {
     crate::lesson::show(
-        if figure.contains("latency") {
+        if figure.contains("latency") || figure.ends_with("_ms") {
             x.round()
         } else {
             x
@@ -160,19 +167,28 @@ fn shown(x: f64, figure: &str) -> String {
 /// The trade-off in one line: what B (named by its differences from A)
 /// gained and paid, for the rows where the runs differ.
 pub fn trade_off(diffs: &[(String, Value, Value)], rows: &[Row]) -> String {
-    let name = diffs
+    trade_off_named(&name_of(diffs), rows)
+}
+
+/// B named by its differences from A: `db.replication sync, app.servers 2`.
+pub fn name_of(diffs: &[(String, Value, Value)]) -> String {
+    diffs
         .iter()
         .map(|(p, _, b)| match b {
             Value::String(s) => format!("{p} {s}"),
             other => format!("{p} {other}"),
         })
         .collect::<Vec<_>>()
-        .join(", ");
+        .join(", ")
+}
+
+/// The trade-off in one line, B called `name`.
+pub fn trade_off_named(name: &str, rows: &[Row]) -> String {
     let changes: Vec<String> = rows
         .iter()
         .filter(|r| r.better != Better::Same && r.figure != "requests.ok")
         .map(|r| {
-            if r.figure.contains("latency") {
+            if r.name.contains("latency") {
                 let d = r.b - r.a;
                 let d = if d.abs() < 10.0 {
                     format!("{d:+.1}")

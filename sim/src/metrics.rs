@@ -139,6 +139,9 @@ pub struct Metrics {
     pub totals: Totals,
     /// Latency of every finished request, in microseconds.
     pub latency: Histogram<u64>,
+    /// Latency of every finished write, in microseconds (two significant
+    /// figures: the checkpoints of time travel each hold a copy).
+    pub write_latency: Histogram<u64>,
     pub(crate) bucket: Bucket,
     /// One point per simulated second, oldest first: the last hour at
     /// least, and never more than two ([`SERIES_KEPT`]).
@@ -170,6 +173,7 @@ impl Metrics {
         Metrics {
             totals: Totals::default(),
             latency: latency_histogram(3),
+            write_latency: latency_histogram(2),
             bucket: Bucket::new(),
             series: Vec::new(),
         }
@@ -216,6 +220,9 @@ impl Metrics {
         let v = latency_us.max(1);
         let _ = self.latency.record(v);
         let _ = b.latency.record(v);
+        if kind == RequestKind::Write {
+            let _ = self.write_latency.record(v);
+        }
     }
 
     /// Share of finished requests that were answered (stale reads count as
@@ -235,6 +242,15 @@ impl Metrics {
             0.0
         } else {
             self.latency.value_at_quantile(q) as f64 / 1000.0
+        }
+    }
+
+    /// A latency percentile over the run's writes, in milliseconds.
+    pub fn write_latency_ms(&self, q: f64) -> f64 {
+        if self.write_latency.is_empty() {
+            0.0
+        } else {
+            self.write_latency.value_at_quantile(q) as f64 / 1000.0
         }
     }
 

@@ -43,6 +43,10 @@ pub struct Writes {
     pub total: u64,
     pub acked: u64,
     pub lost: u64,
+    /// Percentiles of the writes' latency (answered or not), in
+    /// milliseconds.
+    pub p50_ms: f64,
+    pub p99_ms: f64,
 }
 
 /// Consistency anomalies judged against the ground truth.
@@ -214,6 +218,8 @@ impl Simulation {
                 total: t.writes,
                 acked: t.writes_acked,
                 lost,
+                p50_ms: m.write_latency_ms(0.5),
+                p99_ms: m.write_latency_ms(0.99),
             },
             anomalies: Anomalies {
                 stale_read: t.stale_reads,
