@@ -1,7 +1,7 @@
 //! The application shell: the page layout (normal, presenter, compact), the animation-frame loop, the keyboard, dialogs that keep focus, and the one dispatcher through which every control's action reaches `Engine::act`.
 
 use crate::action::Action;
-use crate::charts::Charts;
+use crate::charts::{Charts, VersusCharts};
 use crate::diagram::{self, DiagramEvents};
 use crate::engine::Engine;
 use crate::frame::{Loop, Painter};
@@ -88,6 +88,7 @@ pub fn App(props: &AppProps) -> Html {
     let update = use_force_update();
     let dropping = use_state(|| false);
     let canvas = use_node_ref();
+    let canvas_b = use_node_ref();
     // How long a refresh takes, from here to the DOM updated.
     let refresh_ms = use_memo((), |_| Cell::new(0.0));
     {
@@ -99,7 +100,8 @@ pub fn App(props: &AppProps) -> Html {
     }
     let painter = {
         let canvas = canvas.clone();
-        use_memo((), move |_| Painter::new(canvas))
+        let canvas_b = canvas_b.clone();
+        use_memo((), move |_| Painter::new(canvas, canvas_b))
     };
     let refresh = {
         let update = update.clone();
@@ -188,15 +190,17 @@ pub fn App(props: &AppProps) -> Html {
 
     // Move keyboard focus into a dialog when it opens.
     {
-        let (request, help) = {
+        let (request, help, chooser) = {
             let e = engine.borrow();
-            (e.request, e.help)
+            (e.request, e.help, e.compare_dialog)
         };
-        use_effect_with((request, help), move |(request, help)| {
+        use_effect_with((request, help, chooser), move |(request, help, chooser)| {
             let selector = if request.is_some() {
                 Some("[data-testid='waterfall-close']")
             } else if *help {
                 Some("[data-testid='help'] button")
+            } else if *chooser {
+                Some("[data-testid='compare-chooser'] button")
             } else {
                 None
             };
@@ -226,6 +230,24 @@ pub fn App(props: &AppProps) -> Html {
             let dispatch = dispatch.clone();
             Callback::from(move |(x, y): (f64, f64)| dispatch.emit(Action::ClickAt { x, y }))
         },
+    };
+    // Run B's diagram: its nodes act like A's (what is done to a node is
+    // done in both runs).
+    let events_b = DiagramEvents {
+        node: {
+            let dispatch = dispatch.clone();
+            let names: Vec<String> = e
+                .versus
+                .as_ref()
+                .map(|v| v.snapshot.nodes.iter().map(|n| n.id.clone()).collect())
+                .unwrap_or_default();
+            Callback::from(move |i: usize| {
+                if let Some(node) = names.get(i) {
+                    dispatch.emit(Action::ClickNode { node: node.clone() });
+                }
+            })
+        },
+        background: Callback::noop(),
     };
     let layout = if *embed {
         "embed"
@@ -268,7 +290,7 @@ pub fn App(props: &AppProps) -> Html {
     });
 
     html! {
-        <div class={classes!("lab", format!("layout-{layout}"), (*hidden).clone(), dropping.then_some("dropping"), e.lesson.is_some().then_some("with-lesson"))}
+        <div class={classes!("lab", format!("layout-{layout}"), (*hidden).clone(), dropping.then_some("dropping"), e.lesson.is_some().then_some("with-lesson"), e.versus.is_some().then_some("comparing"))}
              ref={root} data-layout={layout} {ondragover} {ondragleave} {ondrop}>
             <header class="topbar">
                 <h1>{ "PathLab" }<span class="tagline">{ " — the request-path laboratory" }</span></h1>
@@ -299,8 +321,22 @@ pub fn App(props: &AppProps) -> Html {
                     <button type="button" aria-label="Dismiss" onclick={panels::on_click(&dispatch, Action::Dismiss)}>{ "✕" }</button>
                 </div>
             }
-            <main class="stage">
-                { diagram::view(&e, snap, &events, &canvas) }
+            <main class={classes!("stage", e.versus.is_some().then_some("comparing"))}>
+                if let Some(v) = e.versus.as_ref() {
+                    <section class="compare" data-testid="compare" aria-label="Two designs side by side">
+                        <div class="versus-run run-a" data-run="a">
+                            <h2 class="run-name"><span class="run-tag">{ "A" }</span>{ panels::compare::name_a(&e) }</h2>
+                            { diagram::view(&e, snap, &events, &canvas) }
+                        </div>
+                        { panels::compare::delta(&e, &dispatch) }
+                        <div class="versus-run run-b" data-run="b">
+                            <h2 class="run-name"><span class="run-tag">{ "B" }</span>{ v.name.clone() }</h2>
+                            { diagram::view_b(&e, &v.snapshot, &events_b, &canvas_b) }
+                        </div>
+                    </section>
+                } else {
+                    { diagram::view(&e, snap, &events, &canvas) }
+                }
                 if layout == "full" {
                     <aside class="side" aria-label="Break things">
                         { panels::node::view(&e, snap, &dispatch) }
@@ -316,7 +352,12 @@ pub fn App(props: &AppProps) -> Html {
             { panels::timeline::view(&e, &dispatch) }
             if layout == "full" {
                 <section class="lower">
-                    <Charts series={Rc::new(minute.0)} cursor_s={minute.1} replicas={Rc::new(replica_names(snap))} window_s={60} playing={e.playing} />
+                    if let Some(v) = e.versus.as_ref() {
+                        <VersusCharts a={Rc::new(minute.0)} b={Rc::new(v.series.clone())}
+                                      name_a={AttrValue::from(panels::compare::name_a(&e))} name_b={AttrValue::from(v.name.clone())} />
+                    } else {
+                        <Charts series={Rc::new(minute.0)} cursor_s={minute.1} replicas={Rc::new(replica_names(snap))} window_s={60} playing={e.playing} />
+                    }
                     { panels::log::view(&e, &dispatch) }
                     { panels::requests::view(&e, &dispatch) }
                 </section>
@@ -359,6 +400,7 @@ pub fn App(props: &AppProps) -> Html {
             if e.help {
                 { panels::help::help(&dispatch) }
             }
+            { panels::compare::chooser(&e, &dispatch) }
         </div>
     }
 }

@@ -18,7 +18,23 @@ pub struct DiagramEvents {
 
 /// Renders the diagram for the current snapshot.
 pub fn view(engine: &Engine, snap: &Snapshot, events: &DiagramEvents, canvas: &NodeRef) -> Html {
-    let places = &engine.places;
+    draw(engine, snap, &engine.places, events, canvas, false)
+}
+
+/// Renders run B's diagram while comparing (nodes are not selected or
+/// picked in it: what is done to a node is done in both runs).
+pub fn view_b(engine: &Engine, snap: &Snapshot, events: &DiagramEvents, canvas: &NodeRef) -> Html {
+    draw(engine, snap, &engine.versus_places, events, canvas, true)
+}
+
+fn draw(
+    engine: &Engine,
+    snap: &Snapshot,
+    places: &[Place],
+    events: &DiagramEvents,
+    canvas: &NodeRef,
+    b: bool,
+) -> Html {
     let all_links = links::links(&snap.nodes);
     let sides = links::sides(snap.nodes.len(), &snap.cut);
     let mut normal = String::with_capacity(all_links.len() * 24);
@@ -87,8 +103,11 @@ pub fn view(engine: &Engine, snap: &Snapshot, events: &DiagramEvents, canvas: &N
                 n,
                 place,
                 engine,
-                sides.get(i).copied().flatten(),
-                snap.vips.contains(&(i as u16)),
+                Marks {
+                    side: sides.get(i).copied().flatten(),
+                    holds_vip: snap.vips.contains(&(i as u16)),
+                    b,
+                },
                 &events.node,
             )
         });
@@ -104,7 +123,8 @@ pub fn view(engine: &Engine, snap: &Snapshot, events: &DiagramEvents, canvas: &N
                  viewBox={format!("0 0 {width} {height}")}
                  preserveAspectRatio="xMidYMid meet"
                  role="group" aria-label="The request path: users, DNS, CDN, load balancers, app servers, cache and database"
-                 data-testid="diagram" data-cut-links={n_cut.to_string()} data-in-flight={engine.sim.in_flight().to_string()}
+                 data-testid={if b { "diagram-b" } else { "diagram" }} data-cut-links={n_cut.to_string()}
+                 data-in-flight={if b { snap.flights.len() } else { engine.sim.in_flight() }.to_string()}
                  onclick={onclick_bg}>
                 { for titles }
                 <path class="links" d={normal} />
@@ -155,15 +175,23 @@ pub fn describe(n: &NodeView) -> String {
     parts.join(", ")
 }
 
+/// What a node is drawn with besides its state: its side of a partition,
+/// whether it holds the shared address, and whether it is run B's.
+struct Marks {
+    side: Option<char>,
+    holds_vip: bool,
+    b: bool,
+}
+
 fn node_view(
     i: usize,
     n: &NodeView,
     p: Place,
     engine: &Engine,
-    side: Option<char>,
-    holds_vip: bool,
+    marks: Marks,
     on_click: &Callback<usize>,
 ) -> Html {
+    let Marks { side, holds_vip, b } = marks;
     let onclick = {
         let cb = on_click.clone();
         Callback::from(move |e: MouseEvent| {
@@ -197,8 +225,8 @@ fn node_view(
         "node",
         format!("kind-{}", kind_class(n.kind)),
         format!("state-{state}"),
-        (engine.selected == Some(i)).then_some("selected"),
-        engine.picked.contains(&i).then_some("picked"),
+        (!b && engine.selected == Some(i)).then_some("selected"),
+        (!b && engine.picked.contains(&i)).then_some("picked"),
         engine
             .lesson
             .as_ref()
@@ -238,7 +266,7 @@ fn node_view(
     };
     html! {
         <g class={class} data-node={n.id.clone()} data-state={state} data-kind={kind_class(n.kind)}
-           role="button" tabindex={if small { "-1" } else { "0" }} aria-label={describe(n)} aria-pressed={(engine.selected == Some(i)).to_string()}
+           role="button" tabindex={if small { "-1" } else { "0" }} aria-label={describe(n)} aria-pressed={(!b && engine.selected == Some(i)).to_string()}
            onclick={onclick} onkeydown={onkeydown}>
             <title>{ describe(n) }</title>
             <rect class="hit-area" x={format!("{hit_x0:.1}")} y={format!("{:.1}", y - r - 6.0)} width={format!("{:.1}", hit_x1 - hit_x0)} height={format!("{:.1}", 2.0 * r + if small { 12.0 } else { 26.0 })} />

@@ -1194,6 +1194,7 @@ impl Engine {
             }
             Action::CloseAll => {
                 self.help = false;
+                self.compare_dialog = false;
                 self.request = None;
                 self.picking = false;
                 self.picked.clear();

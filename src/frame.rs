@@ -22,20 +22,40 @@ const MAX_REFRESH_SHARE: f64 = 0.1;
 pub struct Painter {
     canvas: NodeRef,
     layer: RefCell<particles::Layer>,
+    /// Run B's canvas and pixels, while comparing.
+    canvas_b: NodeRef,
+    layer_b: RefCell<particles::Layer>,
 }
 
 impl Painter {
-    /// A painter for the canvas behind `canvas`.
-    pub fn new(canvas: NodeRef) -> Painter {
+    /// A painter for the canvas behind `canvas` (and `canvas_b`, run B's
+    /// while comparing).
+    pub fn new(canvas: NodeRef, canvas_b: NodeRef) -> Painter {
         Painter {
             canvas,
             layer: RefCell::default(),
+            canvas_b,
+            layer_b: RefCell::default(),
         }
     }
 
     /// Draws the requests in flight; `still` draws each at its midpoint.
     pub fn draw(&self, engine: &Engine, still: bool) {
-        let Some(canvas) = self.canvas.cast::<HtmlCanvasElement>() else {
+        self.paint(&self.canvas, &self.layer, engine, still, false);
+        if engine.versus.is_some() {
+            self.paint(&self.canvas_b, &self.layer_b, engine, still, true);
+        }
+    }
+
+    fn paint(
+        &self,
+        canvas: &NodeRef,
+        layer: &RefCell<particles::Layer>,
+        engine: &Engine,
+        still: bool,
+        b: bool,
+    ) {
+        let Some(canvas) = canvas.cast::<HtmlCanvasElement>() else {
             return;
         };
         let ratio = gloo::utils::window().device_pixel_ratio().max(1.0);
@@ -64,7 +84,7 @@ impl Painter {
             ox: (fw - width * scale) / 2.0,
             oy: (fh - height * scale) / 2.0,
         };
-        self.layer.borrow_mut().draw(&ctx, engine, view, still);
+        layer.borrow_mut().draw(&ctx, engine, view, still, b);
     }
 }
 

@@ -36,6 +36,9 @@ pub struct StartOptions {
     /// Open a lesson (`lesson=ID`) at a step (`step=N`, from 1).
     pub lesson: Option<String>,
     pub step: Option<u32>,
+    /// Run B to compare with (`compare=db.replication=sync`, several
+    /// changes joined by `;`, or `compare=PRESET`).
+    pub compare: Option<crate::link::Against>,
 }
 
 /// Controls `controls=` can choose.
@@ -172,6 +175,10 @@ impl StartOptions {
                 "embed" => o.embed = flag("embed", &v, &mut warnings),
                 "lessons" => o.lessons = v.is_empty() || flag("lessons", &v, &mut warnings),
                 "lesson" if !v.is_empty() => o.lesson = Some(v),
+                "compare" => match against(&v) {
+                    Ok(a) => o.compare = Some(a),
+                    Err(why) => warnings.push(why),
+                },
                 "step" => match v.parse::<u32>() {
                     Ok(n) if n >= 1 => o.step = Some(n),
                     _ => warnings.push(format!(
@@ -202,6 +209,31 @@ impl StartOptions {
             }
         }
         (o, warnings)
+    }
+}
+
+/// Reads `compare=`: scenario changes as `FIELD=VALUE` joined by `;`, or
+/// a preset's name.
+fn against(v: &str) -> Result<crate::link::Against, String> {
+    if v.contains('=') {
+        Ok(crate::link::Against {
+            set: v
+                .split(';')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+            ..Default::default()
+        })
+    } else if pathlab_sim::presets::NAMES.contains(&v) {
+        Ok(crate::link::Against {
+            preset: Some(v.to_string()),
+            ..Default::default()
+        })
+    } else {
+        Err(format!(
+            "ignored compare {v:?}: give a change as FIELD=VALUE (like db.replication=sync) or a scenario's name"
+        ))
     }
 }
 
@@ -241,6 +273,11 @@ pub fn initial_engine(
     // A link to a run (`#run=…`) brings that run, at its moment.
     if let Some(fragment) = &opts.run {
         engine.open_link(fragment);
+    }
+    if let Some(against) = &opts.compare {
+        engine.act(crate::action::Action::Compare {
+            with: Some(against.clone()),
+        });
     }
     if let Some(id) = &opts.lesson {
         engine.open_lesson(id.clone(), opts.step.unwrap_or(1) - 1);
@@ -286,5 +323,42 @@ mod tests {
             assert_eq!(o.range, None, "{bad}");
             assert!(w.len() == 1 && w[0].contains("range"), "{bad}: {w:?}");
         }
+    }
+
+    #[test]
+    fn compare_names_run_b_by_its_changes_or_its_preset() {
+        let (o, w) = StartOptions::parse(
+            "?preset=leader-crash&compare=db.replication%3Dsync%3Bapp.servers%3D2",
+        );
+        assert!(w.is_empty(), "{w:?}");
+        let a = o.compare.unwrap();
+        assert_eq!(a.set, vec!["db.replication=sync", "app.servers=2"]);
+        let (o, _) = StartOptions::parse("compare=db.replication=sync");
+        assert_eq!(o.compare.unwrap().set, vec!["db.replication=sync"]);
+        let (o, _) = StartOptions::parse("compare=partition-leader");
+        assert_eq!(
+            o.compare.unwrap().preset.as_deref(),
+            Some("partition-leader")
+        );
+        let (o, w) = StartOptions::parse("compare=nonsense");
+        assert!(o.compare.is_none());
+        assert!(w.len() == 1 && w[0].contains("FIELD=VALUE"), "{w:?}");
+        // The engine starts comparing, and a field the scenario lacks is named.
+        let (o, w) = StartOptions::parse("preset=leader-crash&compare=db.replication=sync");
+        let e = initial_engine(&o, w, || Box::new(crate::live::LocalLink::new()));
+        assert_eq!(
+            e.versus.as_ref().map(|v| v.name.as_str()),
+            Some("db.replication sync")
+        );
+        let (o, w) = StartOptions::parse("compare=db.replicaton=sync");
+        let e = initial_engine(&o, w, || Box::new(crate::live::LocalLink::new()));
+        assert!(e.versus.is_none());
+        assert!(
+            e.error
+                .as_deref()
+                .is_some_and(|m| m.contains("db.replicaton")),
+            "{:?}",
+            e.error
+        );
     }
 }

@@ -205,13 +205,24 @@ impl Layer {
         engine: &Engine,
         view: Viewport,
         still: bool,
+        b: bool,
     ) {
         self.fit(view);
         self.pixels.fill([0; 4]);
-        let sim = &engine.sim;
-        let now = sim.now();
-        let places = &engine.places;
-        let flights = sim.flights(MAX_PARTICLES);
+        // Run B's requests while comparing, else the live run's.
+        let versus = engine.versus.as_ref().filter(|_| b);
+        let (now, places, flights) = match versus {
+            Some(v) => (
+                v.snapshot.now,
+                &engine.versus_places,
+                v.snapshot.flights.as_slice(),
+            ),
+            None => (
+                engine.sim.now(),
+                &engine.places,
+                engine.sim.flights(MAX_PARTICLES),
+            ),
+        };
         for mark in Mark::ALL {
             for f in flights.iter().filter(|f| mark.shows(f)) {
                 let Some((x, y)) = position(places, f.from, f.to, f.sent, f.arrives, now, still)
@@ -231,7 +242,9 @@ impl Layer {
         }
         ctx.set_transform(view.scale, 0.0, 0.0, view.scale, view.ox, view.oy)
             .ok();
-        answers(ctx, engine);
+        if !b {
+            answers(ctx, engine);
+        }
     }
 
     /// Makes the buffer and sprites match the canvas.

@@ -12,9 +12,11 @@
 //! `points` attribute is written into one pre-sized `String`.
 
 mod figures;
+mod versus;
 use figures::{error_rate, latency, replication_lag, stale_reads, throughput};
 use std::fmt::Write as _;
 use std::rc::Rc;
+pub use versus::VersusCharts;
 
 use pathlab_sim::Point;
 use yew::prelude::*;
@@ -136,6 +138,22 @@ impl<'a> Window<'a> {
             now,
             span,
             past: cursor.is_some(),
+        })
+    }
+
+    /// The points of `series` (another run's, in lock-step) over the same
+    /// seconds; `None` when it has none there.
+    fn aligned(&self, series: &'a [Point]) -> Option<Window<'a>> {
+        let first = self.now.saturating_sub(self.span);
+        let from = series.partition_point(|p| p.t_s < first);
+        let upto = series.partition_point(|p| p.t_s <= self.now);
+        let points = &series[from..upto.max(from)];
+        Some(Window {
+            points,
+            last: points.last()?,
+            now: self.now,
+            span: self.span,
+            past: self.past,
         })
     }
 

@@ -1,5 +1,6 @@
 //! The panels around the diagram. Each is a function of the engine (what to show) and a dispatcher (where to send the actions its controls stand for): components only turn DOM events into [`Action`]s.
 
+pub mod compare;
 pub mod controls;
 pub mod help;
 pub mod intro;

@@ -292,6 +292,9 @@ pub fn view(e: &Engine, d: &Dispatch) -> Html {
                         title="Save the per-second metrics up to this moment as CSV"
                         onclick={on_click(d, Action::SaveMetrics)}>{ "Save metrics (CSV)" }</button>
                 { import(d) }
+                <button type="button" class="link" data-testid="compare-with" data-action="compare"
+                        title="Run a second design beside this one, with the same traffic and the same faults, and see which does better"
+                        onclick={on_click(d, Action::CompareDialog { open: true })}>{ "Compare with…" }</button>
                 <details class="more-exports" data-testid="more-exports">
                     <summary>{ "More files" }</summary>
                     <div class="menu">
@@ -386,6 +389,13 @@ fn branches(e: &Engine, d: &Dispatch) -> Html {
                             if !current {
                                 <button type="button" data-action="switch" data-branch={b.id.to_string()}
                                         onclick={on_click(d, Action::Switch { branch: b.id })}>{ "Switch to it" }</button>
+                                <button type="button" data-action="compare-branch" data-branch={b.id.to_string()}
+                                        title="Show this branch beside the current one, in lock-step"
+                                        onclick={on_click(d, Action::Compare { with: Some(crate::link::Against {
+                                            commands: Some(b.commands.clone()),
+                                            label: Some(label(b.id)),
+                                            ..Default::default()
+                                        }) })}>{ "Compare with it" }</button>
                             }
                             if !b.commands.is_empty() {
                                 <ol class="branch-commands">
