@@ -251,7 +251,7 @@ pub struct Figures {
 }
 
 /// The run's figures as a JSON tree: its summary, with hit ratios.
-fn figures_of(sim: &Simulation) -> Value {
+pub(crate) fn figures_of(sim: &Simulation) -> Value {
     let mut v = serde_json::to_value(sim.summary()).unwrap_or_default();
     for cache in ["cache", "cdn"] {
         if let Some(c) = v.get_mut(cache).and_then(Value::as_object_mut) {

@@ -61,6 +61,7 @@ pub mod snapshot;
 pub mod store;
 pub mod summary;
 pub mod sweep;
+pub mod theory;
 mod tiers;
 pub mod time;
 pub mod timeline;

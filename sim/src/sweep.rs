@@ -9,10 +9,12 @@ use serde_json::Value;
 
 /// The figures a sweep reports for each run, by their path in the run's
 /// summary (as `run --json` prints it).
-pub const FIGURES: [&str; 12] = [
+pub const FIGURES: [&str; 14] = [
     "availability",
     "latency_ms.p50",
     "latency_ms.p99",
+    "writes.p99_ms",
+    "cache.hit_ratio",
     "requests.failed",
     "writes.acked",
     "anomalies.stale_read",
@@ -149,6 +151,9 @@ pub struct RunResult {
     pub fingerprint: String,
     /// The values of [`FIGURES`], in order.
     pub figures: Vec<f64>,
+    /// Che's approximation of the cache's hit ratio for this run's design
+    /// and measured rates (see [`crate::theory::che_for`]), where it applies.
+    pub che_hit_ratio: Option<f64>,
 }
 
 /// Runs `scenario` with `seed` for `duration_s` (or its own duration).
@@ -163,9 +168,10 @@ pub fn run_one(
     }
     let mut sim = Simulation::new(&s, seed)?;
     sim.run();
-    let summary = serde_json::to_value(sim.summary()).unwrap_or_default();
+    let summary = crate::lesson::figures_of(&sim);
     Ok(RunResult {
         seed,
+        che_hit_ratio: crate::theory::che_for(&sim),
         fingerprint: sim.fingerprint_hex(),
         figures: FIGURES
             .iter()

@@ -1,0 +1,132 @@
+//! Textbook predictions drawn beside a sweep's measured points: Che's approximation for a cache's hit ratio against its capacity, with entries expiring and writes invalidating them.
+
+/// Zipf popularity of `n` keys with exponent `skew`: the share of requests
+/// for the key of each rank, most popular first (as the workload draws
+/// keys).
+pub fn zipf(n: u32, skew: f64) -> Vec<f64> {
+    let weights: Vec<f64> = (1..=n.max(1))
+        .map(|rank| 1.0 / libm::pow(f64::from(rank), skew))
+        .collect();
+    let total: f64 = weights.iter().sum();
+    weights.into_iter().map(|w| w / total).collect()
+}
+
+/// Che's approximation of the hit ratio of an LRU cache holding
+/// `capacity` entries, read at `read_rate` per second and written (each
+/// write removing the key's entry) at `write_rate`, both spread over the
+/// keys as `popularity` says; entries also expire `ttl_s` after they were
+/// stored.
+///
+/// While the cache is not full, entries leave only by expiring or being
+/// written. Once it is full, an entry read within the last `T` seconds with no write since is in
+/// the cache, `T` being the characteristic time at which the cache is
+/// exactly full (or the TTL, if the cache never fills). For a key read at
+/// rate λ and written at rate μ that is `λ/(λ+μ) · (1 − e^{−(λ+μ)T})`, the
+/// chance that the read before this one came within `T` and no write came
+/// after it; the hit ratio is its read-weighted mean.
+pub fn che_hit_ratio(
+    popularity: &[f64],
+    capacity: f64,
+    read_rate: f64,
+    write_rate: f64,
+    ttl_s: f64,
+) -> f64 {
+    let present = |t: f64| -> Vec<f64> {
+        popularity
+            .iter()
+            .map(|p| {
+                let (l, m) = (p * read_rate, p * write_rate);
+                if l + m <= 0.0 {
+                    0.0
+                } else {
+                    l / (l + m) * (1.0 - libm::exp(-(l + m) * t))
+                }
+            })
+            .collect()
+    };
+    let full = |t: f64| present(t).iter().sum::<f64>();
+    // Entries that expire before the cache fills: each is stored at a
+    // miss and serves the reads that come before the first write or its
+    // expiry, m = (1 − e^{−μ·TTL})/μ seconds on average; then it is read
+    // λm times per miss, a share λm/(λm + 1) of its reads (and of the time).
+    let by_ttl: Vec<f64> = popularity
+        .iter()
+        .map(|p| {
+            let (l, m) = (p * read_rate, p * write_rate);
+            let stay = if m > 0.0 {
+                (1.0 - libm::exp(-m * ttl_s)) / m
+            } else {
+                ttl_s
+            };
+            l * stay / (l * stay + 1.0)
+        })
+        .collect();
+    let weighted = |h: &[f64]| {
+        popularity.iter().zip(h).map(|(p, h)| p * h).sum::<f64>()
+            / popularity.iter().sum::<f64>().max(f64::MIN_POSITIVE)
+    };
+    if ttl_s.is_finite() && ttl_s > 0.0 && by_ttl.iter().sum::<f64>() <= capacity {
+        return weighted(&by_ttl);
+    }
+    // The cache fills: the occupancy grows with T, so bisect for the T
+    // that fills it exactly.
+    let horizon = if ttl_s > 0.0 { ttl_s.min(1e9) } else { 1e9 };
+    let t = if full(horizon) <= capacity {
+        horizon
+    } else {
+        let (mut lo, mut hi) = (0.0, horizon);
+        for _ in 0..200 {
+            let mid = 0.5 * (lo + hi);
+            if full(mid) < capacity {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        0.5 * (lo + hi)
+    };
+    weighted(&present(t))
+}
+
+/// Che's approximation for a run's cache, with the rates of reads and
+/// writes the run measured: where it applies (one LRU cache that writes
+/// invalidate, and some reads).
+pub fn che_for(sim: &crate::Simulation) -> Option<f64> {
+    let s = sim.scenario();
+    let sum = sim.summary();
+    let reads = (sum.cache.hits + sum.cache.misses) as f64;
+    let applies = s.cache.enabled
+        && s.cache.eviction == crate::store::Eviction::Lru
+        && s.cache.write_policy == crate::scenario::WritePolicy::Invalidate
+        && reads > 0.0
+        && sum.duration_s > 0.0;
+    applies.then(|| {
+        che_hit_ratio(
+            &zipf(s.workload.keys, s.workload.key_skew),
+            f64::from(s.cache.capacity),
+            reads / sum.duration_s,
+            sum.writes.total as f64 / sum.duration_s,
+            s.cache.ttl_s,
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn che_gives_every_hit_when_all_keys_fit_and_few_when_the_cache_is_tiny() {
+        let p = zipf(100, 0.0);
+        // Everything fits, nothing is written, nothing expires: almost every
+        // read hits once the keys have been seen (read often enough).
+        let all = che_hit_ratio(&p, 1000.0, 1000.0, 0.0, f64::INFINITY);
+        assert!(all > 0.99, "{all}");
+        // Uniform keys and room for one in ten: about one read in ten hits.
+        let tenth = che_hit_ratio(&p, 10.0, 1000.0, 0.0, f64::INFINITY);
+        assert!((tenth - 0.1).abs() < 0.01, "{tenth}");
+        // Writes that remove entries cost hits.
+        let written = che_hit_ratio(&p, 1000.0, 1000.0, 1000.0, f64::INFINITY);
+        assert!((written - 0.5).abs() < 0.01, "{written}");
+    }
+}
