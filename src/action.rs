@@ -145,6 +145,31 @@ pub enum Action {
     },
     /// Open or close the "Compare with…" chooser.
     CompareDialog { open: bool },
+    /// Open or close the sweep panel.
+    SweepPanel { open: bool },
+    /// Run a sweep of the design on screen: one or two `FIELD=V1,V2,…`,
+    /// seeds 1 to `seeds`, `secs` simulated seconds each, in workers.
+    SweepStart {
+        vary: Vec<String>,
+        seeds: u32,
+        secs: f64,
+    },
+    /// Stop the sweep under way (its workers end), keeping what came in.
+    SweepStop,
+    /// Pick a variant on the sweep's chart (or none).
+    SweepPick { variant: Option<u32> },
+    /// Open a variant's run (seed 1) in place of the run on screen.
+    SweepOpen { variant: u32 },
+    /// Compare the run on screen with a variant's design.
+    SweepCompare { variant: u32 },
+    /// Choose the chart's axes: a figure by its path (`latency_ms.p99`),
+    /// or `setting` for the varied setting's value on x.
+    SweepAxes { x: String, y: String },
+    /// Save the sweep's table as CSV.
+    SweepCsv,
+    /// Edit the sweep's form: `field` is `vary`, `vary2`, `seeds` or
+    /// `secs`.
+    SweepEdit { field: String, text: String },
 }
 
 /// A change to how the world is built (it starts a new run): one scenario

@@ -46,6 +46,17 @@ fn worker_link() -> Box<dyn Link> {
     Box::new(crate::link::NoLink)
 }
 
+/// Cores the browser reports (`navigator.hardwareConcurrency`), 1 to 8.
+fn cores() -> usize {
+    use web_sys::js_sys::Reflect;
+    Reflect::get(&gloo::utils::window(), &"navigator".into())
+        .and_then(|n| Reflect::get(&n, &"hardwareConcurrency".into()))
+        .ok()
+        .and_then(|c| c.as_f64())
+        .unwrap_or(2.0)
+        .clamp(1.0, 8.0) as usize
+}
+
 /// The whole application.
 #[component]
 pub fn App(props: &AppProps) -> Html {
@@ -76,12 +87,17 @@ pub fn App(props: &AppProps) -> Html {
             }
             hidden.set(opts.hidden());
             parent.replace(opts.parent.clone());
+            let maker = link.clone();
             let link = || match &link {
                 Some(make) => (make.0)(),
                 None => worker_link(),
             };
             let mut engine = initial_engine(&opts, warnings, link);
             engine.reached = crate::files::load_progress();
+            // Sweep workers: one per core the browser reports.
+            engine.sweep_links =
+                Some(maker.unwrap_or_else(|| LinkMaker(Rc::new(|| worker_link()))));
+            engine.cores = cores();
             engine
         })
     };
@@ -350,6 +366,7 @@ pub fn App(props: &AppProps) -> Html {
                 }
             </main>
             { panels::timeline::view(&e, &dispatch) }
+            { panels::sweep::view(&e, &dispatch) }
             if layout == "full" {
                 <section class="lower">
                     if let Some(v) = e.versus.as_ref() {

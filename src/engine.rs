@@ -152,6 +152,20 @@ pub struct Engine {
     pub versus_places: Vec<Place>,
     /// Whether the "Compare with…" chooser is open.
     pub compare_dialog: bool,
+    /// The sweep under way or last run, and whether its panel is open.
+    pub sweep: Option<crate::sweep::Sweep>,
+    pub sweep_panel: bool,
+    /// The sweep form's text: what to vary (one or two settings), seeds,
+    /// simulated seconds.
+    pub sweep_form: [String; 4],
+    /// A sweep asked for, waiting for the core to name its variants.
+    sweep_asked: Option<crate::sweep::SweepSpec>,
+    /// Makes the links to sweep workers (the page's: new Web Workers).
+    pub sweep_links: Option<crate::link::LinkMaker>,
+    /// How many sweep workers to run at once (the browser's cores).
+    pub cores: usize,
+    /// Real ms of the latest frame.
+    now_ms: f64,
     /// Real time of the previous frame (ms), while playing.
     last_frame: Option<f64>,
     /// Node count, retired-node count and orientation the layout was made for.
@@ -307,6 +321,18 @@ impl Engine {
             versus: None,
             versus_places: Vec::new(),
             compare_dialog: false,
+            sweep: None,
+            sweep_panel: false,
+            sweep_form: [
+                crate::sweep::SUGGESTED[0].1.to_string(),
+                String::new(),
+                "3".to_string(),
+                "60".to_string(),
+            ],
+            sweep_asked: None,
+            sweep_links: None,
+            cores: 2,
+            now_ms: 0.0,
             last_frame: None,
             behind: false,
             layout_for: (0, 0, Orientation::Across),
@@ -380,6 +406,21 @@ impl Engine {
                     moved = true;
                 }
                 FromCore::Host(answer) => self.host_inbox.push(*answer),
+                FromCore::SweepPlan(labels) => {
+                    if let (Some(spec), Some(maker)) =
+                        (self.sweep_asked.take(), self.sweep_links.clone())
+                    {
+                        self.sweep = Some(crate::sweep::Sweep::start(
+                            spec,
+                            labels,
+                            self.cores,
+                            &*maker.0,
+                            self.now_ms,
+                        ));
+                    }
+                }
+                // Runs of a sweep come from its workers, not this link.
+                FromCore::SweepRun(_) => {}
                 FromCore::LessonIndex(cards) => self.lessons = Some(cards),
                 FromCore::Lesson(answer) => {
                     self.lesson_answer(*answer);
@@ -775,7 +816,17 @@ impl Engine {
     /// at a time: a slow core falls behind, and says so, rather than
     /// queueing work). Returns true if the run changed.
     pub fn frame(&mut self, now_ms: f64) -> bool {
+        self.now_ms = now_ms;
         let mut moved = self.pump();
+        if let Some(sweep) = self.sweep.as_mut()
+            && sweep.pump(now_ms)
+        {
+            // Progress is shown as it comes.
+            self.answered = true;
+            if let Some(why) = sweep.failed.clone().filter(|_| sweep.finished()) {
+                self.error = Some(why);
+            }
+        }
         self.renew_link(now_ms);
         self.reveal_when_due();
         if !self.playing {
@@ -1058,6 +1109,120 @@ impl Engine {
                 self.compare_dialog = *open;
                 true
             }
+            Action::SweepPanel { open } => {
+                self.sweep_panel = *open;
+                true
+            }
+            Action::SweepStart { vary, seeds, secs } => {
+                if self.sweep_links.is_none() {
+                    self.error = Some("sweeps need Web Workers, which this page has not".into());
+                    return false;
+                }
+                if !(1..=20).contains(seeds) {
+                    self.error = Some(format!("a sweep runs 1 to 20 seeds, not {seeds}"));
+                    return false;
+                }
+                if !(secs.is_finite() && (1.0..=3600.0).contains(secs)) {
+                    self.error = Some(format!(
+                        "a sweep's runs last 1 to 3600 simulated seconds, not {secs}"
+                    ));
+                    return false;
+                }
+                // A new sweep replaces the old one (its workers end).
+                self.sweep = None;
+                self.sweep_panel = true;
+                self.sweep_asked = Some(crate::sweep::SweepSpec {
+                    preset: self.preset.clone(),
+                    designs: self.designs.clone(),
+                    vary: vary.clone(),
+                    seeds: *seeds,
+                    secs: *secs,
+                });
+                self.ask_core(ToCore::SweepPlan {
+                    preset: self.preset.clone(),
+                    designs: self.designs.clone(),
+                    vary: vary.clone(),
+                })
+            }
+            Action::SweepStop => {
+                if let Some(s) = self.sweep.as_mut() {
+                    s.stop(self.now_ms);
+                }
+                true
+            }
+            Action::SweepPick { variant } => match self.sweep.as_mut() {
+                Some(s) => {
+                    s.picked = variant.map(|v| v as usize).filter(|&v| v < s.labels.len());
+                    true
+                }
+                None => false,
+            },
+            Action::SweepOpen { variant } => match self.sweep.as_ref() {
+                Some(s) if (*variant as usize) < s.labels.len() => {
+                    let job = s.spec.job(*variant, 1);
+                    self.playing = false;
+                    self.ask_core(ToCore::SweepOpen(job))
+                }
+                _ => {
+                    self.error = Some(format!("the sweep has no variant {variant}"));
+                    false
+                }
+            },
+            Action::SweepCompare { variant } => {
+                let set = self
+                    .sweep
+                    .as_ref()
+                    .and_then(|s| s.labels.get(*variant as usize))
+                    .map(|l| l.split(' ').map(str::to_string).collect::<Vec<_>>());
+                match set {
+                    Some(set) => self.ask_core(ToCore::Compare {
+                        against: Some(crate::link::Against {
+                            set,
+                            ..Default::default()
+                        }),
+                    }),
+                    None => {
+                        self.error = Some(format!("the sweep has no variant {variant}"));
+                        false
+                    }
+                }
+            }
+            Action::SweepAxes { x, y } => {
+                let at = |f: &str| pathlab_sim::sweep::FIGURES.iter().position(|g| *g == f);
+                match (self.sweep.as_mut(), at(y)) {
+                    (Some(s), Some(y)) => {
+                        s.x = at(x);
+                        s.y = y;
+                        true
+                    }
+                    _ => {
+                        self.error = Some(format!("a sweep's chart cannot show {y:?}"));
+                        false
+                    }
+                }
+            }
+            Action::SweepEdit { field, text } => {
+                let i = ["vary", "vary2", "seeds", "secs"]
+                    .iter()
+                    .position(|f| f == field);
+                match i {
+                    Some(i) => {
+                        self.sweep_form[i] = text.chars().take(500).collect();
+                        true
+                    }
+                    None => {
+                        self.error = Some(format!("the sweep's form has no field {field:?}"));
+                        false
+                    }
+                }
+            }
+            Action::SweepCsv => match self.sweep.as_ref() {
+                Some(s) => {
+                    self.download = Some((format!("pathlab-{}-sweep.csv", s.spec.preset), s.csv()));
+                    true
+                }
+                None => false,
+            },
             Action::Switch { branch } => {
                 if self.sim.branches().iter().skip(1).any(|b| b.id == *branch) {
                     self.ask_core(ToCore::Switch { branch: *branch })
@@ -1195,6 +1360,7 @@ impl Engine {
             Action::CloseAll => {
                 self.help = false;
                 self.compare_dialog = false;
+                self.sweep_panel = false;
                 self.request = None;
                 self.picking = false;
                 self.picked.clear();

@@ -21,6 +21,7 @@ pub mod particles;
 pub mod picture;
 pub mod replay;
 pub mod share;
+pub mod sweep;
 pub mod waterfall;
 pub mod wire;
 

@@ -84,6 +84,44 @@ pub enum ToCore {
     /// Compare the live run (A) with run B, played beside it in lock-step
     /// from now on; or, without `against`, stop comparing.
     Compare { against: Option<Against> },
+    /// Name the variants of a sweep: `vary` holds one or two
+    /// `FIELD=V1,V2,…` over the scenario of `preset` with `designs`.
+    SweepPlan {
+        preset: String,
+        designs: Vec<Redesign>,
+        vary: Vec<String>,
+    },
+    /// Run one variant of a sweep headless (sweep workers get these).
+    SweepRun(SweepJob),
+    /// Open one variant's run as the live run; a design the page cannot
+    /// build as its own run is shown beside the live one (a compare)
+    /// instead.
+    SweepOpen(SweepJob),
+}
+
+/// One run of a sweep: variant `variant` of the sweep of `vary` over the
+/// scenario of `preset` with `designs`, with `seed`, for `secs` simulated
+/// seconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepJob {
+    pub preset: String,
+    pub designs: Vec<Redesign>,
+    pub vary: Vec<String>,
+    pub variant: u32,
+    pub seed: u64,
+    pub secs: f64,
+}
+
+/// One run of a sweep, as a sweep worker answers.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SweepAnswer {
+    pub variant: u32,
+    pub seed: u64,
+    /// The figures of [`pathlab_sim::sweep::FIGURES`], in order.
+    pub figures: Vec<f64>,
+    /// Che's prediction of the cache's hit ratio, where it applies.
+    pub che: Option<f64>,
+    pub fingerprint: String,
 }
 
 /// What run B of a compare is: A's scenario with fields changed, or
@@ -153,6 +191,10 @@ pub enum FromCore {
     /// The lesson under way: a new run (when it was opened or played
     /// again), or the run as it is now, and the lesson's state.
     Lesson(Box<LessonAnswer>),
+    /// A sweep's variants, named (`cache.capacity=100`), in order.
+    SweepPlan(Vec<String>),
+    /// One run of a sweep.
+    SweepRun(Box<SweepAnswer>),
 }
 
 /// The answer about a lesson.
@@ -441,6 +483,16 @@ impl WorkerLink {
             failed,
             _on_message: on_message,
             _on_error: on_error,
+        }
+    }
+}
+
+/// A link let go ends its worker (a sweep's workers end with the sweep).
+#[cfg(target_arch = "wasm32")]
+impl Drop for WorkerLink {
+    fn drop(&mut self) {
+        if let Some(w) = &self.worker {
+            w.terminate();
         }
     }
 }

@@ -181,22 +181,81 @@ pub fn open_run_file(
     let cli = "run it with `pathlab-sim run --run-file` instead";
     let preset = presets::preset(&name)
         .map_err(|_| format!("its scenario {name:?} is not one of the presets; {cli}"))?;
-    let designs = crate::action::Redesign::between(&preset, &file.scenario);
-    let rebuilt = scenario_of(&name, &designs)?;
-    if rebuilt != file.scenario {
+    let designs = as_designs(&name, &preset, &file.scenario).map_err(|e| format!("{e}; {cli}"))?;
+    let t = file.replay().map_err(|e| e.to_string())?;
+    Ok((name, designs, t))
+}
+
+/// The design changes that make `scenario` from preset `name` (whose
+/// scenario is `preset`), if the page can make it so; else where it
+/// differs.
+fn as_designs(
+    name: &str,
+    preset: &Scenario,
+    scenario: &Scenario,
+) -> Result<Vec<crate::action::Redesign>, String> {
+    let designs = crate::action::Redesign::between(preset, scenario);
+    let rebuilt = scenario_of(name, &designs)?;
+    if rebuilt != *scenario {
         let (Ok(a), Ok(b)) = (
             serde_json::to_value(&rebuilt),
-            serde_json::to_value(&file.scenario),
+            serde_json::to_value(scenario),
         ) else {
-            return Err(format!("its scenario is not the preset {name:?}; {cli}"));
+            return Err(format!("its scenario is not the preset {name:?}"));
         };
         return Err(format!(
-            "its scenario differs from the preset {name:?} in {}, which the page cannot change; {cli}",
+            "its scenario differs from the preset {name:?} in {}, which the page cannot change",
             first_difference(&a, &b, "scenario")
         ));
     }
-    let t = file.replay().map_err(|e| e.to_string())?;
-    Ok((name, designs, t))
+    Ok(designs)
+}
+
+/// The variants of a sweep over the scenario of `preset` with `designs`.
+fn sweep_variants(
+    preset: &str,
+    designs: &[crate::action::Redesign],
+    vary: &[String],
+) -> Result<Vec<pathlab_sim::sweep::Variant>, String> {
+    use pathlab_sim::sweep::{Vary, variants};
+    let base = scenario_of(preset, designs)?;
+    if vary.is_empty() || vary.len() > 2 {
+        return Err("vary one or two settings".into());
+    }
+    let vary = vary
+        .iter()
+        .map(|v| Vary::parse(v).map_err(|e| e.replace("--vary ", "")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let vs = variants(&base, &vary).map_err(|e| e.to_string().replace("--vary: ", ""))?;
+    if vs.len() > MAX_VARIANTS {
+        return Err(format!(
+            "{} combinations are more than the {MAX_VARIANTS} a sweep in the page runs; use `pathlab-sim sweep`",
+            vs.len()
+        ));
+    }
+    Ok(vs)
+}
+
+/// The variant a sweep's job runs.
+fn variant_of(job: &crate::link::SweepJob) -> Result<pathlab_sim::sweep::Variant, String> {
+    sweep_variants(&job.preset, &job.designs, &job.vary)?
+        .into_iter()
+        .nth(job.variant as usize)
+        .ok_or_else(|| format!("there is no variant {}", job.variant))
+}
+
+/// Most combinations a sweep in the page runs.
+pub const MAX_VARIANTS: usize = 36;
+
+/// A variant's settings as `FIELD=VALUE` (for a compare).
+fn settings_of(v: &pathlab_sim::sweep::Variant) -> Vec<String> {
+    v.values
+        .iter()
+        .map(|(f, x)| match x {
+            serde_json::Value::String(s) => format!("{f}={s}"),
+            other => format!("{f}={other}"),
+        })
+        .collect()
 }
 
 /// The path of the first field where two JSON values differ.
@@ -370,6 +429,35 @@ impl Core {
                 },
                 None => no_run(),
             },
+            ToCore::SweepPlan {
+                preset,
+                designs,
+                vary,
+            } => match sweep_variants(&preset, &designs, &vary) {
+                Ok(vs) => FromCore::SweepPlan(vs.iter().map(|v| v.label()).collect()),
+                Err(why) => FromCore::Refused {
+                    error: format!("this sweep cannot run: {why}"),
+                },
+            },
+            ToCore::SweepRun(job) => {
+                let ran = variant_of(&job).and_then(|v| {
+                    pathlab_sim::sweep::run_one(&v.scenario, job.seed, Some(job.secs))
+                        .map_err(|e| e.to_string())
+                });
+                match ran {
+                    Ok(r) => FromCore::SweepRun(Box::new(crate::link::SweepAnswer {
+                        variant: job.variant,
+                        seed: job.seed,
+                        figures: r.figures,
+                        che: r.che_hit_ratio,
+                        fingerprint: r.fingerprint,
+                    })),
+                    Err(why) => FromCore::Refused {
+                        error: format!("a sweep's run failed: {why}"),
+                    },
+                }
+            }
+            ToCore::SweepOpen(job) => self.open_variant(&job),
             ToCore::LessonIndex => FromCore::LessonIndex(crate::lessons::cards()),
             ToCore::OpenLesson { id, step } => self.open_lesson(&id, step as usize),
             ToCore::LessonNext => match (self.lesson.as_mut(), self.run.as_mut()) {
@@ -465,6 +553,43 @@ impl Core {
                     Err(error) => FromCore::Refused { error },
                 }
             }
+        }
+    }
+
+    /// Opens a sweep's variant as the live run, played to `secs`; or, when
+    /// the page cannot build its design, beside the live run.
+    fn open_variant(&mut self, job: &crate::link::SweepJob) -> FromCore {
+        let v = match variant_of(job) {
+            Ok(v) => v,
+            Err(why) => {
+                return FromCore::Refused {
+                    error: format!("this variant cannot be opened: {why}"),
+                };
+            }
+        };
+        let preset = job.preset.as_str();
+        let (seed, secs) = (job.seed, job.secs);
+        let base = presets::preset(preset).map_err(|e| e.to_string());
+        match base.and_then(|b| as_designs(preset, &b, &v.scenario)) {
+            Ok(designs) => match Timeline::new(&v.scenario, seed) {
+                Ok(mut t) => {
+                    t.advance(SimTime::from_secs_f64(secs.max(0.0)), u64::MAX);
+                    self.open_paused(preset.to_string(), designs, t)
+                }
+                Err(e) => FromCore::Refused {
+                    error: format!("this variant cannot be opened: {e}"),
+                },
+            },
+            // Shown beside the live run instead.
+            Err(_) => self.handle(
+                ToCore::Compare {
+                    against: Some(crate::link::Against {
+                        set: settings_of(&v),
+                        ..Default::default()
+                    }),
+                },
+                &|| 0.0,
+            ),
         }
     }
 
@@ -642,6 +767,9 @@ impl Core {
             | ToCore::LessonNext
             | ToCore::LessonReveal
             | ToCore::Compare { .. }
+            | ToCore::SweepPlan { .. }
+            | ToCore::SweepRun(_)
+            | ToCore::SweepOpen(_)
             | ToCore::MakeLink { .. }
             | ToCore::OpenLink { .. }
             | ToCore::OpenRunFile { .. } => Ok((false, None)),

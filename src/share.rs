@@ -133,10 +133,7 @@ mod tests {
             speed: 5.0,
             play: false,
             present: true,
-            compare: Some(crate::link::Against {
-                set: vec!["db.replication=sync".into()],
-                ..Default::default()
-            }),
+            compare: None,
         }
     }
 

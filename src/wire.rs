@@ -2,7 +2,9 @@
 
 use crate::action::{Action, Choice, LogKind, Panel, Redesign};
 use crate::lessons::{Card, LessonState, LessonView, Revealed, StepView};
-use crate::link::{Against, Frame, FromCore, HostAnswer, LessonAnswer, Opened, Summaries, Versus};
+use crate::link::{
+    Against, Frame, FromCore, HostAnswer, LessonAnswer, Opened, Summaries, SweepAnswer, Versus,
+};
 use pathlab_sim::lesson::WhyKind;
 use pathlab_sim::rng::ServiceTime;
 use pathlab_sim::scenario::{
@@ -551,6 +553,13 @@ wire_struct!(
         fingerprint,
         skipped
     },
+    SweepAnswer {
+        variant,
+        seed,
+        figures,
+        che,
+        fingerprint
+    },
     Against {
         set,
         preset,
@@ -780,6 +789,15 @@ impl Wire for Action {
             A::LessonClose => put!(46),
             A::Compare { with } => put!(47, with),
             A::CompareDialog { open } => put!(48, open),
+            A::SweepPanel { open } => put!(49, open),
+            A::SweepStart { vary, seeds, secs } => put!(50, vary, seeds, secs),
+            A::SweepStop => put!(51),
+            A::SweepPick { variant } => put!(52, variant),
+            A::SweepOpen { variant } => put!(53, variant),
+            A::SweepCompare { variant } => put!(54, variant),
+            A::SweepAxes { x, y } => put!(55, x, y),
+            A::SweepCsv => put!(56),
+            A::SweepEdit { field, text } => put!(57, field, text),
             A::Invalid { .. } | A::Viewport { .. } | A::Answered { .. } => put!(255),
         }
     }
@@ -879,6 +897,33 @@ impl Wire for Action {
             },
             48 => A::CompareDialog {
                 open: Wire::get(r)?,
+            },
+            49 => A::SweepPanel {
+                open: Wire::get(r)?,
+            },
+            50 => A::SweepStart {
+                vary: Wire::get(r)?,
+                seeds: Wire::get(r)?,
+                secs: Wire::get(r)?,
+            },
+            51 => A::SweepStop,
+            52 => A::SweepPick {
+                variant: Wire::get(r)?,
+            },
+            53 => A::SweepOpen {
+                variant: Wire::get(r)?,
+            },
+            54 => A::SweepCompare {
+                variant: Wire::get(r)?,
+            },
+            55 => A::SweepAxes {
+                x: Wire::get(r)?,
+                y: Wire::get(r)?,
+            },
+            56 => A::SweepCsv,
+            57 => A::SweepEdit {
+                field: Wire::get(r)?,
+                text: Wire::get(r)?,
             },
             _ => return None,
         })
@@ -1121,6 +1166,14 @@ impl Wire for FromCore {
                 w.push(7);
                 a.put(w);
             }
+            FromCore::SweepPlan(labels) => {
+                w.push(8);
+                labels.put(w);
+            }
+            FromCore::SweepRun(a) => {
+                w.push(9);
+                a.put(w);
+            }
         }
     }
     fn get(r: &mut Reader) -> Option<Self> {
@@ -1140,6 +1193,8 @@ impl Wire for FromCore {
             5 => FromCore::Host(Wire::get(r)?),
             6 => FromCore::LessonIndex(Wire::get(r)?),
             7 => FromCore::Lesson(Wire::get(r)?),
+            8 => FromCore::SweepPlan(Wire::get(r)?),
+            9 => FromCore::SweepRun(Wire::get(r)?),
             _ => return None,
         })
     }

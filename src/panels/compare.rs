@@ -1,6 +1,6 @@
 //! Comparing two designs: the "Compare with…" chooser (a one-setting change, any field by its path, or another preset), and the delta table between runs A and B with which one did better on each row and the trade-off in one line.
 
-use super::{Dispatch, on_click};
+use super::{Dispatch, input_value, on_click, select_value};
 use crate::action::Action;
 use crate::engine::Engine;
 use crate::link::Against;
@@ -8,7 +8,6 @@ use pathlab_sim::compare::ROWS;
 use pathlab_sim::presets;
 use pathlab_sim::scenario::{LbStrategy, Replication};
 use pathlab_sim::store::Eviction;
-use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 /// A one-setting change the chooser offers: its words, what it sets, and
@@ -192,26 +191,6 @@ pub fn chooser(e: &Engine, d: &Dispatch) -> Html {
             </section>
         </div>
     }
-}
-
-/// The text in the chooser's input `id`.
-fn input_value(id: &str) -> String {
-    use wasm_bindgen::JsCast;
-    gloo::utils::document()
-        .get_element_by_id(id)
-        .and_then(|el| el.dyn_into::<HtmlInputElement>().ok())
-        .map(|i| i.value())
-        .unwrap_or_default()
-}
-
-/// The choice in the chooser's list `id`.
-fn select_value(id: &str) -> String {
-    use wasm_bindgen::JsCast;
-    gloo::utils::document()
-        .get_element_by_id(id)
-        .and_then(|el| el.dyn_into::<HtmlSelectElement>().ok())
-        .map(|s| s.value())
-        .unwrap_or_default()
 }
 
 /// A figure of the table in words.

@@ -12,6 +12,7 @@ pub mod node;
 pub mod requests;
 pub mod settings;
 pub mod settings_more;
+pub mod sweep;
 pub mod timeline;
 pub mod why;
 
@@ -157,4 +158,24 @@ pub fn checkbox(
             { words }
         </label>
     }
+}
+
+/// The text in the page's input element `id` (empty if there is none).
+pub fn input_value(id: &str) -> String {
+    use wasm_bindgen::JsCast;
+    gloo::utils::document()
+        .get_element_by_id(id)
+        .and_then(|el| el.dyn_into::<HtmlInputElement>().ok())
+        .map(|i| i.value())
+        .unwrap_or_default()
+}
+
+/// The choice in the page's list element `id` (empty if there is none).
+pub fn select_value(id: &str) -> String {
+    use wasm_bindgen::JsCast;
+    gloo::utils::document()
+        .get_element_by_id(id)
+        .and_then(|el| el.dyn_into::<HtmlSelectElement>().ok())
+        .map(|s| s.value())
+        .unwrap_or_default()
 }

@@ -295,6 +295,9 @@ pub fn view(e: &Engine, d: &Dispatch) -> Html {
                 <button type="button" class="link" data-testid="compare-with" data-action="compare"
                         title="Run a second design beside this one, with the same traffic and the same faults, and see which does better"
                         onclick={on_click(d, Action::CompareDialog { open: true })}>{ "Compare with…" }</button>
+                <button type="button" class="link" data-testid="sweep-open-panel" data-action="sweep"
+                        title="Run a setting over several values in the background and see the trade-off"
+                        onclick={on_click(d, Action::SweepPanel { open: !e.sweep_panel })}>{ "Sweep a setting…" }</button>
                 <details class="more-exports" data-testid="more-exports">
                     <summary>{ "More files" }</summary>
                     <div class="menu">

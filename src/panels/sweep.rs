@@ -1,0 +1,420 @@
+//! The sweep panel: choose one or two settings and their values, run every combination in workers with a progress bar, and read the trade-off chart (one labelled point per variant, with its spread and, for a cache's capacity, Che's prediction beside it), the table and its CSV; a point opens its run or puts it in a compare.
+
+use super::{Dispatch, input_value, on_click, select_value};
+use crate::action::Action;
+use crate::engine::Engine;
+use crate::sweep::{FIGURE_NAMES, HIT_RATIO, SUGGESTED, Sweep, show};
+use pathlab_sim::sweep::FIGURES;
+use yew::prelude::*;
+
+/// The panel, when open.
+pub fn view(e: &Engine, d: &Dispatch) -> Html {
+    if !e.sweep_panel {
+        return Html::default();
+    }
+    let [vary, vary2, seeds, secs] = e.sweep_form.clone();
+    let run = {
+        let d = d.clone();
+        Callback::from(move |ev: SubmitEvent| {
+            ev.prevent_default();
+            let vary: Vec<String> = [&vary, &vary2]
+                .into_iter()
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .collect();
+            let seeds = seeds.trim().parse().unwrap_or(0);
+            let secs = secs.trim().parse().unwrap_or(f64::NAN);
+            d.emit(Action::SweepStart { vary, seeds, secs });
+        })
+    };
+    let edit = |field: &'static str, id: &'static str| {
+        let d = d.clone();
+        Callback::from(move |_: InputEvent| {
+            d.emit(Action::SweepEdit {
+                field: field.into(),
+                text: input_value(id),
+            })
+        })
+    };
+    let suggest = {
+        let d = d.clone();
+        Callback::from(move |_: Event| {
+            d.emit(Action::SweepEdit {
+                field: "vary".into(),
+                text: select_value("sweep-suggested"),
+            })
+        })
+    };
+    let [vary, vary2, seeds, secs] = e.sweep_form.clone();
+    let running = e.sweep.as_ref().is_some_and(|s| !s.finished());
+    html! {
+        <section class="panel sweep-panel" data-testid="sweep" aria-label="Sweep a setting">
+            <div class="sweep-head">
+                <h2>{ "Sweep a setting" }</h2>
+                <button type="button" class="link" data-testid="sweep-close" onclick={on_click(d, Action::SweepPanel { open: false })}>{ "Close" }</button>
+            </div>
+            <form class="sweep-form" onsubmit={run}>
+                <label>{ "Suggested " }
+                    <select id="sweep-suggested" data-testid="sweep-suggested" onchange={suggest}>
+                        { for SUGGESTED.iter().map(|(name, v)| html! { <option value={*v} selected={*v == vary}>{ *name }</option> }) }
+                    </select>
+                </label>
+                <label>{ "Vary " }
+                    <input id="sweep-vary" data-testid="sweep-vary" type="text" spellcheck="false" autocomplete="off"
+                           value={vary} oninput={edit("vary", "sweep-vary")} aria-describedby="sweep-help" />
+                </label>
+                <label>{ "and " }
+                    <input id="sweep-vary-2" data-testid="sweep-vary-2" type="text" spellcheck="false" autocomplete="off"
+                           placeholder="(optional) db.heartbeat_ms=100,500" value={vary2} oninput={edit("vary2", "sweep-vary-2")} />
+                </label>
+                <label>{ "Seeds " }<input id="sweep-seeds" data-testid="sweep-seeds" type="number" min="1" max="20" value={seeds} oninput={edit("seeds", "sweep-seeds")} /></label>
+                <label>{ "Seconds " }<input id="sweep-secs" data-testid="sweep-secs" type="number" min="1" max="3600"
+                                            value={secs} oninput={edit("secs", "sweep-secs")} /></label>
+                <button type="submit" class="primary" data-testid="sweep-run" disabled={running}>{ "Run sweep" }</button>
+                if running {
+                    <button type="button" data-testid="sweep-stop" onclick={on_click(d, Action::SweepStop)}>{ "Stop" }</button>
+                }
+            </form>
+            <p class="hint" id="sweep-help">{ format!("Each combination runs headless from {}'s design for the seeds and simulated seconds given, in Web Workers (one per core). Any setting can be varied by its path: FIELD=V1,V2,…", e.preset) }</p>
+            if let Some(s) = e.sweep.as_ref() {
+                { result(s, e, d) }
+            }
+        </section>
+    }
+}
+
+/// Progress, chart, picked point and table of a sweep.
+fn result(s: &Sweep, e: &Engine, d: &Dispatch) -> Html {
+    let (done, total) = (s.done(), s.total());
+    let status = if let Some(why) = &s.failed {
+        format!("Stopped: {why}")
+    } else if s.finished() {
+        format!(
+            "{done} runs in {:.1} s",
+            (s.ended_ms.unwrap_or(s.started_ms) - s.started_ms) / 1000.0
+        )
+    } else {
+        let left = e
+            .sweep
+            .as_ref()
+            .and_then(|s| s.seconds_left(now_ms(s)))
+            .map_or(String::new(), |l| format!(" · about {l:.0} s left"));
+        format!(
+            "{done} of {total} runs{left} · {} worker{}",
+            s.workers(),
+            if s.workers() == 1 { "" } else { "s" }
+        )
+    };
+    html! {
+        <div class="sweep-result">
+            <div class="sweep-progress">
+                <progress data-testid="sweep-progress" max={total.to_string()} value={done.to_string()}></progress>
+                <span role="status" data-testid="sweep-status" data-done={done.to_string()} data-total={total.to_string()}
+                      data-finished={s.finished().to_string()}>{ status }</span>
+            </div>
+            <div class="sweep-axes">
+                <label>{ "x " }
+                    <select id="sweep-x" data-testid="sweep-x" onchange={axes(d)}>
+                        <option value="setting" selected={s.x.is_none()}>{ format!("the setting ({})", s.setting()) }</option>
+                        { for figure_options(s.x) }
+                    </select>
+                </label>
+                <label>{ "y " }
+                    <select id="sweep-y" data-testid="sweep-y" onchange={axes(d)}>{ for figure_options(Some(s.y)) }</select>
+                </label>
+                <button type="button" class="link" data-testid="sweep-csv" onclick={on_click(d, Action::SweepCsv)}>{ "Save table (CSV)" }</button>
+            </div>
+            { chart(s, d) }
+            { picked(s, d) }
+            { table(s) }
+        </div>
+    }
+}
+
+/// Real ms now (for the time left).
+fn now_ms(s: &Sweep) -> f64 {
+    gloo::utils::window()
+        .performance()
+        .map_or(s.started_ms, |p| p.now())
+}
+
+/// The figures as options, `chosen` selected.
+fn figure_options(chosen: Option<usize>) -> impl Iterator<Item = Html> {
+    FIGURES
+        .iter()
+        .zip(FIGURE_NAMES)
+        .enumerate()
+        .map(move |(i, (f, name))| {
+            html! { <option value={*f} selected={chosen == Some(i)}>{ name }</option> }
+        })
+}
+
+/// Sends the axes chosen.
+fn axes(d: &Dispatch) -> Callback<Event> {
+    let d = d.clone();
+    Callback::from(move |_: Event| {
+        d.emit(Action::SweepAxes {
+            x: select_value("sweep-x"),
+            y: select_value("sweep-y"),
+        })
+    })
+}
+
+/// A variant's name without the setting's, when one setting is varied.
+fn short(s: &Sweep, v: usize) -> String {
+    let label = &s.labels[v];
+    if s.spec.vary.len() == 1 {
+        label
+            .split_once('=')
+            .map_or(label.clone(), |(_, v)| v.to_string())
+    } else {
+        label.clone()
+    }
+}
+
+const W: f64 = 560.0;
+const H: f64 = 320.0;
+const LEFT: f64 = 64.0;
+const RIGHT: f64 = 24.0;
+const TOP: f64 = 16.0;
+const BOTTOM: f64 = 44.0;
+
+/// Maps values to one axis: linear, or in decades when they span many.
+struct Axis {
+    lo: f64,
+    hi: f64,
+    log: bool,
+}
+
+impl Axis {
+    fn of(values: &[f64]) -> Axis {
+        let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if !(lo.is_finite() && hi.is_finite()) {
+            return Axis {
+                lo: 0.0,
+                hi: 1.0,
+                log: false,
+            };
+        }
+        if lo > 0.0 && hi / lo >= 20.0 {
+            return Axis {
+                lo: lo / 1.3,
+                hi: hi * 1.3,
+                log: true,
+            };
+        }
+        let pad = if hi > lo {
+            (hi - lo) * 0.12
+        } else {
+            lo.abs().max(1.0) * 0.1
+        };
+        Axis {
+            lo: if lo >= 0.0 {
+                (lo - pad).max(0.0)
+            } else {
+                lo - pad
+            },
+            hi: hi + pad,
+            log: false,
+        }
+    }
+
+    /// Where `v` falls, 0 to 1.
+    fn frac(&self, v: f64) -> f64 {
+        let f = if self.log {
+            libm::log10(v.max(self.lo) / self.lo) / libm::log10(self.hi / self.lo)
+        } else {
+            (v - self.lo) / (self.hi - self.lo)
+        };
+        if f.is_finite() { f } else { 0.5 }
+    }
+
+    /// Four labelled values along it.
+    fn ticks(&self) -> Vec<f64> {
+        (0..4)
+            .map(|i| {
+                let f = f64::from(i) / 3.0;
+                if self.log {
+                    self.lo * libm::pow(self.hi / self.lo, f)
+                } else {
+                    self.lo + (self.hi - self.lo) * f
+                }
+            })
+            .collect()
+    }
+}
+
+/// A value for an axis label.
+fn label(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if a >= 1000.0 {
+        format!("{:.1}k", v / 1000.0)
+    } else if a >= 10.0 {
+        format!("{v:.0}")
+    } else if a >= 1.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+/// The trade-off chart: a labelled point per variant (its mean, with one
+/// standard deviation either way on y), Che's prediction beside measured
+/// hit ratios.
+fn chart(s: &Sweep, d: &Dispatch) -> Html {
+    let n = s.labels.len();
+    let x_of = |v: usize| match s.x {
+        Some(f) => s.spread(v, f).map(|sp| sp.mean),
+        None => s.setting_value(v).or(Some(v as f64)),
+    };
+    let y_of = |v: usize| s.spread(v, s.y);
+    let che: Vec<Option<f64>> = (0..n)
+        .map(|v| (s.y == HIT_RATIO).then(|| s.che(v)).flatten())
+        .collect();
+    let mut xs = Vec::new();
+    let mut ys = Vec::new();
+    for v in 0..n {
+        if let (Some(x), Some(y)) = (x_of(v), y_of(v)) {
+            xs.push(x);
+            ys.push(y.mean - y.sd);
+            ys.push(y.mean + y.sd);
+        }
+    }
+    ys.extend(che.iter().flatten());
+    let (ax, ay) = (Axis::of(&xs), Axis::of(&ys));
+    // The setting's own values mark its axis.
+    let x_ticks = if s.x.is_none() && xs.len() > 1 {
+        xs.clone()
+    } else {
+        ax.ticks()
+    };
+    let px = |x: f64| LEFT + ax.frac(x) * (W - LEFT - RIGHT);
+    let py = |y: f64| H - BOTTOM - ay.frac(y) * (H - TOP - BOTTOM);
+    let x_name = match s.x {
+        Some(f) => FIGURE_NAMES[f].to_string(),
+        None => s.setting().to_string(),
+    };
+    let mut theory: Vec<(f64, f64)> = (0..n)
+        .filter_map(|v| Some((px(x_of(v)?), py(che[v]?))))
+        .collect();
+    theory.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let theory_line: String = theory
+        .iter()
+        .map(|(x, y)| format!("{x:.1},{y:.1}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    html! {
+        <figure class="sweep-chart">
+            <svg viewBox={format!("0 0 {W} {H}")} role="img" data-testid="sweep-chart"
+                 aria-label={format!("{} against {x_name}, one point per variant", FIGURE_NAMES[s.y])}>
+                { for x_ticks.into_iter().map(|t| html! {
+                    <g class="tick">
+                        <line x1={format!("{:.1}", px(t))} x2={format!("{:.1}", px(t))} y1={TOP.to_string()} y2={(H - BOTTOM).to_string()} />
+                        <text x={format!("{:.1}", px(t))} y={(H - BOTTOM + 16.0).to_string()} text-anchor="middle">{ label(t) }</text>
+                    </g>
+                }) }
+                { for ay.ticks().into_iter().map(|t| html! {
+                    <g class="tick">
+                        <line x1={LEFT.to_string()} x2={(W - RIGHT).to_string()} y1={format!("{:.1}", py(t))} y2={format!("{:.1}", py(t))} />
+                        <text x={(LEFT - 6.0).to_string()} y={format!("{:.1}", py(t) + 4.0)} text-anchor="end">{ label(t) }</text>
+                    </g>
+                }) }
+                <text class="axis-name" x={format!("{:.1}", (LEFT + W - RIGHT) / 2.0)} y={(H - 6.0).to_string()} text-anchor="middle">
+                    { format!("{x_name}{}", if ax.log { " (log scale)" } else { "" }) }
+                </text>
+                <text class="axis-name" x="14" y={format!("{:.1}", (TOP + H - BOTTOM) / 2.0)} text-anchor="middle"
+                      transform={format!("rotate(-90 14 {:.1})", (TOP + H - BOTTOM) / 2.0)}>{ FIGURE_NAMES[s.y] }</text>
+                if theory.len() > 1 {
+                    <polyline class="theory" points={theory_line} data-testid="sweep-theory" />
+                }
+                { for theory.iter().map(|(x, y)| html! {
+                    <path class="theory-point" d={format!("M{x:.1} {:.1}l5 5l-5 5l-5 -5z", y - 5.0)} />
+                }) }
+                { for (0..n).filter_map(|v| {
+                    let (x, y) = (x_of(v)?, y_of(v)?);
+                    let (cx, cy) = (px(x), py(y.mean));
+                    let picked = s.picked == Some(v);
+                    let click = on_click(d, Action::SweepPick { variant: Some(v as u32) });
+                    let key = {
+                        let d = d.clone();
+                        Callback::from(move |e: KeyboardEvent| {
+                            if e.key() == "Enter" || e.key() == " " {
+                                e.prevent_default();
+                                d.emit(Action::SweepPick { variant: Some(v as u32) });
+                            }
+                        })
+                    };
+                    Some(html! {
+                        <g class={classes!("point", picked.then_some("picked"))} data-point={s.labels[v].clone()}
+                           data-x={x.to_string()} data-y={y.mean.to_string()} role="button" tabindex="0"
+                           aria-label={format!("{}: {} {}, {x_name} {}", s.labels[v], FIGURE_NAMES[s.y], label(y.mean), label(x))}
+                           aria-pressed={picked.to_string()} onclick={click} onkeydown={key}>
+                            <line class="spread" x1={format!("{cx:.1}")} x2={format!("{cx:.1}")}
+                                  y1={format!("{:.1}", py(y.mean - y.sd))} y2={format!("{:.1}", py(y.mean + y.sd))} />
+                            <circle cx={format!("{cx:.1}")} cy={format!("{cy:.1}")} r="7" />
+                            <text x={format!("{:.1}", cx + 10.0)} y={format!("{:.1}", cy - 8.0)}>{ short(s, v) }</text>
+                        </g>
+                    })
+                }) }
+            </svg>
+            <figcaption class="hint">
+                { "Each point is a variant's mean over its seeds; its bar spans one standard deviation. Click a point to open its run or compare with it." }
+                if theory.len() > 1 {
+                    { " Diamonds on the dashed line: Che's approximation of the hit ratio for each capacity, from the rates of reads and writes measured (steady state: short runs also count the cache's cold start)." }
+                }
+            </figcaption>
+        </figure>
+    }
+}
+
+/// What the picked point offers.
+fn picked(s: &Sweep, d: &Dispatch) -> Html {
+    let Some(v) = s.picked else {
+        return Html::default();
+    };
+    let fig = |f: usize| s.spread(v, f).map_or("–".into(), |sp| show(f, sp.mean));
+    html! {
+        <div class="sweep-picked" data-testid="sweep-picked" data-variant={v.to_string()}>
+            <strong>{ s.labels[v].clone() }</strong>
+            { format!(": availability {}, p99 {} ms, lost writes {} (mean of {} runs)", fig(0), fig(2), fig(10), s.runs[v].len()) }
+            <button type="button" data-testid="sweep-open" onclick={on_click(d, Action::SweepOpen { variant: v as u32 })}>{ "Open its run (seed 1)" }</button>
+            <button type="button" data-testid="sweep-compare" onclick={on_click(d, Action::SweepCompare { variant: v as u32 })}>{ "Compare with it" }</button>
+        </div>
+    }
+}
+
+/// The table: a row per variant with the figures that tell most.
+fn table(s: &Sweep) -> Html {
+    let mut cols: Vec<usize> = vec![s.y];
+    cols.extend(s.x);
+    for f in [0, 2, 3, 10, 7] {
+        if !cols.contains(&f) {
+            cols.push(f);
+        }
+    }
+    let che = (0..s.labels.len()).any(|v| s.che(v).is_some()) && cols.contains(&HIT_RATIO);
+    html! {
+        <table class="sweep-table" data-testid="sweep-table">
+            <thead><tr>
+                <th scope="col">{ "Variant" }</th><th scope="col">{ "Runs" }</th>
+                { for cols.iter().map(|&f| html! { <th scope="col">{ FIGURE_NAMES[f] }</th> }) }
+                if che { <th scope="col">{ "hit ratio, Che" }</th> }
+            </tr></thead>
+            <tbody>
+                { for (0..s.labels.len()).map(|v| html! {
+                    <tr data-variant={s.labels[v].clone()}>
+                        <th scope="row">{ s.labels[v].clone() }</th>
+                        <td>{ s.runs[v].len() }</td>
+                        { for cols.iter().map(|&f| html! {
+                            <td>{ s.spread(v, f).map_or("–".into(), |sp| if sp.sd > 0.0 { format!("{} ± {}", show(f, sp.mean), show(f, sp.sd)) } else { show(f, sp.mean) }) }</td>
+                        }) }
+                        if che { <td>{ s.che(v).map_or("–".into(), |c| show(HIT_RATIO, c)) }</td> }
+                    </tr>
+                }) }
+            </tbody>
+        </table>
+    }
+}
