@@ -39,10 +39,13 @@ pub fn view(e: &Engine, d: &Dispatch) -> Html {
     let suggest = {
         let d = d.clone();
         Callback::from(move |_: Event| {
-            d.emit(Action::SweepEdit {
-                field: "vary".into(),
-                text: select_value("sweep-suggested"),
-            })
+            let text = select_value("sweep-suggested");
+            if !text.is_empty() {
+                d.emit(Action::SweepEdit {
+                    field: "vary".into(),
+                    text,
+                });
+            }
         })
     };
     let [vary, vary2, seeds, secs] = e.sweep_form.clone();
@@ -56,6 +59,7 @@ pub fn view(e: &Engine, d: &Dispatch) -> Html {
             <form class="sweep-form" onsubmit={run}>
                 <label>{ "Suggested " }
                     <select id="sweep-suggested" data-testid="sweep-suggested" onchange={suggest}>
+                        <option value="" selected={SUGGESTED.iter().all(|(_, v)| *v != vary)}>{ "(your own, below)" }</option>
                         { for SUGGESTED.iter().map(|(name, v)| html! { <option value={*v} selected={*v == vary}>{ *name }</option> }) }
                     </select>
                 </label>
