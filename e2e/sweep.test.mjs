@@ -100,3 +100,23 @@ test('a sweep that cannot run names what is wrong and keeps the page as it was',
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('servers joining a hash ring: each point near theory\'s 1/(N+1), drawn beside it', async () => {
+  const { page, problems } = await open('?preset=default');
+  await page.locator('[data-testid="sweep-open-panel"]').click();
+  await page.locator('[data-testid="sweep-suggested"]').selectOption('app.servers=2,3,4,6,8');
+  assert.equal(await page.locator('[data-testid="sweep-vary-2"]').inputValue(), 'lb.strategy=consistent-hash');
+  await page.locator('[data-testid="sweep-secs"]').fill('5');
+  await page.locator('[data-testid="sweep-run"]').click();
+  await page.locator('[data-testid="sweep-status"][data-finished="true"]').waitFor({ timeout: 60_000 });
+  await page.locator('[data-testid="sweep-theory"]').waitFor();
+  const points = await page.locator('[data-point]').evaluateAll((gs) => gs.map((g) => [Number(g.dataset.x), Number(g.dataset.y), g.textContent]));
+  assert.deepEqual(points.map((p) => p[0]), [2, 3, 4, 6, 8]);
+  for (const [n, moved, label] of points) {
+    assert.ok(Math.abs(moved - 1 / (n + 1)) < 0.06, `${n} servers: ${moved} moved, theory ${1 / (n + 1)}`);
+    assert.equal(label, String(n), 'a point is labelled by what differs');
+  }
+  await page.locator('[data-testid="sweep-chart"]').screenshot({ path: join(screenshotDir, 'sweep-hash-ring.png') });
+  assert.deepEqual(problems, []);
+  await page.close();
+});

@@ -119,8 +119,8 @@ pub struct SweepAnswer {
     pub seed: u64,
     /// The figures of [`pathlab_sim::sweep::FIGURES`], in order.
     pub figures: Vec<f64>,
-    /// Che's prediction of the cache's hit ratio, where it applies.
-    pub che: Option<f64>,
+    /// Theory's prediction of each figure, where it has one.
+    pub theory: Vec<Option<f64>>,
     pub fingerprint: String,
 }
 

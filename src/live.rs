@@ -449,7 +449,7 @@ impl Core {
                         variant: job.variant,
                         seed: job.seed,
                         figures: r.figures,
-                        che: r.che_hit_ratio,
+                        theory: r.theory,
                         fingerprint: r.fingerprint,
                     })),
                     Err(why) => FromCore::Refused {

@@ -33,7 +33,7 @@ impl SweepSpec {
 }
 
 /// The figures a sweep chart can put on an axis, with their names.
-pub const FIGURE_NAMES: [&str; 14] = [
+pub const FIGURE_NAMES: [&str; 15] = [
     "availability",
     "p50 latency (ms)",
     "p99 latency (ms)",
@@ -48,31 +48,43 @@ pub const FIGURE_NAMES: [&str; 14] = [
     "rolled-back reads",
     "conflicts",
     "leader changes",
+    "users moved if a server joins",
 ];
 
-/// Settings worth sweeping, each with values that show its trade-off.
-pub const SUGGESTED: [(&str, &str); 7] = [
+/// Settings worth sweeping, each with values that show its trade-off
+/// (and, for some, a second setting that holds one value).
+pub const SUGGESTED: [(&str, &str, &str); 8] = [
     (
         "Replication: async, semi-sync, sync",
         "db.replication=async,semi-sync,sync",
+        "",
     ),
     (
         "Cache capacity: 25 to 800 entries",
         "cache.capacity=25,50,100,200,400,800",
+        "",
     ),
-    ("App servers: 1 to 8", "app.servers=1,2,3,4,6,8"),
+    ("App servers: 1 to 8", "app.servers=1,2,3,4,6,8", ""),
+    (
+        "Servers joining a hash ring: 2 to 8",
+        "app.servers=2,3,4,6,8",
+        "lb.strategy=consistent-hash",
+    ),
     (
         "Balancing: round robin, least connections, random",
         "lb.strategy=round-robin,least-connections,random",
+        "",
     ),
     (
         "Leader heartbeat: 50 ms to 1 s",
         "db.heartbeat_ms=50,100,250,500,1000",
+        "",
     ),
-    ("Cache TTL: 1 s to 5 min", "cache.ttl_s=1,10,30,60,300"),
+    ("Cache TTL: 1 s to 5 min", "cache.ttl_s=1,10,30,60,300", ""),
     (
         "Load: 100 to 2000 requests/s",
         "workload.requests_per_s=100,300,1000,2000",
+        "",
     ),
 ];
 
@@ -81,6 +93,7 @@ pub const SUGGESTED: [(&str, &str); 7] = [
 pub fn show(f: usize, v: f64) -> String {
     match FIGURES.get(f).copied() {
         Some("availability") => format!("{:.2} %", v * 100.0),
+        Some("lb.moved_on_add") => format!("{:.1} %", v * 100.0),
         Some("cache.hit_ratio") => format!("{v:.3}"),
         Some(name) if name.contains("latency") || name.ends_with("_ms") => {
             if v >= 100.0 {
@@ -93,9 +106,6 @@ pub fn show(f: usize, v: f64) -> String {
         _ => format!("{v:.1}"),
     }
 }
-
-/// Index of the cache's hit ratio among [`FIGURES`].
-pub const HIT_RATIO: usize = 4;
 
 /// A run of a sweep: its variant and seed.
 type Job = (u32, u64);
@@ -252,15 +262,26 @@ impl Sweep {
             .get(v)?
             .iter()
             .filter_map(|r| r.figures.get(f).copied())
+            .filter(|x| x.is_finite())
             .collect();
         (!xs.is_empty()).then(|| spread(&xs))
     }
 
-    /// Che's prediction of variant `v`'s hit ratio (the mean over its
-    /// runs), where it applies.
-    pub fn che(&self, v: usize) -> Option<f64> {
-        let xs: Vec<f64> = self.runs.get(v)?.iter().filter_map(|r| r.che).collect();
+    /// Theory's prediction of figure `f` for variant `v` (the mean over
+    /// its runs), where it has one.
+    pub fn theory(&self, v: usize, f: usize) -> Option<f64> {
+        let xs: Vec<f64> = self
+            .runs
+            .get(v)?
+            .iter()
+            .filter_map(|r| r.theory.get(f).copied().flatten())
+            .collect();
         (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
+    }
+
+    /// Whether theory predicts figure `f` for any variant.
+    pub fn has_theory(&self, f: usize) -> bool {
+        (0..self.labels.len()).any(|v| self.theory(v, f).is_some())
     }
 
     /// The value variant `v` gives the first varied setting, when it is a
@@ -281,25 +302,33 @@ impl Sweep {
     }
 
     /// The table as CSV: a row per variant, with each figure's mean and
-    /// standard deviation, and Che's prediction where it applies.
+    /// standard deviation (empty where the design has none), and theory's
+    /// prediction beside the figures it predicts.
     pub fn csv(&self) -> String {
+        let predicted: Vec<usize> = (0..FIGURES.len()).filter(|&f| self.has_theory(f)).collect();
         let mut out = String::from("variant,runs");
         for f in FIGURES {
             out.push_str(&format!(",{f} mean,{f} sd"));
         }
-        out.push_str(",cache.hit_ratio Che\n");
+        for &f in &predicted {
+            out.push_str(&format!(",{} theory", FIGURES[f]));
+        }
+        out.push('\n');
+        let num = |x: Option<f64>| x.map_or(String::new(), |x| x.to_string());
         for (v, label) in self.labels.iter().enumerate() {
             out.push_str(&format!("\"{label}\",{}", self.runs[v].len()));
             for f in 0..FIGURES.len() {
-                match self.spread(v, f) {
-                    Some(s) => out.push_str(&format!(",{},{}", s.mean, s.sd)),
-                    None => out.push_str(",,"),
-                }
+                let s = self.spread(v, f);
+                out.push_str(&format!(
+                    ",{},{}",
+                    num(s.map(|s| s.mean)),
+                    num(s.map(|s| s.sd))
+                ));
             }
-            match self.che(v) {
-                Some(c) => out.push_str(&format!(",{c}\n")),
-                None => out.push_str(",\n"),
+            for &f in &predicted {
+                out.push_str(&format!(",{}", num(self.theory(v, f))));
             }
+            out.push('\n');
         }
         out
     }
@@ -318,6 +347,9 @@ pub fn axes(vary: &[String]) -> (Option<usize>, usize) {
             (Some(at("writes.p99_ms")), at("anomalies.lost_write"))
         }
         "cache.capacity" | "cache.ttl_s" => (None, at("cache.hit_ratio")),
+        "app.servers" if vary.iter().any(|v| v.starts_with("lb.strategy=")) => {
+            (None, at("lb.moved_on_add"))
+        }
         "db.heartbeat_ms" | "lb.health_interval_ms" | "dns.ttl_s" => (None, at("availability")),
         "lb.strategy" => (Some(at("latency_ms.p50")), at("latency_ms.p99")),
         _ => (None, at("latency_ms.p99")),
@@ -359,7 +391,9 @@ mod tests {
         let alone = pathlab_sim::sweep::run_one(&sync, 2, Some(30.0)).unwrap();
         let run = sweep.runs[1].iter().find(|r| r.seed == 2).unwrap();
         assert_eq!(run.fingerprint, alone.fingerprint);
-        assert_eq!(run.figures, alone.figures);
+        // (bit for bit: a figure the design lacks is NaN in both)
+        let bits = |xs: &[f64]| xs.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&run.figures), bits(&alone.figures));
         // The chart shows the trade-off: lost writes against write latency.
         let lost = FIGURES
             .iter()

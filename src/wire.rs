@@ -557,7 +557,7 @@ wire_struct!(
         variant,
         seed,
         figures,
-        che,
+        theory,
         fingerprint
     },
     Against {

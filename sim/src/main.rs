@@ -499,6 +499,10 @@ fn sweep(args: lexopt::Parser) -> Result<(), Stop> {
         out!(out, "{}:", v.label());
         for (k, f) in FIGURES.iter().enumerate() {
             let s = stats(runs, k);
+            if s.mean.is_nan() {
+                // A figure this design does not have.
+                continue;
+            }
             out!(
                 out,
                 "  {f:<28} mean {:>12.4}  sd {:>10.4}  min {:>12.4}  max {:>12.4}",

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 /// The figures a sweep reports for each run, by their path in the run's
 /// summary (as `run --json` prints it).
-pub const FIGURES: [&str; 14] = [
+pub const FIGURES: [&str; 15] = [
     "availability",
     "latency_ms.p50",
     "latency_ms.p99",
@@ -24,6 +24,7 @@ pub const FIGURES: [&str; 14] = [
     "anomalies.rolled_back_read",
     "conflicts",
     "leader_changes",
+    "lb.moved_on_add",
 ];
 
 /// One field and the values it takes.
@@ -149,11 +150,12 @@ fn set_path(v: &mut Value, path: &str, value: Value) {
 pub struct RunResult {
     pub seed: u64,
     pub fingerprint: String,
-    /// The values of [`FIGURES`], in order.
+    /// The values of [`FIGURES`], in order; NaN (`null` in JSON) where the
+    /// design has none (users moved, for a balancer that does not hash).
     pub figures: Vec<f64>,
-    /// Che's approximation of the cache's hit ratio for this run's design
-    /// and measured rates (see [`crate::theory::che_for`]), where it applies.
-    pub che_hit_ratio: Option<f64>,
+    /// What textbook theory predicts for each of [`FIGURES`] in this run's
+    /// design, where it has a prediction (see [`crate::theory::predictions`]).
+    pub theory: Vec<Option<f64>>,
 }
 
 /// Runs `scenario` with `seed` for `duration_s` (or its own duration).
@@ -171,11 +173,11 @@ pub fn run_one(
     let summary = crate::lesson::figures_of(&sim);
     Ok(RunResult {
         seed,
-        che_hit_ratio: crate::theory::che_for(&sim),
+        theory: crate::theory::predictions(&sim),
         fingerprint: sim.fingerprint_hex(),
         figures: FIGURES
             .iter()
-            .map(|f| at_path(&summary, f).and_then(number_of).unwrap_or(0.0))
+            .map(|f| at_path(&summary, f).and_then(number_of).unwrap_or(f64::NAN))
             .collect(),
     })
 }
@@ -190,9 +192,19 @@ pub struct Spread {
     pub max: f64,
 }
 
-/// The mean and spread of `xs` (not empty).
+/// The mean and spread of the numbers among `xs` (all NaN when there are
+/// none: the figure does not apply).
 pub fn spread(xs: &[f64]) -> Spread {
-    let n = xs.len().max(1) as f64;
+    let xs: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
+    if xs.is_empty() {
+        return Spread {
+            mean: f64::NAN,
+            sd: f64::NAN,
+            min: f64::NAN,
+            max: f64::NAN,
+        };
+    }
+    let n = xs.len() as f64;
     let mean = xs.iter().sum::<f64>() / n;
     let var = if xs.len() > 1 {
         xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)
@@ -258,5 +270,8 @@ mod tests {
         assert!((s.sd - (32.0f64 / 7.0).sqrt()).abs() < 1e-12);
         assert_eq!((s.min, s.max), (2.0, 9.0));
         assert_eq!(spread(&[3.0]).sd, 0.0);
+        // A figure a design does not have is left out, or not there at all.
+        assert_eq!(spread(&[3.0, f64::NAN]).mean, 3.0);
+        assert!(spread(&[f64::NAN]).mean.is_nan());
     }
 }

@@ -1,4 +1,4 @@
-//! Textbook predictions drawn beside a sweep's measured points: Che's approximation for a cache's hit ratio against its capacity, with entries expiring and writes invalidating them.
+//! Textbook predictions drawn beside a sweep's measured points: Che's approximation for a cache's hit ratio against its capacity (with entries expiring and writes invalidating them), and the share of users a hashing balancer moves when a server joins.
 
 /// Zipf popularity of `n` keys with exponent `skew`: the share of requests
 /// for the key of each rank, most popular first (as the workload draws
@@ -109,6 +109,37 @@ pub fn che_for(sim: &crate::Simulation) -> Option<f64> {
             s.cache.ttl_s,
         )
     })
+}
+
+/// The share of keys (users) a hashing balancer over `n` servers sends
+/// elsewhere when one more joins: `1/(n+1)` for a consistent-hash ring or
+/// rendezvous hashing (the newcomer takes its fair share, nothing else
+/// moves), `n/(n+1)` for a hash modulo the count (a key stays only if its
+/// hash leaves the same remainder by n and by n+1). Other strategies do not
+/// map users to servers.
+pub fn moved_on_join(strategy: crate::scenario::LbStrategy, n: u32) -> Option<f64> {
+    use crate::scenario::LbStrategy::{ConsistentHash, IpHash, Rendezvous};
+    let n = f64::from(n.max(1));
+    match strategy {
+        ConsistentHash | Rendezvous => Some(1.0 / (n + 1.0)),
+        IpHash => Some(n / (n + 1.0)),
+        _ => None,
+    }
+}
+
+/// Theory's prediction for each of the sweep's figures
+/// ([`crate::sweep::FIGURES`]) in `sim`'s run, where it has one.
+pub fn predictions(sim: &crate::Simulation) -> Vec<Option<f64>> {
+    crate::sweep::FIGURES
+        .iter()
+        .map(|f| match *f {
+            "cache.hit_ratio" => che_for(sim),
+            "lb.moved_on_add" => {
+                moved_on_join(sim.settings().lb.strategy, sim.active_app_servers() as u32)
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
-//! The sweep panel: choose one or two settings and their values, run every combination in workers with a progress bar, and read the trade-off chart (one labelled point per variant, with its spread and, for a cache's capacity, Che's prediction beside it), the table and its CSV; a point opens its run or puts it in a compare.
+//! The sweep panel: choose one or two settings and their values, run every combination in workers with a progress bar, and read the trade-off chart (one labelled point per variant, with its spread and theory's prediction beside it where there is one: Che's approximation for a cache's hit ratio, 1/(N+1) for users a hash ring moves), the table and its CSV; a point opens its run or puts it in a compare.
 
 use super::{Dispatch, input_value, on_click, select_value};
 use crate::action::Action;
 use crate::engine::Engine;
-use crate::sweep::{FIGURE_NAMES, HIT_RATIO, SUGGESTED, Sweep, show};
+use crate::sweep::{FIGURE_NAMES, SUGGESTED, Sweep, show};
 use pathlab_sim::sweep::FIGURES;
 use yew::prelude::*;
 
@@ -39,12 +39,14 @@ pub fn view(e: &Engine, d: &Dispatch) -> Html {
     let suggest = {
         let d = d.clone();
         Callback::from(move |_: Event| {
-            let text = select_value("sweep-suggested");
-            if !text.is_empty() {
-                d.emit(Action::SweepEdit {
-                    field: "vary".into(),
-                    text,
-                });
+            let chosen = select_value("sweep-suggested");
+            if let Some((_, vary, vary2)) = SUGGESTED.iter().find(|s| s.1 == chosen) {
+                for (field, text) in [("vary", vary), ("vary2", vary2)] {
+                    d.emit(Action::SweepEdit {
+                        field: field.into(),
+                        text: text.to_string(),
+                    });
+                }
             }
         })
     };
@@ -59,8 +61,8 @@ pub fn view(e: &Engine, d: &Dispatch) -> Html {
             <form class="sweep-form" onsubmit={run}>
                 <label>{ "Suggested " }
                     <select id="sweep-suggested" data-testid="sweep-suggested" onchange={suggest}>
-                        <option value="" selected={SUGGESTED.iter().all(|(_, v)| *v != vary)}>{ "(your own, below)" }</option>
-                        { for SUGGESTED.iter().map(|(name, v)| html! { <option value={*v} selected={*v == vary}>{ *name }</option> }) }
+                        <option value="" selected={SUGGESTED.iter().all(|s| s.1 != vary || s.2 != vary2)}>{ "(your own, below)" }</option>
+                        { for SUGGESTED.iter().map(|(name, v, v2)| html! { <option value={*v} selected={*v == vary && *v2 == vary2}>{ *name }</option> }) }
                     </select>
                 </label>
                 <label>{ "Vary " }
@@ -164,15 +166,27 @@ fn axes(d: &Dispatch) -> Callback<Event> {
     })
 }
 
-/// A variant's name without the setting's, when one setting is varied.
+/// A variant's name for its point: only the settings that differ between
+/// variants, and only the value when that leaves one.
 fn short(s: &Sweep, v: usize) -> String {
-    let label = &s.labels[v];
-    if s.spec.vary.len() == 1 {
-        label
+    let parts = |l: &str| l.split(' ').map(str::to_string).collect::<Vec<_>>();
+    let all: Vec<Vec<String>> = s.labels.iter().map(|l| parts(l)).collect();
+    let differ: Vec<&String> = all[v]
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| all.iter().any(|o| o.get(*i) != Some(*p)))
+        .map(|(_, p)| p)
+        .collect();
+    match differ.as_slice() {
+        [one] => one
             .split_once('=')
-            .map_or(label.clone(), |(_, v)| v.to_string())
-    } else {
-        label.clone()
+            .map_or(one.to_string(), |(_, x)| x.to_string()),
+        [] => s.labels[v].clone(),
+        many => many
+            .iter()
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
     }
 }
 
@@ -234,18 +248,31 @@ impl Axis {
         if f.is_finite() { f } else { 0.5 }
     }
 
-    /// Four labelled values along it.
+    /// Labelled values along it: round steps (1, 2 or 5 × 10ⁿ) on a
+    /// linear axis, four points spread evenly on a log one.
     fn ticks(&self) -> Vec<f64> {
-        (0..4)
-            .map(|i| {
-                let f = f64::from(i) / 3.0;
-                if self.log {
-                    self.lo * libm::pow(self.hi / self.lo, f)
-                } else {
-                    self.lo + (self.hi - self.lo) * f
-                }
-            })
-            .collect()
+        if self.log {
+            return (0..4)
+                .map(|i| self.lo * libm::pow(self.hi / self.lo, f64::from(i) / 3.0))
+                .collect();
+        }
+        let rough = (self.hi - self.lo) / 4.0;
+        if !(rough.is_finite() && rough > 0.0) {
+            return vec![self.lo];
+        }
+        let decade = libm::pow(10.0, libm::floor(libm::log10(rough)));
+        let step = [1.0, 2.0, 5.0, 10.0]
+            .into_iter()
+            .map(|m| m * decade)
+            .find(|s| *s >= rough)
+            .unwrap_or(10.0 * decade);
+        let mut t = libm::ceil(self.lo / step) * step;
+        let mut out = Vec::new();
+        while t <= self.hi + step * 1e-9 && out.len() < 12 {
+            out.push(t);
+            t += step;
+        }
+        out
     }
 }
 
@@ -254,6 +281,8 @@ fn label(v: f64) -> String {
     let a = v.abs();
     if a == 0.0 {
         "0".into()
+    } else if v == v.round() && a < 1000.0 {
+        format!("{v:.0}")
     } else if a >= 1000.0 {
         format!("{:.1}k", v / 1000.0)
     } else if a >= 10.0 {
@@ -261,7 +290,9 @@ fn label(v: f64) -> String {
     } else if a >= 1.0 {
         format!("{v:.1}")
     } else {
-        format!("{v:.3}")
+        // Round steps such as 0.05 need no trailing zeros.
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').to_string()
     }
 }
 
@@ -275,9 +306,7 @@ fn chart(s: &Sweep, d: &Dispatch) -> Html {
         None => s.setting_value(v).or(Some(v as f64)),
     };
     let y_of = |v: usize| s.spread(v, s.y);
-    let che: Vec<Option<f64>> = (0..n)
-        .map(|v| (s.y == HIT_RATIO).then(|| s.che(v)).flatten())
-        .collect();
+    let che: Vec<Option<f64>> = (0..n).map(|v| s.theory(v, s.y)).collect();
     let mut xs = Vec::new();
     let mut ys = Vec::new();
     for v in 0..n {
@@ -333,6 +362,12 @@ fn chart(s: &Sweep, d: &Dispatch) -> Html {
                       transform={format!("rotate(-90 14 {:.1})", (TOP + H - BOTTOM) / 2.0)}>{ FIGURE_NAMES[s.y] }</text>
                 if theory.len() > 1 {
                     <polyline class="theory" points={theory_line} data-testid="sweep-theory" />
+                    <g class="legend" aria-hidden="true">
+                        <circle cx={(W - RIGHT - 175.0).to_string()} cy={(TOP + 8.0).to_string()} r="5" class="measured" />
+                        <text x={(W - RIGHT - 165.0).to_string()} y={(TOP + 12.0).to_string()}>{ "measured" }</text>
+                        <path class="theory-point" d={format!("M{:.1} {:.1}l5 5l-5 5l-5 -5z", W - RIGHT - 62.0, TOP + 3.0)} />
+                        <text x={(W - RIGHT - 52.0).to_string()} y={(TOP + 12.0).to_string()}>{ "theory" }</text>
+                    </g>
                 }
                 { for theory.iter().map(|(x, y)| html! {
                     <path class="theory-point" d={format!("M{x:.1} {:.1}l5 5l-5 5l-5 -5z", y - 5.0)} />
@@ -367,10 +402,22 @@ fn chart(s: &Sweep, d: &Dispatch) -> Html {
             <figcaption class="hint">
                 { "Each point is a variant's mean over its seeds; its bar spans one standard deviation. Click a point to open its run or compare with it." }
                 if theory.len() > 1 {
-                    { " Diamonds on the dashed line: Che's approximation of the hit ratio for each capacity, from the rates of reads and writes measured (steady state: short runs also count the cache's cold start)." }
+                    { theory_note(FIGURES[s.y]) }
                 }
             </figcaption>
         </figure>
+    }
+}
+
+/// What the dashed line of theory is.
+fn theory_note(figure: &str) -> &'static str {
+    match figure {
+        "cache.hit_ratio" => {
+            " Diamonds on the dashed line: Che's approximation of the hit ratio for each design, from the rates of reads and writes measured (steady state: short runs also count the cache's cold start)."
+        }
+        _ => {
+            " Diamonds on the dashed line: theory's share of users moved when a server joins N: 1/(N+1) for a hash ring or rendezvous hashing, N/(N+1) for a hash modulo N."
+        }
     }
 }
 
@@ -399,13 +446,13 @@ fn table(s: &Sweep) -> Html {
             cols.push(f);
         }
     }
-    let che = (0..s.labels.len()).any(|v| s.che(v).is_some()) && cols.contains(&HIT_RATIO);
+    let che = s.has_theory(s.y);
     html! {
         <table class="sweep-table" data-testid="sweep-table">
             <thead><tr>
                 <th scope="col">{ "Variant" }</th><th scope="col">{ "Runs" }</th>
                 { for cols.iter().map(|&f| html! { <th scope="col">{ FIGURE_NAMES[f] }</th> }) }
-                if che { <th scope="col">{ "hit ratio, Che" }</th> }
+                if che { <th scope="col">{ format!("{}, theory", FIGURE_NAMES[s.y]) }</th> }
             </tr></thead>
             <tbody>
                 { for (0..s.labels.len()).map(|v| html! {
@@ -415,7 +462,7 @@ fn table(s: &Sweep) -> Html {
                         { for cols.iter().map(|&f| html! {
                             <td>{ s.spread(v, f).map_or("–".into(), |sp| if sp.sd > 0.0 { format!("{} ± {}", show(f, sp.mean), show(f, sp.sd)) } else { show(f, sp.mean) }) }</td>
                         }) }
-                        if che { <td>{ s.che(v).map_or("–".into(), |c| show(HIT_RATIO, c)) }</td> }
+                        if che { <td>{ s.theory(v, s.y).map_or("–".into(), |c| show(s.y, c)) }</td> }
                     </tr>
                 }) }
             </tbody>
