@@ -5,6 +5,7 @@ use crate::action::Action;
 use crate::engine::Engine;
 use crate::sweep::{FIGURE_NAMES, SUGGESTED, Sweep, show};
 use pathlab_sim::sweep::FIGURES;
+use std::fmt::Write as _;
 use yew::prelude::*;
 
 /// The panel, when open.
@@ -333,72 +334,135 @@ fn chart(s: &Sweep, d: &Dispatch) -> Html {
     let mut theory: Vec<(f64, f64)> = (0..n)
         .filter_map(|v| Some((px(x_of(v)?), py(che[v]?))))
         .collect();
-    theory.sort_by(|a, b| a.0.total_cmp(&b.0));
+    theory.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     let theory_line: String = theory
         .iter()
         .map(|(x, y)| format!("{x:.1},{y:.1}"))
         .collect::<Vec<_>>()
         .join(" ");
+    // The chart is written as markup in one string (far less code than a
+    // tree of elements); one handler on the figure finds the point clicked.
+    let mut svg = String::with_capacity(4096);
+    let _ = write!(
+        svg,
+        r#"<svg viewBox="0 0 {W} {H}" role="img" data-testid="sweep-chart" aria-label="{} against {}, one point per variant">"#,
+        FIGURE_NAMES[s.y],
+        escape(&x_name)
+    );
+    for t in x_ticks {
+        let x = px(t);
+        let _ = write!(
+            svg,
+            r#"<g class="tick"><line x1="{x:.1}" x2="{x:.1}" y1="{TOP}" y2="{}"/><text x="{x:.1}" y="{}" text-anchor="middle">{}</text></g>"#,
+            H - BOTTOM,
+            H - BOTTOM + 16.0,
+            label(t)
+        );
+    }
+    for t in ay.ticks() {
+        let y = py(t);
+        let _ = write!(
+            svg,
+            r#"<g class="tick"><line x1="{LEFT}" x2="{}" y1="{y:.1}" y2="{y:.1}"/><text x="{}" y="{:.1}" text-anchor="end">{}</text></g>"#,
+            W - RIGHT,
+            LEFT - 6.0,
+            y + 4.0,
+            label(t)
+        );
+    }
+    let mid_y = (TOP + H - BOTTOM) / 2.0;
+    let _ = write!(
+        svg,
+        r#"<text class="axis-name" x="{:.1}" y="{}" text-anchor="middle">{}{}</text><text class="axis-name" x="14" y="{mid_y:.1}" text-anchor="middle" transform="rotate(-90 14 {mid_y:.1})">{}</text>"#,
+        (LEFT + W - RIGHT) / 2.0,
+        H - 6.0,
+        escape(&x_name),
+        if ax.log { " (log scale)" } else { "" },
+        FIGURE_NAMES[s.y]
+    );
+    let diamond = |svg: &mut String, x: f64, y: f64| {
+        let _ = write!(
+            svg,
+            r#"<path class="theory-point" d="M{x:.1} {:.1}l5 5l-5 5l-5 -5z"/>"#,
+            y - 5.0
+        );
+    };
+    if theory.len() > 1 {
+        let _ = write!(
+            svg,
+            r#"<polyline class="theory" points="{theory_line}" data-testid="sweep-theory"/><g class="legend" aria-hidden="true"><circle cx="{}" cy="{}" r="5" class="measured"/><text x="{}" y="{}">measured</text>"#,
+            W - RIGHT - 175.0,
+            TOP + 8.0,
+            W - RIGHT - 165.0,
+            TOP + 12.0
+        );
+        diamond(&mut svg, W - RIGHT - 62.0, TOP + 8.0);
+        let _ = write!(
+            svg,
+            r#"<text x="{}" y="{}">theory</text></g>"#,
+            W - RIGHT - 52.0,
+            TOP + 12.0
+        );
+    }
+    for &(x, y) in &theory {
+        diamond(&mut svg, x, y);
+    }
+    for v in 0..n {
+        let (Some(x), Some(y)) = (x_of(v), y_of(v)) else {
+            continue;
+        };
+        let (cx, cy) = (px(x), py(y.mean));
+        let picked = s.picked == Some(v);
+        let name = escape(&s.labels[v]);
+        let _ = write!(
+            svg,
+            r#"<g class="point{}" data-point="{name}" data-index="{v}" data-x="{x}" data-y="{}" role="button" tabindex="0" aria-pressed="{picked}" aria-label="{name}: {} {}, {} {}"><line class="spread" x1="{cx:.1}" x2="{cx:.1}" y1="{:.1}" y2="{:.1}"/><circle cx="{cx:.1}" cy="{cy:.1}" r="7"/><text x="{:.1}" y="{:.1}">{}</text></g>"#,
+            if picked { " picked" } else { "" },
+            y.mean,
+            FIGURE_NAMES[s.y],
+            label(y.mean),
+            escape(&x_name),
+            label(x),
+            py(y.mean - y.sd),
+            py(y.mean + y.sd),
+            cx + 10.0,
+            cy - 8.0,
+            escape(&short(s, v))
+        );
+    }
+    svg.push_str("</svg>");
+    let pick = |d: &Dispatch| {
+        let d = d.clone();
+        move |target: Option<web_sys::EventTarget>| {
+            use wasm_bindgen::JsCast;
+            let index = target
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .and_then(|el| el.closest("[data-index]").ok().flatten())
+                .and_then(|el| el.get_attribute("data-index"))
+                .and_then(|i| i.parse::<u32>().ok());
+            if let Some(variant) = index {
+                d.emit(Action::SweepPick {
+                    variant: Some(variant),
+                });
+            }
+        }
+    };
+    let onclick = {
+        let pick = pick(d);
+        Callback::from(move |e: MouseEvent| pick(e.target()))
+    };
+    let onkeydown = {
+        let pick = pick(d);
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Enter" || e.key() == " " {
+                e.prevent_default();
+                pick(e.target());
+            }
+        })
+    };
     html! {
-        <figure class="sweep-chart">
-            <svg viewBox={format!("0 0 {W} {H}")} role="img" data-testid="sweep-chart"
-                 aria-label={format!("{} against {x_name}, one point per variant", FIGURE_NAMES[s.y])}>
-                { for x_ticks.into_iter().map(|t| html! {
-                    <g class="tick">
-                        <line x1={format!("{:.1}", px(t))} x2={format!("{:.1}", px(t))} y1={TOP.to_string()} y2={(H - BOTTOM).to_string()} />
-                        <text x={format!("{:.1}", px(t))} y={(H - BOTTOM + 16.0).to_string()} text-anchor="middle">{ label(t) }</text>
-                    </g>
-                }) }
-                { for ay.ticks().into_iter().map(|t| html! {
-                    <g class="tick">
-                        <line x1={LEFT.to_string()} x2={(W - RIGHT).to_string()} y1={format!("{:.1}", py(t))} y2={format!("{:.1}", py(t))} />
-                        <text x={(LEFT - 6.0).to_string()} y={format!("{:.1}", py(t) + 4.0)} text-anchor="end">{ label(t) }</text>
-                    </g>
-                }) }
-                <text class="axis-name" x={format!("{:.1}", (LEFT + W - RIGHT) / 2.0)} y={(H - 6.0).to_string()} text-anchor="middle">
-                    { format!("{x_name}{}", if ax.log { " (log scale)" } else { "" }) }
-                </text>
-                <text class="axis-name" x="14" y={format!("{:.1}", (TOP + H - BOTTOM) / 2.0)} text-anchor="middle"
-                      transform={format!("rotate(-90 14 {:.1})", (TOP + H - BOTTOM) / 2.0)}>{ FIGURE_NAMES[s.y] }</text>
-                if theory.len() > 1 {
-                    <polyline class="theory" points={theory_line} data-testid="sweep-theory" />
-                    <g class="legend" aria-hidden="true">
-                        <circle cx={(W - RIGHT - 175.0).to_string()} cy={(TOP + 8.0).to_string()} r="5" class="measured" />
-                        <text x={(W - RIGHT - 165.0).to_string()} y={(TOP + 12.0).to_string()}>{ "measured" }</text>
-                        <path class="theory-point" d={format!("M{:.1} {:.1}l5 5l-5 5l-5 -5z", W - RIGHT - 62.0, TOP + 3.0)} />
-                        <text x={(W - RIGHT - 52.0).to_string()} y={(TOP + 12.0).to_string()}>{ "theory" }</text>
-                    </g>
-                }
-                { for theory.iter().map(|(x, y)| html! {
-                    <path class="theory-point" d={format!("M{x:.1} {:.1}l5 5l-5 5l-5 -5z", y - 5.0)} />
-                }) }
-                { for (0..n).filter_map(|v| {
-                    let (x, y) = (x_of(v)?, y_of(v)?);
-                    let (cx, cy) = (px(x), py(y.mean));
-                    let picked = s.picked == Some(v);
-                    let click = on_click(d, Action::SweepPick { variant: Some(v as u32) });
-                    let key = {
-                        let d = d.clone();
-                        Callback::from(move |e: KeyboardEvent| {
-                            if e.key() == "Enter" || e.key() == " " {
-                                e.prevent_default();
-                                d.emit(Action::SweepPick { variant: Some(v as u32) });
-                            }
-                        })
-                    };
-                    Some(html! {
-                        <g class={classes!("point", picked.then_some("picked"))} data-point={s.labels[v].clone()}
-                           data-x={x.to_string()} data-y={y.mean.to_string()} role="button" tabindex="0"
-                           aria-label={format!("{}: {} {}, {x_name} {}", s.labels[v], FIGURE_NAMES[s.y], label(y.mean), label(x))}
-                           aria-pressed={picked.to_string()} onclick={click} onkeydown={key}>
-                            <line class="spread" x1={format!("{cx:.1}")} x2={format!("{cx:.1}")}
-                                  y1={format!("{:.1}", py(y.mean - y.sd))} y2={format!("{:.1}", py(y.mean + y.sd))} />
-                            <circle cx={format!("{cx:.1}")} cy={format!("{cy:.1}")} r="7" />
-                            <text x={format!("{:.1}", cx + 10.0)} y={format!("{:.1}", cy - 8.0)}>{ short(s, v) }</text>
-                        </g>
-                    })
-                }) }
-            </svg>
+        <figure class="sweep-chart" {onclick} {onkeydown}>
+            { Html::from_html_unchecked(AttrValue::from(svg)) }
             <figcaption class="hint">
                 { "Each point is a variant's mean over its seeds; its bar spans one standard deviation. Click a point to open its run or compare with it." }
                 if theory.len() > 1 {
@@ -407,6 +471,22 @@ fn chart(s: &Sweep, d: &Dispatch) -> Html {
             </figcaption>
         </figure>
     }
+}
+
+/// Text made safe inside markup (a variant's values are the user's).
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// What the dashed line of theory is.
@@ -437,7 +517,8 @@ fn picked(s: &Sweep, d: &Dispatch) -> Html {
     }
 }
 
-/// The table: a row per variant with the figures that tell most.
+/// The table: a row per variant with the figures that tell most (written
+/// as markup, like the chart).
 fn table(s: &Sweep) -> Html {
     let mut cols: Vec<usize> = vec![s.y];
     cols.extend(s.x);
@@ -446,26 +527,43 @@ fn table(s: &Sweep) -> Html {
             cols.push(f);
         }
     }
-    let che = s.has_theory(s.y);
-    html! {
-        <table class="sweep-table" data-testid="sweep-table">
-            <thead><tr>
-                <th scope="col">{ "Variant" }</th><th scope="col">{ "Runs" }</th>
-                { for cols.iter().map(|&f| html! { <th scope="col">{ FIGURE_NAMES[f] }</th> }) }
-                if che { <th scope="col">{ format!("{}, theory", FIGURE_NAMES[s.y]) }</th> }
-            </tr></thead>
-            <tbody>
-                { for (0..s.labels.len()).map(|v| html! {
-                    <tr data-variant={s.labels[v].clone()}>
-                        <th scope="row">{ s.labels[v].clone() }</th>
-                        <td>{ s.runs[v].len() }</td>
-                        { for cols.iter().map(|&f| html! {
-                            <td>{ s.spread(v, f).map_or("–".into(), |sp| if sp.sd > 0.0 { format!("{} ± {}", show(f, sp.mean), show(f, sp.sd)) } else { show(f, sp.mean) }) }</td>
-                        }) }
-                        if che { <td>{ s.theory(v, s.y).map_or("–".into(), |c| show(s.y, c)) }</td> }
-                    </tr>
-                }) }
-            </tbody>
-        </table>
+    let theory = s.has_theory(s.y);
+    let mut t = String::from(
+        r#"<table class="sweep-table" data-testid="sweep-table"><thead><tr><th scope="col">Variant</th><th scope="col">Runs</th>"#,
+    );
+    for &f in &cols {
+        let _ = write!(t, r#"<th scope="col">{}</th>"#, FIGURE_NAMES[f]);
     }
+    if theory {
+        let _ = write!(t, r#"<th scope="col">{}, theory</th>"#, FIGURE_NAMES[s.y]);
+    }
+    t.push_str("</tr></thead><tbody>");
+    for (v, label) in s.labels.iter().enumerate() {
+        let name = escape(label);
+        let _ = write!(
+            t,
+            r#"<tr data-variant="{name}"><th scope="row">{name}</th><td>{}</td>"#,
+            s.runs[v].len()
+        );
+        for &f in &cols {
+            let cell = s.spread(v, f).map_or("–".into(), |sp| {
+                if sp.sd > 0.0 {
+                    format!("{} ± {}", show(f, sp.mean), show(f, sp.sd))
+                } else {
+                    show(f, sp.mean)
+                }
+            });
+            let _ = write!(t, "<td>{cell}</td>");
+        }
+        if theory {
+            let _ = write!(
+                t,
+                "<td>{}</td>",
+                s.theory(v, s.y).map_or("–".into(), |c| show(s.y, c))
+            );
+        }
+        t.push_str("</tr>");
+    }
+    t.push_str("</tbody></table>");
+    Html::from_html_unchecked(AttrValue::from(t))
 }
