@@ -84,6 +84,39 @@ try {
   if (!process.env.BENCH_CASES || process.env.BENCH_CASES.split(',').includes('travel')) {
     await travel();
   }
+  // A sweep in the page: three cache capacities × four seeds × 900
+  // simulated seconds, in the sweep workers while the live run plays; how
+  // long it takes and how smoothly the page draws meanwhile.
+  if (!process.env.BENCH_CASES || process.env.BENCH_CASES.split(',').includes('sweep')) {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${base}?preset=default&play=1`);
+    await page.locator('[data-testid="sweep-open-panel"]').click();
+    await page.locator('[data-testid="sweep-vary"]').fill('cache.capacity=50,200,800');
+    await page.locator('[data-testid="sweep-seeds"]').fill('4');
+    await page.locator('[data-testid="sweep-secs"]').fill('900');
+    await page.evaluate(() => {
+      window.sweepFrames = [];
+      const tick = (t) => {
+        window.sweepFrames.push(t);
+        const s = document.querySelector('[data-testid="sweep-status"]');
+        if (!s || s.dataset.finished !== 'true') requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+    const started = Date.now();
+    await page.locator('[data-testid="sweep-run"]').click();
+    await page.locator('[data-testid="sweep-status"][data-finished="true"]').waitFor({ timeout: 300_000 });
+    const secs = (Date.now() - started) / 1000;
+    const frames = await page.evaluate(() => window.sweepFrames);
+    const gaps = frames.slice(1).map((t, i) => t - frames[i]).sort((a, b) => a - b);
+    const median = gaps[Math.floor(gaps.length / 2)] ?? 0;
+    const status = await page.locator('[data-testid="sweep-status"]').textContent();
+    const workers = await page.evaluate(() => navigator.hardwareConcurrency);
+    console.log('--- sweep in the page (default, cache.capacity=50,200,800, 4 seeds, 900 simulated s each)');
+    console.log(`12 runs in ${secs.toFixed(1)} s on ${workers} workers (${status.trim()})`);
+    console.log(`page meanwhile:         median frame ${median.toFixed(2)} ms = ${(1000 / median).toFixed(1)} fps, worst ${gaps[gaps.length - 1]?.toFixed(0)} ms`);
+    await page.close();
+  }
   const files = await readdir(dist);
   // The core's worker (pathlab-core*), which the page starts as it opens and
   // which is built for speed, is measured on its own.
