@@ -54,7 +54,8 @@ export async function open(query = '', viewport = { width: 1280, height: 720 }) 
     if (res.status() >= 400) problems.push(`HTTP ${res.status()}: ${res.url()}`);
   });
   await page.goto(baseUrl + query, { waitUntil: 'load' });
-  await page.locator('[data-node="db-0-0"]').waitFor({ timeout: 15_000 });
+  // .first(): a compare draws every node twice.
+  await page.locator('[data-node="db-0-0"]').first().waitFor({ timeout: 15_000 });
   return { page, problems };
 }
 

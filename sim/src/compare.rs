@@ -203,10 +203,15 @@ pub fn trade_off_named(name: &str, rows: &[Row]) -> String {
                     shown(r.a, r.figure)
                 )
             } else {
+                // "1 stale read", "2 stale reads".
+                let name = if r.b == 1.0 {
+                    r.name.strip_suffix('s').unwrap_or(r.name)
+                } else {
+                    r.name
+                };
                 format!(
-                    "{} {} instead of {}",
+                    "{} {name} instead of {}",
                     shown(r.b, r.figure),
-                    r.name,
                     shown(r.a, r.figure)
                 )
             }

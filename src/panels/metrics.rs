@@ -73,7 +73,8 @@ pub fn view(e: &Engine, snap: &Snapshot) -> Html {
         }
     };
     html! {
-        <section class="metrics" data-testid="metrics" aria-label="What users see (last 5 s)">
+        <section class="metrics" data-testid="metrics"
+                 aria-label={if e.versus.is_some() { "What users of run A see (last 5 s)" } else { "What users see (last 5 s)" }}>
             { tile("Requests/s", format!("{throughput:.0}"), false, "throughput") }
             { tile("Answered", format!("{avail:.1} %"), avail < 99.0, "availability") }
             { tile("Latency p50", last.map(|p| format!("{:.0} ms", p.p50_ms)).unwrap_or("–".into()), false, "p50") }
