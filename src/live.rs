@@ -219,13 +219,17 @@ fn sweep_variants(
 ) -> Result<Vec<pathlab_sim::sweep::Variant>, String> {
     use pathlab_sim::sweep::{Vary, variants};
     let base = scenario_of(preset, designs)?;
-    if vary.is_empty() || vary.len() > 2 {
-        return Err("vary one or two settings".into());
-    }
     let vary = vary
         .iter()
         .map(|v| Vary::parse(v).map_err(|e| e.replace("--vary ", "")))
         .collect::<Result<Vec<_>, _>>()?;
+    let several = vary.iter().filter(|v| v.values.len() > 1).count();
+    if vary.is_empty() || vary.len() > 6 || several > 2 {
+        return Err(
+            "vary one or two settings over several values (others may each be set to one value)"
+                .into(),
+        );
+    }
     let vs = variants(&base, &vary).map_err(|e| e.to_string().replace("--vary: ", ""))?;
     if vs.len() > MAX_VARIANTS {
         return Err(format!(

@@ -33,7 +33,7 @@ impl SweepSpec {
 }
 
 /// The figures a sweep chart can put on an axis, with their names.
-pub const FIGURE_NAMES: [&str; 15] = [
+pub const FIGURE_NAMES: [&str; 16] = [
     "availability",
     "p50 latency (ms)",
     "p99 latency (ms)",
@@ -49,11 +49,12 @@ pub const FIGURE_NAMES: [&str; 15] = [
     "conflicts",
     "leader changes",
     "users moved if a server joins",
+    "wait for an app server's worker (ms)",
 ];
 
 /// Settings worth sweeping, each with values that show its trade-off
 /// (and, for some, a second setting that holds one value).
-pub const SUGGESTED: [(&str, &str, &str); 8] = [
+pub const SUGGESTED: [(&str, &str, &str); 9] = [
     (
         "Replication: async, semi-sync, sync",
         "db.replication=async,semi-sync,sync",
@@ -86,6 +87,11 @@ pub const SUGGESTED: [(&str, &str, &str); 8] = [
         "workload.requests_per_s=100,300,1000,2000",
         "",
     ),
+    (
+        "Load on one-worker servers, balanced at random",
+        "workload.requests_per_s=100,200,300,400,500,600",
+        "app.workers=1;lb.strategy=random",
+    ),
 ];
 
 /// A figure's value in words: availability in percent, ratios to three
@@ -98,8 +104,10 @@ pub fn show(f: usize, v: f64) -> String {
         Some(name) if name.contains("latency") || name.ends_with("_ms") => {
             if v >= 100.0 {
                 format!("{v:.0}")
-            } else {
+            } else if v >= 10.0 {
                 format!("{v:.1}")
+            } else {
+                format!("{v:.2}")
             }
         }
         _ if v == v.round() => format!("{v:.0}"),
@@ -352,6 +360,7 @@ pub fn axes(vary: &[String]) -> (Option<usize>, usize) {
         }
         "db.heartbeat_ms" | "lb.health_interval_ms" | "dns.ttl_s" => (None, at("availability")),
         "lb.strategy" => (Some(at("latency_ms.p50")), at("latency_ms.p99")),
+        "workload.requests_per_s" => (None, at("app.wait_ms")),
         _ => (None, at("latency_ms.p99")),
     }
 }

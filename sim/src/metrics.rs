@@ -132,6 +132,22 @@ pub struct Point {
     pub lag_ms: Vec<Option<f64>>,
 }
 
+/// How long requests waited for an app server's worker and held one
+/// (the queueing figures theory predicts).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AppTiming {
+    /// Requests that arrived at an app server (taken, queued or refused).
+    pub arrived: u64,
+    /// Requests a worker took, and their waits in the queue (µs).
+    pub started: u64,
+    pub wait_us: u64,
+    /// Requests a worker finished, the time each held it (µs), and the
+    /// sum of those times squared (µs², for the spread).
+    pub held: u64,
+    pub hold_us: u64,
+    pub hold_sq_us: f64,
+}
+
 /// Everything measured so far.
 #[derive(Clone, Debug)]
 pub struct Metrics {
@@ -142,6 +158,8 @@ pub struct Metrics {
     /// Latency of every finished write, in microseconds (two significant
     /// figures: the checkpoints of time travel each hold a copy).
     pub write_latency: Histogram<u64>,
+    /// Waiting for and holding app servers' workers.
+    pub app: AppTiming,
     pub(crate) bucket: Bucket,
     /// One point per simulated second, oldest first: the last hour at
     /// least, and never more than two ([`SERIES_KEPT`]).
@@ -174,6 +192,7 @@ impl Metrics {
             totals: Totals::default(),
             latency: latency_histogram(3),
             write_latency: latency_histogram(2),
+            app: AppTiming::default(),
             bucket: Bucket::new(),
             series: Vec::new(),
         }

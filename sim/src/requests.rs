@@ -47,6 +47,8 @@ pub(crate) struct Req {
     pub app_from: NodeId,
     pub app_hop: u8,
     pub app_stage: AppStage,
+    /// When an app server's worker took it.
+    pub app_started: SimTime,
     pub app_call: u32,
     pub db_attempt: u8,
     pub db_target: NodeId,

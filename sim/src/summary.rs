@@ -169,6 +169,24 @@ pub struct Summary {
     /// Multi-leader: concurrent writes to one key; each overwrote a write
     /// its user had been told succeeded.
     pub conflicts: u64,
+    /// The app servers' queues.
+    pub app: AppSummary,
+}
+
+/// App servers as queues: how often requests arrived, how long they
+/// waited for a worker and how long they held one.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct AppSummary {
+    /// Requests that reached an app server, per second (all servers).
+    pub arrivals_per_s: f64,
+    /// Mean wait in an app server's queue before a worker took it (ms).
+    pub wait_ms: f64,
+    /// Mean time a request held a worker (ms): its own work and the calls
+    /// it waited on.
+    pub hold_ms: f64,
+    /// The squared coefficient of variation of that time (1 for
+    /// exponential times, 0 for fixed ones).
+    pub hold_cv2: f64,
 }
 
 impl Simulation {
@@ -250,6 +268,34 @@ impl Simulation {
             lb: self.lb_summary(),
             sessions_lost: t.sessions_lost,
             conflicts: t.conflicts,
+            app: {
+                let a = &m.app;
+                let secs = self.now().as_secs_f64();
+                let hold = if a.held > 0 {
+                    a.hold_us as f64 / a.held as f64
+                } else {
+                    0.0
+                };
+                let cv2 = if a.held > 0 && hold > 0.0 {
+                    (a.hold_sq_us / a.held as f64 - hold * hold).max(0.0) / (hold * hold)
+                } else {
+                    0.0
+                };
+                AppSummary {
+                    arrivals_per_s: if secs > 0.0 {
+                        a.arrived as f64 / secs
+                    } else {
+                        0.0
+                    },
+                    wait_ms: if a.started > 0 {
+                        a.wait_us as f64 / a.started as f64 / 1000.0
+                    } else {
+                        0.0
+                    },
+                    hold_ms: hold / 1000.0,
+                    hold_cv2: cv2,
+                }
+            },
             queue: self.tiers.queues.first().map(|q| QueueSummary {
                 enqueued: q.enqueued,
                 done: q.completed,

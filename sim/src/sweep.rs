@@ -9,7 +9,7 @@ use serde_json::Value;
 
 /// The figures a sweep reports for each run, by their path in the run's
 /// summary (as `run --json` prints it).
-pub const FIGURES: [&str; 15] = [
+pub const FIGURES: [&str; 16] = [
     "availability",
     "latency_ms.p50",
     "latency_ms.p99",
@@ -25,6 +25,7 @@ pub const FIGURES: [&str; 15] = [
     "conflicts",
     "leader_changes",
     "lb.moved_on_add",
+    "app.wait_ms",
 ];
 
 /// One field and the values it takes.

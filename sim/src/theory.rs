@@ -1,4 +1,4 @@
-//! Textbook predictions drawn beside a sweep's measured points: Che's approximation for a cache's hit ratio against its capacity (with entries expiring and writes invalidating them), and the share of users a hashing balancer moves when a server joins.
+//! Textbook predictions drawn beside a sweep's measured points: Che's approximation for a cache's hit ratio against its capacity (with entries expiring and writes invalidating them), the share of users a hashing balancer moves when a server joins, and the wait for an app server's worker (Erlang C, with Allen and Cunneen's correction).
 
 /// Zipf popularity of `n` keys with exponent `skew`: the share of requests
 /// for the key of each rank, most popular first (as the workload draws
@@ -127,6 +127,61 @@ pub fn moved_on_join(strategy: crate::scenario::LbStrategy, n: u32) -> Option<f6
     }
 }
 
+/// The chance that a job arriving at an M/M/c queue with offered load
+/// `a = λ/μ` erlangs waits (Erlang's C formula); 1 when `a ≥ c`.
+pub fn erlang_c(c: u32, a: f64) -> f64 {
+    let c_f = f64::from(c.max(1));
+    if a >= c_f {
+        return 1.0;
+    }
+    // Σ_{k<c} a^k/k!, and a^c/c! · c/(c − a), built term by term.
+    let (mut sum, mut term) = (0.0, 1.0);
+    for k in 0..c.max(1) {
+        sum += term;
+        term *= a / f64::from(k + 1);
+    }
+    let top = term * c_f / (c_f - a);
+    top / (sum + top)
+}
+
+/// The mean wait in the queue of `c` servers fed at `lambda` per second,
+/// each taking `hold_s` seconds on average: Erlang C's M/M/c wait, scaled
+/// by (c_a² + c_s²)/2 for arrivals and times that are not exponential
+/// (Allen and Cunneen's approximation; exact for one server with Poisson
+/// arrivals, the Pollaczek–Khinchine formula). `None` when the queue
+/// cannot keep up.
+pub fn queue_wait_s(lambda: f64, hold_s: f64, c: u32, ca2: f64, cs2: f64) -> Option<f64> {
+    let mu = 1.0 / hold_s;
+    let cap = f64::from(c.max(1)) * mu;
+    (hold_s > 0.0 && lambda < cap)
+        .then(|| erlang_c(c, lambda / mu) / (cap - lambda) * (ca2 + cs2) / 2.0)
+}
+
+/// The mean wait for an app server's worker the run's design predicts,
+/// for random balancing: it splits the users' Poisson arrivals into a
+/// Poisson stream per server (c_a² = 1), so each server is a queue of
+/// `workers` fed an equal share, at the rates and times the run measured.
+/// Other strategies make arrivals more regular (round robin sends each
+/// server every n-th request) or react to the load, and have no such
+/// formula: the approximation overstates their waits several times over
+/// at light load.
+pub fn app_wait_ms(sim: &crate::Simulation) -> Option<f64> {
+    let s = sim.settings();
+    if s.lb.strategy != crate::scenario::LbStrategy::Random || s.lb.sticky {
+        return None;
+    }
+    let n = sim.active_app_servers().max(1) as f64;
+    let a = sim.summary().app;
+    let wait = queue_wait_s(
+        a.arrivals_per_s / n,
+        a.hold_ms / 1000.0,
+        s.app.workers,
+        1.0,
+        a.hold_cv2,
+    )?;
+    Some(wait * 1000.0)
+}
+
 /// Theory's prediction for each of the sweep's figures
 /// ([`crate::sweep::FIGURES`]) in `sim`'s run, where it has one.
 pub fn predictions(sim: &crate::Simulation) -> Vec<Option<f64>> {
@@ -145,6 +200,21 @@ pub fn predictions(sim: &crate::Simulation) -> Vec<Option<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn erlang_c_and_the_queue_wait_match_textbook_values() {
+        // One server: the chance of waiting is the utilisation.
+        assert!((erlang_c(1, 0.7) - 0.7).abs() < 1e-12);
+        // Two servers at a = 1 erlang: C = 1/3.
+        assert!((erlang_c(2, 1.0) - 1.0 / 3.0).abs() < 1e-12);
+        // M/M/1 at ρ = 0.8, 10 ms jobs: Wq = ρ/(μ − λ) = 0.8/(100 − 80) s.
+        let w = queue_wait_s(80.0, 0.01, 1, 1.0, 1.0).unwrap();
+        assert!((w - 0.04).abs() < 1e-12, "{w}");
+        // M/D/1 waits half as long (Pollaczek–Khinchine).
+        let d = queue_wait_s(80.0, 0.01, 1, 1.0, 0.0).unwrap();
+        assert!((d - 0.02).abs() < 1e-12, "{d}");
+        assert_eq!(queue_wait_s(120.0, 0.01, 1, 1.0, 1.0), None);
+    }
 
     #[test]
     fn che_gives_every_hit_when_all_keys_fit_and_few_when_the_cache_is_tiny() {

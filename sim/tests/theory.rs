@@ -1,4 +1,4 @@
-//! The simulation against textbook theory: the cache's hit ratio against Che's approximation, and the users a hashing balancer moves when a server joins against 1/(N+1) and N/(N+1).
+//! The simulation against textbook theory: the cache's hit ratio against Che's approximation, the users a hashing balancer moves when a server joins against 1/(N+1) and N/(N+1), and the wait for an app server's worker against Erlang C.
 
 use pathlab_sim::{Simulation, presets, theory};
 
@@ -53,4 +53,37 @@ fn a_hash_ring_moves_one_user_in_n_plus_one_when_a_server_joins_and_a_modulo_mov
         }
     }
     assert_eq!(theory::moved_on_join(LbStrategy::RoundRobin, 4), None);
+}
+
+#[test]
+fn the_wait_for_an_app_servers_worker_follows_erlang_c_under_random_balancing() {
+    // One or two workers per server, from light load to 70 % busy: the
+    // mean wait in the queue against Erlang C with Allen and Cunneen's
+    // correction for the measured spread of the time a request holds a
+    // worker (Pollaczek–Khinchine for one worker).
+    use pathlab_sim::scenario::LbStrategy;
+    for workers in [1u32, 2] {
+        for rate in [200.0, 400.0, 600.0, 800.0] {
+            let mut s = presets::preset("default").unwrap();
+            s.lb.strategy = LbStrategy::Random;
+            s.app.workers = workers;
+            s.workload.requests_per_s = rate * f64::from(workers);
+            s.duration_s = 120.0;
+            let mut sim = Simulation::new(&s, 1).unwrap();
+            sim.run();
+            let measured = sim.summary().app.wait_ms;
+            let predicted = theory::app_wait_ms(&sim).expect("random balancing");
+            assert!(
+                (measured - predicted).abs() <= 0.12 * predicted + 0.05,
+                "{workers} workers at {} requests/s: waited {measured:.3} ms, theory {predicted:.3} ms",
+                s.workload.requests_per_s
+            );
+        }
+    }
+    // Round robin makes arrivals regular: no formula is offered.
+    let mut s = presets::preset("default").unwrap();
+    s.duration_s = 5.0;
+    let mut sim = Simulation::new(&s, 1).unwrap();
+    sim.run();
+    assert_eq!(theory::app_wait_ms(&sim), None);
 }

@@ -18,8 +18,10 @@ pub fn view(e: &Engine, d: &Dispatch) -> Html {
         let d = d.clone();
         Callback::from(move |ev: SubmitEvent| {
             ev.prevent_default();
+            // The second box may set several settings to one value each.
             let vary: Vec<String> = [&vary, &vary2]
                 .into_iter()
+                .flat_map(|v| v.split(';'))
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
                 .collect();
@@ -72,7 +74,7 @@ pub fn view(e: &Engine, d: &Dispatch) -> Html {
                 </label>
                 <label>{ "and " }
                     <input id="sweep-vary-2" data-testid="sweep-vary-2" type="text" spellcheck="false" autocomplete="off"
-                           placeholder="(optional) db.heartbeat_ms=100,500" value={vary2} oninput={edit("vary2", "sweep-vary-2")} />
+                           placeholder="(optional) db.heartbeat_ms=100,500 or app.workers=1;lb.strategy=random" value={vary2} oninput={edit("vary2", "sweep-vary-2")} />
                 </label>
                 <label>{ "Seeds " }<input id="sweep-seeds" data-testid="sweep-seeds" type="number" min="1" max="20" value={seeds} oninput={edit("seeds", "sweep-seeds")} /></label>
                 <label>{ "Seconds " }<input id="sweep-secs" data-testid="sweep-secs" type="number" min="1" max="3600"
@@ -494,6 +496,9 @@ fn theory_note(figure: &str) -> &'static str {
     match figure {
         "cache.hit_ratio" => {
             " Diamonds on the dashed line: Che's approximation of the hit ratio for each design, from the rates of reads and writes measured (steady state: short runs also count the cache's cold start)."
+        }
+        "app.wait_ms" => {
+            " Diamonds on the dashed line: Erlang C's mean wait for a worker, each server a queue fed at random (Poisson) at the rate and hold times measured, corrected for how much those times vary (Allen and Cunneen; Pollaczek–Khinchine for one worker)."
         }
         _ => {
             " Diamonds on the dashed line: theory's share of users moved when a server joins N: 1/(N+1) for a hash ring or rendezvous hashing, N/(N+1) for a hash modulo N."

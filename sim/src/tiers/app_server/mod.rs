@@ -78,6 +78,7 @@ impl AppNode {
                 r.app = Some(me);
                 r.app_from = from;
                 r.app_hop = hop;
+                cx.metrics.app.arrived += 1;
                 let a = &*self;
                 if a.busy < a.workers {
                     self.start(cx, req);
@@ -205,13 +206,20 @@ impl AppNode {
     }
 
     fn start(&mut self, cx: &mut Cx, req: RequestId) {
+        let now = cx.now;
         let Some(r) = cx.req(req) else { return };
         r.app_stage = AppStage::Cpu;
+        r.app_started = now;
         let (kind, session) = (r.kind, r.session);
         let hop = r.app_hop;
+        let mut arrived = now;
         if let Some(h) = r.hops.get_mut(hop as usize) {
             h.note = HopNote::Served;
+            arrived = h.start;
         }
+        let t = &mut cx.metrics.app;
+        t.started += 1;
+        t.wait_us += now.0.saturating_sub(arrived.0);
         self.busy += 1;
         if kind != RequestKind::Static && cx.scenario().app.session_store == SessionStore::Local {
             self.check_session(cx, session);
@@ -440,6 +448,7 @@ impl AppNode {
         r.app_stage = AppStage::Done;
         r.app = None;
         let (to, hop) = (r.app_from, r.app_hop);
+        let held = now.0.saturating_sub(r.app_started.0);
         let note = match reply {
             Reply::Ok(_) => HopNote::Served,
             Reply::Err(e) => HopNote::Failed(e),
@@ -449,6 +458,10 @@ impl AppNode {
         if !held_worker {
             return;
         }
+        let t = &mut cx.metrics.app;
+        t.held += 1;
+        t.hold_us += held;
+        t.hold_sq_us += (held as f64) * (held as f64);
         self.served += 1;
         let a = &mut *self;
         a.busy = a.busy.saturating_sub(1);

@@ -107,6 +107,7 @@ impl ClientNode {
             app_from: client,
             app_hop: u8::MAX,
             app_stage: AppStage::None,
+            app_started: SimTime::ZERO,
             app_call: 0,
             db_attempt: 0,
             db_target: client,
