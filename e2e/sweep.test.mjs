@@ -120,3 +120,27 @@ test('servers joining a hash ring: each point near theory\'s 1/(N+1), drawn besi
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('load on one-worker servers balanced at random: the wait for a worker follows Erlang C, drawn beside it', async () => {
+  const { page, problems } = await open('?preset=default');
+  await page.locator('[data-testid="sweep-open-panel"]').click();
+  await page.locator('[data-testid="sweep-suggested"]').selectOption('workload.requests_per_s=100,200,300,400,500,600');
+  assert.equal(await page.locator('[data-testid="sweep-vary-2"]').inputValue(), 'app.workers=1;lb.strategy=random');
+  await page.locator('[data-testid="sweep-secs"]').fill('120');
+  await page.locator('[data-testid="sweep-run"]').click();
+  await page.locator('[data-testid="sweep-status"][data-finished="true"]').waitFor({ timeout: 60_000 });
+  await page.locator('[data-testid="sweep-theory"]').waitFor();
+  const rows = await page.locator('[data-testid="sweep-table"] tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  assert.equal(rows.length, 6);
+  let last = 0;
+  for (const r of rows) {
+    const waited = Number(r[2].split(' ')[0]);
+    const theory = Number(r[r.length - 1]);
+    assert.ok(waited > last, `the wait grows with the load: ${r}`);
+    assert.ok(Math.abs(waited - theory) <= 0.15 * theory + 0.05, `waited ${waited} ms, Erlang C ${theory} ms: ${r}`);
+    last = waited;
+  }
+  await page.locator('[data-testid="sweep-chart"]').screenshot({ path: join(screenshotDir, 'sweep-load-erlang-c.png') });
+  assert.deepEqual(problems, []);
+  await page.close();
+});

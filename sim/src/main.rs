@@ -418,9 +418,9 @@ fn sweep(args: lexopt::Parser) -> Result<(), Stop> {
             other => return Err(Stop::Fail(format!("sweep: {}", other.unexpected()))),
         }
     }
-    if vary.is_empty() || vary.len() > 2 {
+    if vary.is_empty() || vary.len() > 6 || vary.iter().filter(|v| v.values.len() > 1).count() > 2 {
         return Err(Stop::Fail(
-            "sweep needs one or two --vary FIELD=V1,V2 (like --vary db.replication=async,sync)"
+            "sweep needs one or two --vary FIELD=V1,V2 (like --vary db.replication=async,sync); more --vary FIELD=V may each set one value"
                 .into(),
         ));
     }

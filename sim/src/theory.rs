@@ -189,6 +189,7 @@ pub fn predictions(sim: &crate::Simulation) -> Vec<Option<f64>> {
         .iter()
         .map(|f| match *f {
             "cache.hit_ratio" => che_for(sim),
+            "app.wait_ms" => app_wait_ms(sim),
             "lb.moved_on_add" => {
                 moved_on_join(sim.settings().lb.strategy, sim.active_app_servers() as u32)
             }

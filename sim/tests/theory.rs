@@ -87,3 +87,25 @@ fn the_wait_for_an_app_servers_worker_follows_erlang_c_under_random_balancing() 
     sim.run();
     assert_eq!(theory::app_wait_ms(&sim), None);
 }
+
+#[test]
+fn every_prediction_a_sweep_draws_is_reported_for_its_figure() {
+    // The sweep carries theory beside the figure it predicts, by position.
+    let mut s = presets::preset("default").unwrap();
+    s.lb.strategy = pathlab_sim::scenario::LbStrategy::Random;
+    s.duration_s = 20.0;
+    let mut sim = Simulation::new(&s, 1).unwrap();
+    sim.run();
+    let p = theory::predictions(&sim);
+    let at = |f: &str| {
+        pathlab_sim::sweep::FIGURES
+            .iter()
+            .position(|g| *g == f)
+            .unwrap()
+    };
+    assert_eq!(p.len(), pathlab_sim::sweep::FIGURES.len());
+    assert_eq!(p[at("cache.hit_ratio")], theory::che_for(&sim));
+    assert_eq!(p[at("app.wait_ms")], theory::app_wait_ms(&sim));
+    assert!(p[at("app.wait_ms")].is_some());
+    assert_eq!(p[at("availability")], None);
+}
