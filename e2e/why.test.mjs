@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { launch, close, open, newPage, baseUrl, runUntil, screenshotDir } from './browser.mjs';
+import { launch, close, open, newPage, baseUrl, runUntil, screenshotDir, settled } from './browser.mjs';
 
 before(launch);
 after(close);
@@ -14,6 +14,9 @@ after(close);
 async function openRequestWith(page, outcome, seconds) {
   await runUntil(page, seconds);
   await page.keyboard.press('Space');
+  // The last frames played still come in after the pause: the list must
+  // stand still before a row is picked, or the click lands on another.
+  await settled(page);
   // Static assets have no story to ask for: pick a read or a write.
   const row = page
     .locator(`[data-testid="requests"] button.outcome-${outcome}`)
@@ -22,7 +25,7 @@ async function openRequestWith(page, outcome, seconds) {
   await row.waitFor({ timeout: 20_000 });
   const id = await row.getAttribute('data-request');
   await row.click();
-  await page.locator('[data-testid="waterfall"]').waitFor();
+  await page.locator('[data-testid="waterfall"] .wf-title').filter({ hasText: `Request #${id}` }).waitFor();
   return id;
 }
 
