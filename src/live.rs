@@ -63,28 +63,23 @@ impl VersusRun {
     /// B for live run `a`: its scenario, A's seed, A's commands (or its
     /// own) in their places, played to A's end and sought to A's cursor.
     fn build(a: &Timeline, against: crate::link::Against) -> Result<VersusRun, String> {
-        use pathlab_sim::sweep::{Vary, variants};
         let base = match &against.preset {
             Some(p) => scenario_of(p, &against.designs)?,
             None => a.scenario().clone(),
         };
-        let mut vary = Vec::new();
-        for spec in &against.set {
-            if !spec.contains('=') {
-                return Err(format!(
-                    "{spec:?}: write FIELD=VALUE (like db.replication=sync)"
-                ));
-            }
-            vary.push(Vary::parse(spec).map_err(|e| e.replace("--vary ", ""))?);
+        if let Some(spec) = against.set.iter().find(|s| !s.contains('=')) {
+            return Err(format!(
+                "{spec:?}: write FIELD=VALUE (like db.replication=sync)"
+            ));
         }
+        let vary = settings_read(&against.set)?;
         if let Some(v) = vary.iter().find(|v| v.values.len() != 1) {
             return Err(format!("{}: give one value", v.field));
         }
         let scenario = if vary.is_empty() {
             base
         } else {
-            variants(&base, &vary)
-                .map_err(|e| e.to_string().replace("--vary: ", ""))?
+            settings_applied(&base, &vary)?
                 .into_iter()
                 .next()
                 .map(|v| v.scenario)
@@ -217,12 +212,8 @@ fn sweep_variants(
     designs: &[crate::action::Redesign],
     vary: &[String],
 ) -> Result<Vec<pathlab_sim::sweep::Variant>, String> {
-    use pathlab_sim::sweep::{Vary, variants};
     let base = scenario_of(preset, designs)?;
-    let vary = vary
-        .iter()
-        .map(|v| Vary::parse(v).map_err(|e| e.replace("--vary ", "")))
-        .collect::<Result<Vec<_>, _>>()?;
+    let vary = settings_read(vary)?;
     let several = vary.iter().filter(|v| v.values.len() > 1).count();
     if vary.is_empty() || vary.len() > 6 || several > 2 {
         return Err(
@@ -230,7 +221,7 @@ fn sweep_variants(
                 .into(),
         );
     }
-    let vs = variants(&base, &vary).map_err(|e| e.to_string().replace("--vary: ", ""))?;
+    let vs = settings_applied(&base, &vary)?;
     if vs.len() > MAX_VARIANTS {
         return Err(format!(
             "{} combinations are more than the {MAX_VARIANTS} a sweep in the page runs; use `pathlab-sim sweep`",
@@ -238,6 +229,23 @@ fn sweep_variants(
         ));
     }
     Ok(vs)
+}
+
+/// Settings as the page writes them (`FIELD=V1,V2`), read, with the
+/// messages of the command line's `--vary` reworded for the page.
+fn settings_read(specs: &[String]) -> Result<Vec<pathlab_sim::sweep::Vary>, String> {
+    specs
+        .iter()
+        .map(|v| pathlab_sim::sweep::Vary::parse(v).map_err(|e| e.replace("--vary ", "")))
+        .collect()
+}
+
+/// Every combination of the settings' values applied to `base`.
+fn settings_applied(
+    base: &Scenario,
+    vary: &[pathlab_sim::sweep::Vary],
+) -> Result<Vec<pathlab_sim::sweep::Variant>, String> {
+    pathlab_sim::sweep::variants(base, vary).map_err(|e| e.to_string().replace("--vary: ", ""))
 }
 
 /// The variant a sweep's job runs.
@@ -1342,6 +1350,29 @@ mod tests {
         }
     }
 
+    /// A core running `preset` with `seed`, compared with the same design
+    /// with `set` (`FIELD=VALUE`).
+    fn comparing(preset: &str, seed: u64, set: &str) -> (Core, crate::link::Against) {
+        let mut core = Core::new();
+        let start = ToCore::Start {
+            preset: preset.into(),
+            designs: Vec::new(),
+            seed,
+        };
+        frame_of(&mut core, start);
+        let against = crate::link::Against {
+            set: vec![set.into()],
+            ..Default::default()
+        };
+        frame_of(
+            &mut core,
+            ToCore::Compare {
+                against: Some(against.clone()),
+            },
+        );
+        (core, against)
+    }
+
     fn row(v: &crate::link::Versus, figure: &str) -> (f64, f64) {
         let i = pathlab_sim::compare::ROWS
             .iter()
@@ -1352,23 +1383,7 @@ mod tests {
 
     #[test]
     fn a_compare_plays_both_designs_in_lock_step_and_sends_commands_to_both() {
-        let mut core = Core::new();
-        let start = ToCore::Start {
-            preset: "leader-crash".into(),
-            designs: Vec::new(),
-            seed: 2,
-        };
-        frame_of(&mut core, start);
-        let sync = crate::link::Against {
-            set: vec!["db.replication=sync".into()],
-            ..Default::default()
-        };
-        frame_of(
-            &mut core,
-            ToCore::Compare {
-                against: Some(sync.clone()),
-            },
-        );
+        let (mut core, sync) = comparing("leader-crash", 2, "db.replication=sync");
         let f = frame_of(
             &mut core,
             ToCore::Step {
@@ -1469,23 +1484,7 @@ mod tests {
 
     #[test]
     fn a_command_one_design_cannot_take_goes_to_neither_and_bad_fields_are_named() {
-        let mut core = Core::new();
-        let start = ToCore::Start {
-            preset: "default".into(),
-            designs: Vec::new(),
-            seed: 1,
-        };
-        frame_of(&mut core, start);
-        let fewer = crate::link::Against {
-            set: vec!["app.servers=2".into()],
-            ..Default::default()
-        };
-        frame_of(
-            &mut core,
-            ToCore::Compare {
-                against: Some(fewer),
-            },
-        );
+        let (mut core, _) = comparing("default", 1, "app.servers=2");
         let before = core.timeline().unwrap().sim().fingerprint();
         let crash = Command::Crash {
             node: "app-4".into(),
