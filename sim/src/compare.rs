@@ -190,7 +190,10 @@ pub fn trade_off_named(name: &str, rows: &[Row]) -> String {
         .map(|r| {
             if r.name.contains("latency") {
                 let d = r.b - r.a;
-                let d = if d.abs() < 10.0 {
+                // Two places where one would round to 0.0.
+                let d = if d.abs() < 0.05 {
+                    format!("{d:+.2}")
+                } else if d.abs() < 10.0 {
                     format!("{d:+.1}")
                 } else {
                     format!("{:+.0}", d.round())
